@@ -1,0 +1,86 @@
+# schoolgate: see README.md.  "make" builds, "make check" installs the
+# dependencies and runs every test, "make demo" runs the simulated school.
+
+CC	?= cc
+PKGS	 = libndpi libnetfilter_queue libmnl libnetfilter_conntrack libpcap \
+	   libconfig jansson sqlite3 libgcrypt libcap
+PKG_CFLAGS != pkg-config --cflags $(PKGS) 2>/dev/null || true
+PKG_LIBS   != pkg-config --libs $(PKGS) 2>/dev/null || true
+
+WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wpointer-arith \
+	   -Wno-unused-parameter
+CSTD	 = -std=c11 -D_GNU_SOURCE
+OPT	?= -O2 -g
+CFLAGS	?=
+CPPFLAGS += -Ifilter -Iclassifiers $(PKG_CFLAGS)
+LDLIBS	 = $(PKG_LIBS) -lpthread
+
+BUILD	?= build/release
+SAN	 = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=undefined
+
+LIB_SRCS := $(sort $(filter-out filter/main.c, \
+	    $(wildcard filter/*.c classifiers/*.c report/*.c)))
+LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+
+.PHONY: all clean deps check test unit-tests build-gcc build-san demo bench \
+	install
+
+all: $(BUILD)/schoolgate
+	@ln -sf $(BUILD)/schoolgate schoolgate
+
+$(BUILD)/%.o: %.c $(wildcard filter/*.h classifiers/*.h report/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(OPT) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+$(BUILD)/libschoolgate.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/schoolgate: $(BUILD)/filter/main.o $(BUILD)/libschoolgate.a
+	$(CC) $(OPT) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libschoolgate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(OPT) $(CFLAGS) $(CPPFLAGS) -o $@ $< \
+	    $(BUILD)/libschoolgate.a $(LDFLAGS) $(LDLIBS) -lcmocka
+
+unit-tests: $(UNIT_BINS)
+
+deps:
+	bash scripts/install-deps
+
+# The release build with gcc proves -Werror cleanliness there; the tests
+# run on a clang build under AddressSanitizer and UBSan.
+build-gcc:
+	$(MAKE) CC=gcc BUILD=build/gcc all
+
+build-san:
+	$(MAKE) CC=clang BUILD=build/san OPT="-O1 -g $(SAN)" \
+	    LDFLAGS="$(SAN)" build/san/schoolgate unit-tests
+
+test: build-san
+	bash tests/run-all build/san
+
+check: deps
+	$(MAKE) build-gcc
+	$(MAKE) test
+
+demo: deps all
+	bash scripts/demo
+
+bench: deps all
+	bash bench/run
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)/etc/schoolgate
+	install -m 0755 $(BUILD)/schoolgate $(DESTDIR)$(PREFIX)/sbin/schoolgate
+	test -e $(DESTDIR)/etc/schoolgate/schoolgate.conf || \
+	    install -m 0640 conf/schoolgate.conf $(DESTDIR)/etc/schoolgate/
+
+clean:
+	rm -rf build schoolgate

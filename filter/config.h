@@ -1,0 +1,211 @@
+/*
+ * The school's configuration, parsed from a libconfig file into one value
+ * that is never modified after conf_load() returns.  The daemon swaps the
+ * whole value on SIGHUP; nothing holds pointers into an old one after that.
+ *
+ * Cross references (a rule's groups, a device's owner...) are resolved to
+ * indexes into the arrays below at load time, so lookups never compare
+ * names on the packet path.
+ */
+#ifndef SG_CONFIG_H
+#define SG_CONFIG_H
+
+#include <stdbool.h>
+#include "sg.h"
+
+#define CONF_MAX_CATEGORIES	64	/* categories are a uint64_t bitmask */
+
+/* minutes since local midnight; start inclusive, end exclusive */
+struct conf_timerange {
+	uint16_t	 start;
+	uint16_t	 end;
+};
+
+/* inclusive, as sg_days_from_civil() */
+struct conf_daterange {
+	int32_t		 first;
+	int32_t		 last;
+	char		*label;		/* "Autumn term", may be NULL */
+};
+
+struct conf_closure {
+	int32_t		 day;
+	char		*label;		/* "INSET day", may be NULL */
+};
+
+struct conf_schedule {
+	char		*name;
+	uint8_t		 weekdays;	/* bit 0 = Monday ... bit 6 = Sunday */
+	struct conf_timerange *times;	/* none means all day */
+	size_t		 ntimes;
+	struct conf_daterange *terms;	/* none means every date */
+	size_t		 nterms;
+	struct conf_closure *closures;
+	size_t		 nclosures;
+	int		 line;
+};
+
+struct conf_cidr {
+	struct sg_addr	 addr;		/* host bits cleared */
+	uint8_t		 prefix;
+};
+
+struct conf_group {
+	char		*name;
+	struct conf_cidr *subnets;
+	size_t		 nsubnets;
+	char		**interfaces;
+	size_t		 ninterfaces;
+	int		*devices;	/* device indexes */
+	size_t		 ndevices;
+	bool		 block_quic;	/* drop QUIC so browsers fall back to TLS */
+	int		 line;
+};
+
+struct conf_person {
+	char		*id;
+	char		*name;		/* display name */
+	int		 group;		/* group index */
+	char		**roles;
+	size_t		 nroles;
+	int		 line;
+};
+
+struct conf_device {
+	char		*name;
+	bool		 has_mac;
+	uint8_t		 mac[6];
+	bool		 has_ip;
+	struct sg_addr	 ip;
+	int		 owner;		/* person index, -1 if none */
+	int		 group;		/* group index, -1: the owner's group */
+	bool		 school_owned;
+	int		 line;
+};
+
+/*
+ * A category matches a flow when any of its nDPI protocol names equals
+ * the flow's app protocol or master protocol ("Facebook" matches
+ * "TLS.Facebook"), or any host pattern matches the flow's host.
+ */
+struct conf_category {
+	char		*name;
+	char		*description;
+	char		**protocols;
+	size_t		 nprotocols;
+	char		**hosts;	/* "example.org" or "*.example.org" */
+	size_t		 nhosts;
+	int		 line;
+};
+
+struct conf_rule {
+	char		*name;
+	char		*clause;	/* policy clause, "7.3" */
+	enum sg_action	 action;
+	int		*groups;	/* any of; none means every group */
+	size_t		 ngroups;
+	int		*people;
+	size_t		 npeople;
+	int		*devices;
+	size_t		 ndevices;
+	uint64_t	 categories;	/* bitmask; 0 with no apps: any */
+	char		**apps;		/* nDPI names, matched as categories are */
+	size_t		 napps;
+	int		 schedule;	/* -1: any time */
+	bool		 schedule_negate;
+	int		 line;
+};
+
+/* Clauses 5.x, 9.3 and 9.4: the register of approved school accounts. */
+struct conf_account {
+	char		*name;
+	int		 category;	/* -1 if the platform is an app */
+	char		*app;		/* NULL if the platform is a category */
+	int		*owners;	/* person indexes */
+	size_t		 nowners;
+	int		*devices;	/* device indexes allowed to use it */
+	size_t		 ndevices;
+	int32_t		 approved;	/* days, as sg_date_parse() */
+	int32_t		 review_by;
+	int32_t		 ends;		/* the exemption lapses after this day */
+	int		 line;
+};
+
+enum conf_leases_format {
+	LEASES_AUTO = 0,
+	LEASES_DNSMASQ,
+	LEASES_ISC,
+	LEASES_KEA,
+};
+
+struct sg_config {
+	char		*path;
+
+	/* school */
+	char		*school_name;
+	char		*timezone;	/* "Europe/London" */
+	int		 school_hours;	/* schedule index for the in-hours flag */
+
+	struct conf_schedule *schedules;
+	size_t		 nschedules;
+	struct conf_group *groups;
+	size_t		 ngroups;
+	int		 default_group;	/* group index for unknown devices */
+	struct conf_person *people;
+	size_t		 npeople;
+	struct conf_device *devices;
+	size_t		 ndevices;
+	struct conf_category *categories;
+	size_t		 ncategories;
+	struct conf_rule *rules;
+	size_t		 nrules;
+	struct conf_account *accounts;
+	size_t		 naccounts;
+
+	/* leases */
+	char		*leases_path;	/* NULL: no leases file */
+	enum conf_leases_format leases_format;
+
+	/* classification */
+	unsigned int	 max_packets;	/* give up after this many, default 12 */
+	enum sg_action	 unknown_action;
+	char		*unknown_clause;
+	int		 circumvention;	/* category index or -1, for reports */
+	char		*protocols_file; /* extra nDPI protocols, may be NULL */
+
+	/* records */
+	char		*db_path;
+	unsigned int	 retention_days;
+	char		*pseudonym_key_path;
+
+	/* daemon (used by "schoolgate run") */
+	unsigned int	 queue_first;
+	unsigned int	 queue_count;
+	unsigned int	 queue_maxlen;
+	bool		 fail_open;
+	char		*user;
+	char		*control_socket;
+	char		*metrics_file;
+};
+
+/* Every problem found, each as "FILE:LINE: message". */
+struct conf_errors {
+	char		**msg;
+	size_t		 n;
+};
+
+/*
+ * Parse and validate path.  On success returns the config and leaves
+ * errs empty; on failure returns NULL with every error in errs.
+ */
+struct sg_config *conf_load(const char *path, struct conf_errors *errs);
+void		 conf_free(struct sg_config *);
+void		 conf_errors_clear(struct conf_errors *);
+
+int		 conf_group_index(const struct sg_config *, const char *);
+int		 conf_person_index(const struct sg_config *, const char *);
+int		 conf_device_index(const struct sg_config *, const char *);
+int		 conf_category_index(const struct sg_config *, const char *);
+int		 conf_schedule_index(const struct sg_config *, const char *);
+
+#endif

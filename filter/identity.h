@@ -1,0 +1,58 @@
+/*
+ * Who sent a packet: the device (by MAC, then by IP, with the DHCP
+ * leases mapping IP to MAC), its owner and the group whose rules apply.
+ */
+#ifndef SG_IDENTITY_H
+#define SG_IDENTITY_H
+
+#include <stdbool.h>
+#include "config.h"
+
+struct lease {
+	struct sg_addr	 ip;
+	uint8_t		 mac[6];
+	char		 hostname[SG_NAME_MAX];
+	int64_t		 expires;	/* Unix time, 0 for infinite */
+};
+
+struct leases {
+	struct lease	*v;
+	size_t		 n;
+};
+
+/*
+ * Parse a leases file: dnsmasq's format, ISC dhcpd's dhcpd.leases, or
+ * Kea's CSV (LEASES_AUTO guesses by content).  Returns 0, or -1 with a
+ * "FILE:LINE: message" in err; on error *out is left untouched so the
+ * caller can keep the last good mapping.
+ */
+int		 leases_load(const char *path, enum conf_leases_format,
+		    struct leases *out, char *err, size_t errlen);
+int		 leases_parse(const char *text, size_t len,
+		    enum conf_leases_format, const char *name,
+		    struct leases *out, char *err, size_t errlen);
+void		 leases_free(struct leases *);
+const struct lease *leases_find_ip(const struct leases *, const struct sg_addr *);
+
+struct ident {
+	int		 device;	/* device index or -1 */
+	int		 person;	/* person index or -1 */
+	int		 group;		/* always a valid group index */
+	bool		 has_mac;
+	uint8_t		 mac[6];
+	struct sg_addr	 ip;
+	const char	*how;		/* "device MAC", "subnet 10.1.0.0/16"... */
+};
+
+/*
+ * Resolve the sender.  mac may be NULL (not known); iface may be NULL.
+ * A device matches by MAC first, then by IP; a MAC not given is looked up
+ * in the leases.  The group is the device's own, else its owner's, else
+ * the first group listing the interface, else the first subnet match,
+ * else the default group.  *as_group >= 0 overrides the group.
+ */
+void		 ident_resolve(const struct sg_config *, const struct leases *,
+		    const uint8_t *mac, const struct sg_addr *ip,
+		    const char *iface, int as_group, struct ident *out);
+
+#endif

@@ -1,0 +1,110 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "log.h"
+
+/*
+ * The logging destination is process state by nature (like syslog's own);
+ * it is set once by log_init() before any thread starts.
+ */
+static int log_to_stderr = 1;
+static int log_verbose;
+
+void
+log_init(int to_stderr, int verbose)
+{
+	log_to_stderr = to_stderr;
+	log_verbose = verbose;
+	if (!to_stderr)
+		openlog("schoolgate", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+static void
+vlog(int pri, const char *fmt, va_list ap, int with_errno, int saved)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_to_stderr) {
+		if (with_errno)
+			fprintf(stderr, "schoolgate: %s: %s\n", msg, strerror(saved));
+		else
+			fprintf(stderr, "schoolgate: %s\n", msg);
+		return;
+	}
+	if (with_errno)
+		syslog(pri, "%s: %s", msg, strerror(saved));
+	else
+		syslog(pri, "%s", msg);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, fmt, ap, 1, saved);
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, fmt, ap, 0, 0);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_INFO, fmt, ap, 0, 0);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_verbose)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, fmt, ap, 0, 0);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, fmt, ap, 1, saved);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, fmt, ap, 0, 0);
+	va_end(ap);
+	exit(1);
+}

@@ -1,0 +1,91 @@
+/*
+ * The usage record store: one SQLite database in WAL mode, mode 0640.
+ * One row per flow, written in batches inside a transaction, plus an event
+ * table (start, stop, reload, gaps, purges, errors).  Every flow and
+ * event row carries a SHA-256 hash chained to the previous row of its
+ * table so that an edited or deleted row is detectable (schoolgate verify).
+ *
+ * Errors come back as return values; the caller decides what to log.  A
+ * failing store (disk full, locked) must never stop the packet path: the
+ * caller keeps going and counts what could not be written.
+ */
+#ifndef SG_RECORDS_H
+#define SG_RECORDS_H
+
+#include <stdbool.h>
+#include "sg.h"
+
+struct rec_flow {
+	int64_t		 start_us;	/* Unix time, microseconds */
+	int64_t		 end_us;
+	char		 device[SG_NAME_MAX];	/* "" if unknown */
+	char		 mac[18];
+	char		 ip[SG_ADDRSTR_MAX];
+	char		 person[SG_NAME_MAX];	/* person id */
+	char		 group[SG_NAME_MAX];
+	char		 app[SG_APP_MAX];
+	char		 category[SG_NAME_MAX];
+	char		 host[SG_HOST_MAX];
+	char		 host_source[12];	/* sg_host_src_name() */
+	char		 dst_ip[SG_ADDRSTR_MAX];
+	uint16_t	 dst_port;
+	char		 transport[8];		/* "tcp", "udp", "icmp"... */
+	uint64_t	 bytes_out;		/* initiator to responder */
+	uint64_t	 bytes_in;
+	uint64_t	 pkts_out;
+	uint64_t	 pkts_in;
+	char		 action[8];		/* sg_action_name() */
+	char		 rule[SG_NAME_MAX];
+	char		 clause[16];
+	bool		 in_school_hours;
+	char		 source[256];		/* "live" or the pcap file name */
+};
+
+enum rec_error {
+	REC_OK = 0,
+	REC_ERR_OPEN,		/* cannot open or create the database */
+	REC_ERR_SCHEMA,
+	REC_ERR_FULL,		/* SQLITE_FULL: disk full */
+	REC_ERR_BUSY,		/* locked by another writer */
+	REC_ERR_IO,
+	REC_ERR_NOMEM,
+};
+
+struct rec_store;
+
+/* Creates the file (mode 0640) and schema if needed. */
+struct rec_store *rec_open(const char *path, enum rec_error *);
+/* Flushes what is buffered, then closes. */
+void		 rec_close(struct rec_store *);
+const char	*rec_strerror(enum rec_error);
+/* The SQLite message for the last error, for the top level to log. */
+const char	*rec_errmsg(struct rec_store *);
+
+/* Buffer one flow; flushes by itself when the batch is full. */
+enum rec_error	 rec_add_flow(struct rec_store *, const struct rec_flow *);
+/* Write the buffered batch in one transaction. On error the batch stays
+ * buffered (up to a bound) so it can be retried. */
+enum rec_error	 rec_flush(struct rec_store *);
+size_t		 rec_pending(const struct rec_store *);
+/* Rows that were dropped because the buffer overflowed while failing. */
+uint64_t	 rec_dropped(const struct rec_store *);
+
+/* kind: "start", "stop", "reload", "gap", "purge", "error", "config" */
+enum rec_error	 rec_event(struct rec_store *, int64_t ts_us, const char *kind,
+		    const char *detail);
+
+/* Delete flows that ended before cutoff_us, and record a purge event with
+ * a checkpoint so the chain of what is left still verifies. */
+enum rec_error	 rec_purge(struct rec_store *, int64_t cutoff_us,
+		    uint64_t *deleted);
+
+struct rec_verify_result {
+	uint64_t	 verified;	/* rows checked and consistent */
+	bool		 ok;
+	char		 table[16];	/* "flows" or "events" where it broke */
+	int64_t		 bad_id;	/* first row whose link is broken */
+	char		 reason[128];
+};
+enum rec_error	 rec_verify(const char *path, struct rec_verify_result *);
+
+#endif
