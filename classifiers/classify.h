@@ -45,6 +45,13 @@ void		 cls_process(struct cls_module *, struct cls_flow *,
 void		 cls_giveup(struct cls_module *, struct cls_flow *,
 		    struct cls_result *res);
 
+/*
+ * The app nDPI's host list gives a name ("www.facebook.com" -> "Facebook"),
+ * for names learnt from DNS and for explain.  False if it knows none.
+ */
+bool		 cls_app_for_host(struct cls_module *, const char *host,
+		    char *proto, size_t len);
+
 /* nDPI's name for a protocol, for check-config: false if 4.2 lacks it. */
 bool		 cls_protocol_known(struct cls_module *, const char *name);
 

@@ -1,0 +1,24 @@
+/*
+ * Subcommands of the schoolgate binary, git style.  Each takes argc/argv
+ * with argv[0] set to its own name, and returns the process exit status.
+ */
+#ifndef SG_CMD_H
+#define SG_CMD_H
+
+#include "config.h"
+
+#define SG_DEFAULT_CONF	"/etc/schoolgate/schoolgate.conf"
+
+int	cmd_classify(int, char **);
+int	cmd_check_config(int, char **);
+int	cmd_explain(int, char **);
+int	cmd_purge(int, char **);
+int	cmd_verify(int, char **);
+
+/* Load, validate and put the school's time zone in force; on error every
+ * problem is printed as FILE:LINE: message and NULL returned. */
+struct sg_config *cmd_load_config(const char *path);
+/* True if argv asks for --help or -h anywhere. */
+int	cmd_wants_help(int, char **);
+
+#endif

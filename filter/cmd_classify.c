@@ -1,0 +1,305 @@
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "classify.h"
+#include "cmd.h"
+#include "engine.h"
+#include "log.h"
+#include "output.h"
+#include "pcapsrc.h"
+#include "schedule.h"
+
+#define PROGRESS_MIN_BYTES	(4u << 20)	/* smaller files finish too fast */
+
+struct classify_opts {
+	const char	*conf;
+	const char	*as_group;
+	const char	*at;
+	const char	*records;
+	bool		 json;
+	bool		 progress;
+};
+
+/* Everything one run accumulates across its files. */
+struct classify_run {
+	const struct classify_opts *o;
+	struct sg_config	*cfg;
+	struct cls_module	*cls;
+	struct rec_store	*rec;
+	struct out_summary	 sum;
+	int			 as_group;
+	time_t			 at;
+	int64_t			 shift_us;	/* of the file in progress */
+	const char		*file;
+	bool			 rec_failed;
+};
+
+static void
+classify_usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: schoolgate classify [-c CONF] [--as-group G] [--at TIME]\n"
+	    "                           [--records DB] [--json] FILE...\n\n"
+	    "Run capture files (pcap or pcapng) through the same engine as the\n"
+	    "gateway and show what the policy would do with every flow.\n\n"
+	    "  -c CONF          configuration (default %s)\n"
+	    "  --as-group G     treat every flow's initiator as a member of G\n"
+	    "  --at TIME        'YYYY-MM-DD HH:MM' in the school's time zone:\n"
+	    "                   each file is replayed as if it started then\n"
+	    "                   (default: the packets' own capture times)\n"
+	    "  --records DB     also write each flow to the records database\n"
+	    "  --json           one JSON object per flow per line\n"
+	    "  --no-progress    no progress bar, even on a terminal\n\n"
+	    "A missing, corrupt or truncated file is reported by name and the\n"
+	    "other files are still processed; the exit status is then 1.\n",
+	    SG_DEFAULT_CONF);
+}
+
+static int
+classify_parse(int argc, char **argv, struct classify_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "as-group", required_argument, NULL, 'g' },
+		{ "at", required_argument, NULL, 't' },
+		{ "records", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "no-progress", no_argument, NULL, 'P' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->conf = SG_DEFAULT_CONF;
+	o->progress = isatty(STDERR_FILENO);
+	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': o->conf = optarg; break;
+		case 'g': o->as_group = optarg; break;
+		case 't': o->at = optarg; break;
+		case 'r': o->records = optarg; break;
+		case 'j': o->json = true; break;
+		case 'P': o->progress = false; break;
+		default: return -1;
+		}
+	}
+	return optind < argc ? optind : -1;
+}
+
+static void
+classify_flow_ended(const struct eng_flow_view *v, void *arg)
+{
+	struct classify_run *run = arg;
+	struct rec_flow r;
+	enum rec_error err;
+
+	eng_view_to_record(v, run->file, run->shift_us, &r);
+	out_flow(stdout, run->o->json, v, &r);
+	out_summary_add(&run->sum, &r);
+	if (run->rec == NULL || run->rec_failed)
+		return;
+	if ((err = rec_add_flow(run->rec, &r)) != REC_OK) {
+		log_warnx("records: %s: %s", rec_strerror(err),
+		    rec_errmsg(run->rec));
+		run->rec_failed = true;	/* say it once, keep classifying */
+	}
+}
+
+static void
+show_progress(const struct classify_run *run, const struct pcapsrc *src,
+    bool done)
+{
+	uint64_t at, total;
+
+	pcapsrc_progress(src, &at, &total);
+	if (total < PROGRESS_MIN_BYTES)
+		return;
+	if (done)
+		at = total;
+	fprintf(stderr, "\r%s: %3u%%%s", run->file,
+	    (unsigned)(total ? at * 100 / total : 100), done ? "\n" : "");
+}
+
+static int
+classify_packets(struct classify_run *run, struct pcapsrc *src,
+    struct eng *e, char *err, size_t errlen)
+{
+	struct pcapsrc_pkt pkt;
+	struct eng_verdict v;
+	struct eng_pkt ep;
+	struct dec_l2 l2;
+	uint64_t n = 0;
+	int rc;
+
+	while ((rc = pcapsrc_next(src, &pkt, err, errlen)) == 1) {
+		if (dec_link(pcapsrc_linktype(src), pkt.data, pkt.caplen,
+		    &l2) != DEC_OK) {
+			run->sum.undecodable++;
+			continue;
+		}
+		ep = (struct eng_pkt){ l2.l3, l2.l3len, pkt.ts_us,
+		    l2.has_mac ? l2.src_mac : NULL, NULL };
+		eng_packet(e, &ep, &v);
+		if ((++n & 0x3fff) == 0) {
+			eng_expire(e, pkt.ts_us);
+			if (run->o->progress)
+				show_progress(run, src, false);
+		}
+	}
+	if (run->o->progress)
+		show_progress(run, src, true);
+	return rc;
+}
+
+/* The first packet's time, to replay the file at --at. */
+static int64_t
+classify_shift(struct classify_run *run, const char *path)
+{
+	struct pcapsrc_pkt pkt;
+	struct pcapsrc *src;
+	char err[256];
+	int64_t shift = 0;
+
+	if (run->at == 0 || (src = pcapsrc_open(path, err, sizeof(err))) == NULL)
+		return 0;
+	if (pcapsrc_next(src, &pkt, err, sizeof(err)) == 1)
+		shift = (int64_t)run->at * 1000000 - (int64_t)pkt.ts_us;
+	pcapsrc_close(src);
+	return shift;
+}
+
+static int
+classify_file(struct classify_run *run, const char *path)
+{
+	struct eng_opts eo;
+	struct pcapsrc *src;
+	struct eng *e;
+	char err[512];
+	int rc;
+
+	if ((src = pcapsrc_open(path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "schoolgate: %s\n", err);
+		return -1;
+	}
+	run->file = path;
+	run->shift_us = classify_shift(run, path);
+	memset(&eo, 0, sizeof(eo));
+	eo.as_group = run->as_group;
+	eo.time_shift_us = run->shift_us;
+	eo.on_end = classify_flow_ended;
+	eo.arg = run;
+	if ((e = eng_new(run->cfg, run->cls, &eo)) == NULL) {
+		pcapsrc_close(src);
+		fprintf(stderr, "schoolgate: %s: out of memory\n", path);
+		return -1;
+	}
+	rc = classify_packets(run, src, e, err, sizeof(err));
+	out_summary_engine(&run->sum, eng_stats(e));
+	eng_free(e);		/* ends the remaining flows: they print */
+	pcapsrc_close(src);
+	if (rc == -1) {
+		fprintf(stderr, "schoolgate: %s\n", err);
+		return -1;
+	}
+	run->sum.files++;
+	return 0;
+}
+
+static int
+classify_setup(struct classify_run *run, const struct classify_opts *o)
+{
+	char err[256];
+	enum rec_error rerr;
+
+	memset(run, 0, sizeof(*run));
+	run->o = o;
+	run->as_group = -1;
+	if ((run->cfg = cmd_load_config(o->conf)) == NULL)
+		return -1;
+	if (o->as_group &&
+	    (run->as_group = conf_group_index(run->cfg, o->as_group)) < 0) {
+		fprintf(stderr, "schoolgate: unknown group \"%s\"\n", o->as_group);
+		return -1;
+	}
+	if (o->at && sched_parse_local(o->at, &run->at) == -1) {
+		fprintf(stderr, "schoolgate: --at wants 'YYYY-MM-DD HH:MM', "
+		    "not \"%s\"\n", o->at);
+		return -1;
+	}
+	if ((run->cls = cls_module_new(run->cfg->protocols_file, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "schoolgate: nDPI: %s\n", err);
+		return -1;
+	}
+	if (o->records && (run->rec = rec_open(o->records, &rerr)) == NULL) {
+		fprintf(stderr, "schoolgate: %s: %s\n", o->records,
+		    rec_strerror(rerr));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+classify_teardown(struct classify_run *run)
+{
+	enum rec_error err;
+
+	if (run->rec) {
+		if ((err = rec_flush(run->rec)) != REC_OK)
+			fprintf(stderr, "schoolgate: %s: %s\n", run->o->records,
+			    rec_strerror(err));
+		rec_close(run->rec);
+	}
+	if (run->cls)
+		cls_module_free(run->cls);
+	if (run->cfg)
+		conf_free(run->cfg);
+}
+
+static void
+classify_event(struct classify_run *run, const char *path, int ok)
+{
+	char detail[512];
+
+	if (run->rec == NULL)
+		return;
+	snprintf(detail, sizeof(detail), "classify %s: %s", path,
+	    ok ? "done" : "failed");
+	rec_event(run->rec, run->at ? (int64_t)run->at * 1000000 :
+	    (int64_t)time(NULL) * 1000000, "import", detail);
+}
+
+int
+cmd_classify(int argc, char **argv)
+{
+	struct classify_opts o;
+	struct classify_run run;
+	int first, failed = 0;
+
+	if (cmd_wants_help(argc, argv)) {
+		classify_usage(stdout);
+		return 0;
+	}
+	if ((first = classify_parse(argc, argv, &o)) == -1) {
+		classify_usage(stderr);
+		return 2;
+	}
+	if (classify_setup(&run, &o) == -1) {
+		classify_teardown(&run);
+		return 1;
+	}
+	if (!o.json)
+		out_table_header(stdout);
+	for (int i = first; i < argc; i++) {
+		int ok = classify_file(&run, argv[i]) == 0;
+		failed += !ok;
+		classify_event(&run, argv[i], ok);
+	}
+	run.sum.failed_files = (unsigned)failed;
+	out_summary_print(o.json ? stderr : stdout, &run.sum);
+	classify_teardown(&run);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,431 @@
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnscache.h"
+#include "engine.h"
+
+#define ENG_DNS_ENTRIES	65536
+#define ENG_DNS_MAX_TTL	3600
+
+/* A config and how many open flows were started under it. */
+struct eng_gen {
+	const struct sg_config	*cfg;
+	size_t			 nflows;
+	eng_release_cb		*release;
+	void			*arg;
+};
+
+struct eng {
+	struct eng_gen		*gens;
+	size_t			 ngens;		/* the last one is current */
+	struct cls_module	*cls;
+	const struct leases	*leases;
+	struct flow_table	*flows;
+	struct dns_cache	*dns;
+	struct eng_opts		 opts;
+	struct eng_stats	 stats;
+};
+
+struct eng_flow {
+	struct cls_flow		*cls;		/* NULL once decided */
+	struct cls_result	 res;
+	struct ident		 id;
+	struct policy_decision	 dec;
+	uint64_t		 categories;
+	size_t			 gen;
+	uint16_t		 inspected;
+	uint16_t		 decided_after;
+	bool			 payload_seen;
+	bool			 dns_answered;
+	bool			 decided;
+};
+
+static void	 eng_flow_ended(struct flow *, enum flow_end_reason, void *);
+
+static const struct sg_config *
+eng_cfg(const struct eng *e)
+{
+	return e->gens[e->ngens - 1].cfg;
+}
+
+struct eng *
+eng_new(const struct sg_config *cfg, struct cls_module *cls,
+    const struct eng_opts *opts)
+{
+	struct flow_table_opts fo;
+	struct eng *e;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return NULL;
+	e->opts = *opts;
+	e->cls = cls;
+	if ((e->gens = calloc(1, sizeof(*e->gens))) == NULL)
+		goto free_eng;
+	e->gens[0].cfg = cfg;
+	e->ngens = 1;
+	memset(&fo, 0, sizeof(fo));
+	fo.max_flows = opts->max_flows ? opts->max_flows : 262144;
+	fo.tcp_timeout_us = 300 * 1000000ULL;
+	fo.tcp_closed_timeout_us = 10 * 1000000ULL;
+	fo.udp_timeout_us = 60 * 1000000ULL;
+	fo.other_timeout_us = 30 * 1000000ULL;
+	fo.on_end = eng_flow_ended;
+	fo.arg = e;
+	if ((e->flows = flow_table_new(&fo)) == NULL)
+		goto free_gens;
+	if ((e->dns = dns_cache_new(ENG_DNS_ENTRIES, ENG_DNS_MAX_TTL)) == NULL)
+		goto free_flows;
+	return e;
+
+free_flows:
+	flow_table_free(e->flows);
+free_gens:
+	free(e->gens);
+free_eng:
+	free(e);
+	return NULL;
+}
+
+void
+eng_free(struct eng *e)
+{
+	if (e == NULL)
+		return;
+	flow_table_free(e->flows);	/* ends every flow: records flushed */
+	dns_cache_free(e->dns);
+	for (size_t i = 0; i + 1 < e->ngens; i++)
+		if (e->gens[i].release)
+			e->gens[i].release(e->gens[i].cfg, e->gens[i].arg);
+	free(e->gens);
+	free(e);
+}
+
+int
+eng_set_config(struct eng *e, const struct sg_config *cfg,
+    eng_release_cb *release, void *arg)
+{
+	struct eng_gen *g;
+
+	g = realloc(e->gens, (e->ngens + 1) * sizeof(*g));
+	if (g == NULL)
+		return -1;
+	e->gens = g;
+	/* the outgoing config is released by whoever loaded it */
+	e->gens[e->ngens - 1].release = release;
+	e->gens[e->ngens - 1].arg = arg;
+	e->gens[e->ngens] = (struct eng_gen){ cfg, 0, NULL, NULL };
+	e->ngens++;
+	return 0;
+}
+
+void
+eng_set_leases(struct eng *e, const struct leases *l)
+{
+	e->leases = l;
+}
+
+const struct eng_stats *
+eng_stats(const struct eng *e)
+{
+	return &e->stats;
+}
+
+void
+eng_expire(struct eng *e, uint64_t now_us)
+{
+	flow_expire(e->flows, now_us);
+}
+
+static time_t
+eng_when(const struct eng *e, uint64_t ts_us)
+{
+	return (time_t)(((int64_t)ts_us + e->opts.time_shift_us) / 1000000);
+}
+
+static void
+eng_name_from_dns(struct eng *e, const struct flow *f, struct eng_flow *ef,
+    time_t now)
+{
+	const char *name;
+
+	if (ef->res.host[0] != '\0')
+		return;
+	name = dns_cache_lookup(e->dns, &f->key.src, &f->key.dst, now);
+	if (name == NULL)
+		return;
+	strncpy(ef->res.host, name, sizeof(ef->res.host) - 1);
+	ef->res.host_src = SG_HOST_DNSCACHE;
+}
+
+static void
+eng_decide(struct eng *e, const struct flow *f, struct eng_flow *ef,
+    time_t when)
+{
+	const struct sg_config *cfg = e->gens[ef->gen].cfg;
+	struct policy_flow pf;
+
+	ef->categories = policy_categories(cfg, ef->res.master, ef->res.proto,
+	    ef->res.host);
+	memset(&pf, 0, sizeof(pf));
+	pf.id = &ef->id;
+	pf.master = ef->res.master;
+	pf.proto = ef->res.proto;
+	pf.host = ef->res.host;
+	pf.categories = ef->categories;
+	pf.unknown = !ef->res.detected && ef->res.host[0] == '\0';
+	pf.when = when;
+	policy_decide(cfg, &pf, &ef->dec, NULL, NULL);
+	(void)f;
+}
+
+static void
+eng_finalise(struct eng *e, struct flow *f, struct eng_flow *ef)
+{
+	ef->decided = true;
+	ef->decided_after = ef->inspected;
+	f->state = FLOW_DECIDED;
+	cls_flow_free(ef->cls);		/* nDPI state goes as soon as we know */
+	ef->cls = NULL;
+	e->stats.verdicts[ef->dec.action]++;
+}
+
+static bool
+eng_is_dns(const struct eng_flow *ef)
+{
+	return strcmp(ef->res.master, "DNS") == 0 ||
+	    strcmp(ef->res.proto, "DNS") == 0;
+}
+
+/*
+ * Whether what we know now is final.  A block may be final as soon as
+ * DPI or a resolved name supports it; an allow never comes before the
+ * first payload, so a port or address guess cannot let a flow through
+ * (the TargusDataspeed lesson).  Allowed DNS waits for its answer so the
+ * cache learns the names the client is about to use.
+ */
+static bool
+eng_ready(const struct eng_flow *ef)
+{
+	if (ef->dec.action == SG_BLOCK &&
+	    (ef->res.detected || ef->res.host_src != SG_HOST_NONE))
+		return true;
+	if (!ef->res.done || !ef->payload_seen)
+		return false;
+	if (eng_is_dns(ef) && !ef->dns_answered)
+		return false;
+	return true;
+}
+
+static void
+eng_inspect(struct eng *e, struct flow *f, struct eng_flow *ef,
+    const struct dec_pkt *p, uint64_t ts_us, struct eng_verdict *v)
+{
+	const struct sg_config *cfg = e->gens[ef->gen].cfg;
+	time_t when = eng_when(e, ts_us);
+
+	ef->inspected++;
+	if (p->paylen > 0)
+		ef->payload_seen = true;
+	cls_process(e->cls, ef->cls, p->l3, p->l3len, ts_us / 1000, &ef->res);
+	if (ef->inspected >= cfg->max_packets)
+		cls_giveup(e->cls, ef->cls, &ef->res);
+	eng_name_from_dns(e, f, ef, when);
+	eng_decide(e, f, ef, when);
+	if (ef->inspected >= cfg->max_packets || eng_ready(ef)) {
+		eng_finalise(e, f, ef);
+		v->action = ef->dec.action;
+		v->final = true;
+		return;
+	}
+	v->action = SG_ALLOW;
+	v->final = false;
+}
+
+static void
+eng_learn_dns(struct eng *e, struct eng_flow *ef, const struct dec_pkt *p,
+    int dir, uint64_t ts_us)
+{
+	struct dns_response r;
+
+	if (p->proto != IPPROTO_UDP || p->sport != 53 || dir != 1 ||
+	    p->paylen == 0)
+		return;
+	if (dns_parse_response(p->payload, p->paylen, &r) == -1)
+		return;
+	ef->dns_answered = true;
+	e->stats.dns_answers++;
+	dns_cache_add(e->dns, &p->dst, &r, eng_when(e, ts_us));
+}
+
+static struct eng_flow *
+eng_flow_new(struct eng *e, const struct dec_pkt *p, const struct eng_pkt *in)
+{
+	struct eng_flow *ef;
+
+	if ((ef = calloc(1, sizeof(*ef))) == NULL)
+		return NULL;
+	if ((ef->cls = cls_flow_new(e->cls)) == NULL) {
+		free(ef);
+		return NULL;
+	}
+	ef->gen = e->ngens - 1;
+	e->gens[ef->gen].nflows++;
+	ident_resolve(eng_cfg(e), e->leases, in->mac, &p->src, in->iface,
+	    e->opts.as_group, &ef->id);
+	e->stats.flows++;
+	return ef;
+}
+
+void
+eng_packet(struct eng *e, const struct eng_pkt *in, struct eng_verdict *v)
+{
+	enum dec_result r;
+	struct dec_pkt p;
+	struct flow *f;
+	struct eng_flow *ef;
+	bool created;
+	int dir;
+
+	memset(v, 0, sizeof(*v));
+	e->stats.packets++;
+	e->stats.bytes += in->len;
+	if ((r = dec_ip(in->l3, in->len, &p)) != DEC_OK) {
+		e->stats.skipped[r]++;
+		v->skipped = true;
+		return;
+	}
+	if ((f = flow_lookup(e->flows, &p, in->ts_us, &dir, &created)) == NULL) {
+		e->stats.nomem++;
+		v->skipped = true;
+		return;
+	}
+	if (created && (f->user = eng_flow_new(e, &p, in)) == NULL) {
+		e->stats.nomem++;
+		v->skipped = true;
+		flow_remove(e->flows, f);
+		return;
+	}
+	ef = f->user;
+	eng_learn_dns(e, ef, &p, dir, in->ts_us);
+	if (ef->decided) {
+		v->action = ef->dec.action;
+		v->final = true;
+		return;
+	}
+	eng_inspect(e, f, ef, &p, in->ts_us, v);
+}
+
+static void
+eng_release_unused(struct eng *e, size_t gen)
+{
+	struct eng_gen *g = &e->gens[gen];
+
+	if (gen + 1 == e->ngens || g->nflows > 0 || g->cfg == NULL)
+		return;
+	if (g->release)
+		g->release(g->cfg, g->arg);
+	g->cfg = NULL;
+}
+
+static void
+eng_flow_ended(struct flow *f, enum flow_end_reason why, void *arg)
+{
+	struct eng *e = arg;
+	struct eng_flow *ef = f->user;
+	struct eng_flow_view view;
+
+	if (ef == NULL)
+		return;
+	if (!ef->decided) {
+		cls_giveup(e->cls, ef->cls, &ef->res);
+		eng_name_from_dns(e, f, ef, eng_when(e, f->last_us));
+		eng_decide(e, f, ef, eng_when(e, f->first_us));
+		eng_finalise(e, f, ef);
+	}
+	memset(&view, 0, sizeof(view));
+	view.cfg = e->gens[ef->gen].cfg;
+	view.flow = f;
+	view.cls = &ef->res;
+	view.id = &ef->id;
+	view.dec = &ef->dec;
+	view.category = policy_primary_category(ef->categories);
+	view.decided_after = ef->decided_after;
+	if (e->opts.on_end)
+		e->opts.on_end(&view, e->opts.arg);
+	e->gens[ef->gen].nflows--;
+	eng_release_unused(e, ef->gen);
+	free(ef);
+	f->user = NULL;
+	(void)why;
+}
+
+static const char *
+transport_name(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:	return "tcp";
+	case IPPROTO_UDP:	return "udp";
+	case IPPROTO_ICMP:	return "icmp";
+	case IPPROTO_ICMPV6:	return "icmp6";
+	case IPPROTO_SCTP:	return "sctp";
+	default:		return "ip";
+	}
+}
+
+#define COPY(dst, src) do {						\
+	strncpy((dst), (src) ? (src) : "", sizeof(dst) - 1);		\
+	(dst)[sizeof(dst) - 1] = '\0';					\
+} while (0)
+
+static void
+record_identity(const struct sg_config *cfg, const struct ident *id,
+    struct rec_flow *r)
+{
+	if (id->device >= 0)
+		COPY(r->device, cfg->devices[id->device].name);
+	if (id->person >= 0)
+		COPY(r->person, cfg->people[id->person].id);
+	COPY(r->group, cfg->groups[id->group].name);
+	if (id->has_mac)
+		sg_mac_str(id->mac, r->mac, sizeof(r->mac));
+	sg_addr_str(&id->ip, r->ip, sizeof(r->ip));
+}
+
+void
+eng_view_to_record(const struct eng_flow_view *v, const char *source,
+    int64_t time_shift_us, struct rec_flow *r)
+{
+	const struct sg_config *cfg = v->cfg;
+	const struct flow *f = v->flow;
+	const struct policy_decision *d = v->dec;
+
+	memset(r, 0, sizeof(*r));
+	r->start_us = (int64_t)f->first_us + time_shift_us;
+	r->end_us = (int64_t)f->last_us + time_shift_us;
+	record_identity(cfg, v->id, r);
+	COPY(r->app, v->cls->app);
+	if (v->category >= 0)
+		COPY(r->category, cfg->categories[v->category].name);
+	COPY(r->host, v->cls->host);
+	COPY(r->host_source, sg_host_src_name(v->cls->host_src));
+	sg_addr_str(&f->key.dst, r->dst_ip, sizeof(r->dst_ip));
+	r->dst_port = f->key.dport;
+	COPY(r->transport, transport_name(f->key.proto));
+	r->bytes_out = f->bytes[0];
+	r->bytes_in = f->bytes[1];
+	r->pkts_out = f->pkts[0];
+	r->pkts_in = f->pkts[1];
+	COPY(r->action, sg_action_name(d->action));
+	if (d->account >= 0) {
+		snprintf(r->rule, sizeof(r->rule), "account:%s",
+		    cfg->accounts[d->account].name);
+		COPY(r->clause, "6.8");
+	} else {
+		COPY(r->rule, d->rule_name);
+		COPY(r->clause, d->clause);
+	}
+	r->in_school_hours = d->in_school_hours;
+	COPY(r->source, source);
+}

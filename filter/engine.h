@@ -1,0 +1,92 @@
+/*
+ * The engine: decode -> flow -> classify -> identify -> decide -> record.
+ * Both packet sources (NFQUEUE live, libpcap offline) feed eng_packet()
+ * with an L3 packet and whatever they know of its sender; the engine
+ * answers with a verdict for that packet and, once the flow is decided,
+ * a final verdict the live path hands to the kernel as a mark.
+ *
+ * An engine is single-threaded: the daemon runs one per queue worker.
+ */
+#ifndef SG_ENGINE_H
+#define SG_ENGINE_H
+
+#include <stdbool.h>
+#include "config.h"
+#include "decode.h"
+#include "flow.h"
+#include "identity.h"
+#include "policy.h"
+#include "records.h"
+#include "../classifiers/classify.h"
+
+struct eng;
+
+struct eng_pkt {
+	const uint8_t	*l3;
+	size_t		 len;
+	uint64_t	 ts_us;		/* capture or arrival time */
+	const uint8_t	*mac;		/* sender's MAC, NULL if unknown */
+	const char	*iface;		/* input interface, NULL if unknown */
+};
+
+struct eng_verdict {
+	enum sg_action	 action;	/* for this packet */
+	bool		 final;		/* the flow is decided: hand it off */
+	bool		 skipped;	/* not decodable: counted, let through */
+};
+
+/* What a finished flow looked like, handed to the record callback. */
+struct eng_flow_view {
+	const struct sg_config	*cfg;		/* the config it was decided by */
+	const struct flow	*flow;
+	const struct cls_result	*cls;
+	const struct ident	*id;
+	const struct policy_decision *dec;
+	int			 category;	/* primary category or -1 */
+	uint64_t		 decided_after;	/* packets seen when decided */
+};
+
+typedef void	 eng_end_cb(const struct eng_flow_view *, void *arg);
+
+struct eng_opts {
+	int		 as_group;	/* -1, or a group index for every sender */
+	int64_t		 time_shift_us;	/* added to packet times (classify --at) */
+	size_t		 max_flows;
+	eng_end_cb	*on_end;
+	void		*arg;
+};
+
+struct eng_stats {
+	uint64_t	 packets;
+	uint64_t	 bytes;
+	uint64_t	 flows;
+	uint64_t	 skipped[DEC_NRESULTS];
+	uint64_t	 verdicts[3];	/* final verdicts by sg_action */
+	uint64_t	 dns_answers;
+	uint64_t	 nomem;
+};
+
+struct eng	*eng_new(const struct sg_config *, struct cls_module *,
+		    const struct eng_opts *);
+/* Ends every open flow through on_end, then frees the engine. */
+void		 eng_free(struct eng *);
+void		 eng_packet(struct eng *, const struct eng_pkt *,
+		    struct eng_verdict *);
+void		 eng_expire(struct eng *, uint64_t now_us);
+/*
+ * The daemon's SIGHUP: new flows use the new config.  Flows in progress
+ * hold indexes into the config they started with, so each config stays
+ * alive until its last flow ends; then release(cfg, arg) is called.
+ */
+typedef void	 eng_release_cb(const struct sg_config *, void *arg);
+int		 eng_set_config(struct eng *, const struct sg_config *,
+		    eng_release_cb *release, void *arg);
+void		 eng_set_leases(struct eng *, const struct leases *);
+const struct eng_stats *eng_stats(const struct eng *);
+
+/* Fill a record row from a finished flow; source is "live" or a file. */
+void		 eng_view_to_record(const struct eng_flow_view *, const char *source,
+		    int64_t time_shift_us,
+		    struct rec_flow *);
+
+#endif

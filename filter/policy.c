@@ -1,0 +1,237 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hostpat.h"
+#include "policy.h"
+#include "schedule.h"
+
+#define TRACE(...) do { if (trace) trace(targ, __VA_ARGS__); } while (0)
+
+static bool
+name_listed(char **names, size_t n, const char *master, const char *proto)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((proto[0] && strcasecmp(names[i], proto) == 0) ||
+		    (master[0] && strcasecmp(names[i], master) == 0))
+			return true;
+	return false;
+}
+
+static bool
+host_listed(char **pats, size_t n, const char *host)
+{
+	if (host[0] == '\0')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (hostpat_match(pats[i], host))
+			return true;
+	return false;
+}
+
+uint64_t
+policy_categories(const struct sg_config *cfg, const char *master,
+    const char *proto, const char *host)
+{
+	uint64_t mask = 0;
+
+	for (size_t i = 0; i < cfg->ncategories; i++) {
+		const struct conf_category *c = &cfg->categories[i];
+		if (name_listed(c->protocols, c->nprotocols, master, proto) ||
+		    host_listed(c->hosts, c->nhosts, host))
+			mask |= UINT64_C(1) << i;
+	}
+	return mask;
+}
+
+int
+policy_primary_category(uint64_t mask)
+{
+	for (int i = 0; i < 64; i++)
+		if (mask & (UINT64_C(1) << i))
+			return i;
+	return -1;
+}
+
+bool
+policy_in_school_hours(const struct sg_config *cfg, time_t when)
+{
+	struct sched_local lt;
+
+	if (cfg->school_hours < 0)
+		return false;
+	sched_localtime(when, &lt);
+	return sched_active(&cfg->schedules[cfg->school_hours], &lt, NULL, 0);
+}
+
+static bool
+index_listed(const int *v, size_t n, int x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
+/* A rule naming groups, people or devices applies to any one of them. */
+static bool
+rule_who_matches(const struct conf_rule *r, const struct ident *id)
+{
+	if (r->ngroups == 0 && r->npeople == 0 && r->ndevices == 0)
+		return true;
+	return index_listed(r->groups, r->ngroups, id->group) ||
+	    (id->person >= 0 && index_listed(r->people, r->npeople, id->person)) ||
+	    (id->device >= 0 && index_listed(r->devices, r->ndevices, id->device));
+}
+
+static bool
+rule_what_matches(const struct conf_rule *r, const struct policy_flow *f)
+{
+	if (r->categories == 0 && r->napps == 0)
+		return true;
+	return (r->categories & f->categories) != 0 ||
+	    name_listed(r->apps, r->napps, f->master, f->proto);
+}
+
+static bool
+rule_when_matches(const struct sg_config *cfg, const struct conf_rule *r,
+    const struct sched_local *lt, char *why, size_t whylen)
+{
+	bool active;
+
+	if (r->schedule < 0) {
+		snprintf(why, whylen, "any time");
+		return true;
+	}
+	active = sched_active(&cfg->schedules[r->schedule], lt, why, whylen);
+	return active != r->schedule_negate;
+}
+
+/*
+ * The flow is covered by the account's platform only if every category
+ * that made the rule match is the platform itself, so a messaging
+ * category matched alongside a social platform stays enforced (6.9).
+ */
+static bool
+account_covers(const struct sg_config *cfg, const struct conf_account *a,
+    const struct conf_rule *r, const struct policy_flow *f)
+{
+	uint64_t hit = r->categories & f->categories;
+
+	if (a->category >= 0) {
+		if (r->napps > 0 && name_listed(r->apps, r->napps, f->master,
+		    f->proto))
+			return false;
+		return hit == (UINT64_C(1) << a->category);
+	}
+	if (strcasecmp(a->app, f->proto) != 0 && strcasecmp(a->app, f->master) != 0)
+		return false;
+	for (size_t i = 0; i < cfg->ncategories; i++) {
+		const struct conf_category *c = &cfg->categories[i];
+		if ((hit & (UINT64_C(1) << i)) &&
+		    !name_listed(c->protocols, c->nprotocols, "", a->app))
+			return false;
+	}
+	return true;
+}
+
+static int
+find_exemption(const struct sg_config *cfg, const struct conf_rule *r,
+    const struct policy_flow *f, int32_t today, policy_trace_fn *trace,
+    void *targ)
+{
+	for (size_t i = 0; i < cfg->naccounts; i++) {
+		const struct conf_account *a = &cfg->accounts[i];
+		if (f->id->device < 0 ||
+		    !index_listed(a->devices, a->ndevices, f->id->device))
+			continue;
+		if (!account_covers(cfg, a, r, f)) {
+			TRACE("professional account \"%s\": registered device, "
+			    "but this traffic is not its platform", a->name);
+			continue;
+		}
+		if (today > a->ends) {
+			TRACE("professional account \"%s\": exemption lapsed "
+			    "(ended before today)", a->name);
+			continue;
+		}
+		if (today < a->approved) {
+			TRACE("professional account \"%s\": not yet approved",
+			    a->name);
+			continue;
+		}
+		return (int)i;
+	}
+	return -1;
+}
+
+static void
+decide_default(const struct sg_config *cfg, const struct policy_flow *f,
+    struct policy_decision *d, policy_trace_fn *trace, void *targ)
+{
+	d->rule = -1;
+	if (f->unknown && f->categories == 0) {
+		d->action = cfg->unknown_action;
+		d->rule_name = "unknown-traffic";
+		d->clause = cfg->unknown_clause ? cfg->unknown_clause : "";
+		TRACE("no rule matched and the application is unknown: %s",
+		    sg_action_name(d->action));
+		return;
+	}
+	d->action = SG_ALLOW;
+	d->rule_name = "default";
+	d->clause = "";
+	TRACE("no rule matched: allow");
+}
+
+void
+policy_decide(const struct sg_config *cfg, const struct policy_flow *f,
+    struct policy_decision *d, policy_trace_fn *trace, void *targ)
+{
+	struct sched_local lt;
+	char why[160];
+
+	sched_localtime(f->when, &lt);
+	memset(d, 0, sizeof(*d));
+	d->account = -1;
+	d->in_school_hours = policy_in_school_hours(cfg, f->when);
+	TRACE("%s school hours", d->in_school_hours ? "within" : "outside");
+
+	for (size_t i = 0; i < cfg->nrules; i++) {
+		const struct conf_rule *r = &cfg->rules[i];
+		if (!rule_who_matches(r, f->id)) {
+			TRACE("rule %zu \"%s\": not for this device, person or group",
+			    i + 1, r->name);
+			continue;
+		}
+		if (!rule_what_matches(r, f)) {
+			TRACE("rule %zu \"%s\": not this category or app", i + 1,
+			    r->name);
+			continue;
+		}
+		if (!rule_when_matches(cfg, r, &lt, why, sizeof(why))) {
+			TRACE("rule %zu \"%s\": schedule %s%s does not apply (%s)",
+			    i + 1, r->name, r->schedule_negate ? "not " : "",
+			    cfg->schedules[r->schedule].name, why);
+			continue;
+		}
+		TRACE("rule %zu \"%s\" matches (%s): %s, clause %s", i + 1,
+		    r->name, why, sg_action_name(r->action), r->clause);
+		d->rule = (int)i;
+		d->rule_name = r->name;
+		d->clause = r->clause;
+		d->action = r->action;
+		if (r->action != SG_ALLOW) {
+			d->account = find_exemption(cfg, r, f, lt.day, trace, targ);
+			if (d->account >= 0) {
+				d->action = SG_ALLOW;
+				TRACE("exempt: registered professional account \"%s\" "
+				    "(clause 6.8): allow",
+				    cfg->accounts[d->account].name);
+			}
+		}
+		return;
+	}
+	decide_default(cfg, f, d, trace, targ);
+}
