@@ -33,7 +33,6 @@ struct classify_run {
 	struct out_summary	 sum;
 	int			 as_group;
 	time_t			 at;
-	int64_t			 shift_us;	/* of the file in progress */
 	const char		*file;
 	bool			 rec_failed;
 };
@@ -49,8 +48,8 @@ classify_usage(FILE *out)
 	    "  -c CONF          configuration (default %s)\n"
 	    "  --as-group G     treat every flow's initiator as a member of G\n"
 	    "  --at TIME        'YYYY-MM-DD HH:MM' in the school's time zone:\n"
-	    "                   each file is replayed as if it started then\n"
-	    "                   (default: the packets' own capture times)\n"
+	    "                   decide and record every flow as if it started\n"
+	    "                   then (default: the packets' capture times)\n"
 	    "  --records DB     also write each flow to the records database\n"
 	    "  --json           one JSON object per flow per line\n"
 	    "  --no-progress    no progress bar, even on a terminal\n\n"
@@ -96,7 +95,7 @@ classify_flow_ended(const struct eng_flow_view *v, void *arg)
 	struct rec_flow r;
 	enum rec_error err;
 
-	eng_view_to_record(v, run->file, run->shift_us, &r);
+	eng_view_to_record(v, run->file, run->at, &r);
 	out_flow(stdout, run->o->json, v, &r);
 	out_summary_add(&run->sum, &r);
 	if (run->rec == NULL || run->rec_failed)
@@ -154,23 +153,6 @@ classify_packets(struct classify_run *run, struct pcapsrc *src,
 	return rc;
 }
 
-/* The first packet's time, to replay the file at --at. */
-static int64_t
-classify_shift(struct classify_run *run, const char *path)
-{
-	struct pcapsrc_pkt pkt;
-	struct pcapsrc *src;
-	char err[256];
-	int64_t shift = 0;
-
-	if (run->at == 0 || (src = pcapsrc_open(path, err, sizeof(err))) == NULL)
-		return 0;
-	if (pcapsrc_next(src, &pkt, err, sizeof(err)) == 1)
-		shift = (int64_t)run->at * 1000000 - (int64_t)pkt.ts_us;
-	pcapsrc_close(src);
-	return shift;
-}
-
 static int
 classify_file(struct classify_run *run, const char *path)
 {
@@ -185,10 +167,9 @@ classify_file(struct classify_run *run, const char *path)
 		return -1;
 	}
 	run->file = path;
-	run->shift_us = classify_shift(run, path);
 	memset(&eo, 0, sizeof(eo));
 	eo.as_group = run->as_group;
-	eo.time_shift_us = run->shift_us;
+	eo.pin_time = run->at;
 	eo.on_end = classify_flow_ended;
 	eo.arg = run;
 	if ((e = eng_new(run->cfg, run->cls, &eo)) == NULL) {

@@ -24,6 +24,11 @@ enum dec_result {
 #define DEC_LINK_LINUX_SLL	113
 #define DEC_LINK_IPV4		228
 #define DEC_LINK_IPV6		229
+/* Also accepted: */
+#define DEC_LINK_RAW_DLT12	12	/* DLT_RAW on most systems */
+#define DEC_LINK_RAW_DLT14	14	/* DLT_RAW on OpenBSD */
+#define DEC_LINK_LOOP		108	/* BSD loopback, like NULL */
+#define DEC_LINK_LINUX_SLL2	276
 
 struct dec_l2 {
 	const uint8_t	*l3;		/* points into the caller's buffer */

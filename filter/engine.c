@@ -141,7 +141,25 @@ eng_expire(struct eng *e, uint64_t now_us)
 static time_t
 eng_when(const struct eng *e, uint64_t ts_us)
 {
-	return (time_t)(((int64_t)ts_us + e->opts.time_shift_us) / 1000000);
+	if (e->opts.pin_time != 0)
+		return e->opts.pin_time;
+	return (time_t)(ts_us / 1000000);
+}
+
+/* Whether nDPI knows only what carries the flow, not the app inside. */
+static bool
+eng_is_carrier(const struct cls_result *r)
+{
+	static const char *const carriers[] = {
+		"", "Unknown", "TLS", "QUIC", "HTTP", "DTLS"
+	};
+
+	if (r->master[0] != '\0')
+		return false;
+	for (size_t i = 0; i < sizeof(carriers) / sizeof(carriers[0]); i++)
+		if (strcmp(r->proto, carriers[i]) == 0)
+			return true;
+	return false;
 }
 
 static void
@@ -150,13 +168,29 @@ eng_name_from_dns(struct eng *e, const struct flow *f, struct eng_flow *ef,
 {
 	const char *name;
 
-	if (ef->res.host[0] != '\0')
+	char proto[SG_APP_MAX / 2];
+
+	if (ef->res.host_src != SG_HOST_NONE)
 		return;
 	name = dns_cache_lookup(e->dns, &f->key.src, &f->key.dst, now);
 	if (name == NULL)
 		return;
-	strncpy(ef->res.host, name, sizeof(ef->res.host) - 1);
+	snprintf(ef->res.host, sizeof(ef->res.host), "%s", name);
 	ef->res.host_src = SG_HOST_DNSCACHE;
+	/* nDPI saw no name; if all it knows is the carrier, ask its host
+	 * list what the resolved name is */
+	if (!eng_is_carrier(&ef->res) ||
+	    !cls_app_for_host(e->cls, name, proto, sizeof(proto)))
+		return;
+	if (strcmp(ef->res.proto, "Unknown") != 0 && ef->res.proto[0] != '\0')
+		snprintf(ef->res.master, sizeof(ef->res.master), "%s",
+		    ef->res.proto);
+	snprintf(ef->res.proto, sizeof(ef->res.proto), "%s", proto);
+	if (ef->res.master[0] != '\0')
+		snprintf(ef->res.app, sizeof(ef->res.app), "%s.%s",
+		    ef->res.master, proto);
+	else
+		snprintf(ef->res.app, sizeof(ef->res.app), "%s", proto);
 }
 
 static void
@@ -166,15 +200,20 @@ eng_decide(struct eng *e, const struct flow *f, struct eng_flow *ef,
 	const struct sg_config *cfg = e->gens[ef->gen].cfg;
 	struct policy_flow pf;
 
+	/* nDPI also puts DHCP and NetBIOS names there: only names it took
+	 * from the flow's own protocol, or from DNS, say where it goes */
+	const char *host = ef->res.host_src != SG_HOST_NONE ? ef->res.host : "";
+
 	ef->categories = policy_categories(cfg, ef->res.master, ef->res.proto,
-	    ef->res.host);
+	    host);
 	memset(&pf, 0, sizeof(pf));
 	pf.id = &ef->id;
 	pf.master = ef->res.master;
 	pf.proto = ef->res.proto;
-	pf.host = ef->res.host;
+	pf.host = host;
 	pf.categories = ef->categories;
-	pf.unknown = !ef->res.detected && ef->res.host[0] == '\0';
+	pf.unknown = (ef->res.proto[0] == '\0' ||
+	    strcmp(ef->res.proto, "Unknown") == 0) && host[0] == '\0';
 	pf.when = when;
 	policy_decide(cfg, &pf, &ef->dec, NULL, NULL);
 	(void)f;
@@ -199,19 +238,22 @@ eng_is_dns(const struct eng_flow *ef)
 }
 
 /*
- * Whether what we know now is final.  A block may be final as soon as
- * DPI or a resolved name supports it; an allow never comes before the
- * first payload, so a port or address guess cannot let a flow through
- * (the TargusDataspeed lesson).  Allowed DNS waits for its answer so the
+ * Whether what we know now is final.  Nothing is final before the first
+ * payload: an address or port guess must neither let a flow through (the
+ * TargusDataspeed lesson) nor block it, and by the ClientHello nDPI names
+ * the app itself.  A block is then final as soon as DPI or a resolved
+ * name supports it; an allow waits for nDPI's final answer.  Allowed DNS waits for its answer so the
  * cache learns the names the client is about to use.
  */
 static bool
 eng_ready(const struct eng_flow *ef)
 {
+	if (!ef->payload_seen)
+		return false;
 	if (ef->dec.action == SG_BLOCK &&
 	    (ef->res.detected || ef->res.host_src != SG_HOST_NONE))
 		return true;
-	if (!ef->res.done || !ef->payload_seen)
+	if (!ef->res.done)
 		return false;
 	if (eng_is_dns(ef) && !ef->dns_answered)
 		return false;
@@ -395,15 +437,17 @@ record_identity(const struct sg_config *cfg, const struct ident *id,
 
 void
 eng_view_to_record(const struct eng_flow_view *v, const char *source,
-    int64_t time_shift_us, struct rec_flow *r)
+    time_t pin_time, struct rec_flow *r)
 {
 	const struct sg_config *cfg = v->cfg;
 	const struct flow *f = v->flow;
 	const struct policy_decision *d = v->dec;
 
 	memset(r, 0, sizeof(*r));
-	r->start_us = (int64_t)f->first_us + time_shift_us;
-	r->end_us = (int64_t)f->last_us + time_shift_us;
+	r->start_us = (int64_t)f->first_us;
+	if (pin_time != 0)	/* as if it happened then; duration kept */
+		r->start_us = (int64_t)pin_time * 1000000;
+	r->end_us = r->start_us + (int64_t)(f->last_us - f->first_us);
 	record_identity(cfg, v->id, r);
 	COPY(r->app, v->cls->app);
 	if (v->category >= 0)

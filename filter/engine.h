@@ -50,7 +50,8 @@ typedef void	 eng_end_cb(const struct eng_flow_view *, void *arg);
 
 struct eng_opts {
 	int		 as_group;	/* -1, or a group index for every sender */
-	int64_t		 time_shift_us;	/* added to packet times (classify --at) */
+	time_t		 pin_time;	/* 0, or the time every decision uses
+					   (classify --at) */
 	size_t		 max_flows;
 	eng_end_cb	*on_end;
 	void		*arg;
@@ -84,9 +85,9 @@ int		 eng_set_config(struct eng *, const struct sg_config *,
 void		 eng_set_leases(struct eng *, const struct leases *);
 const struct eng_stats *eng_stats(const struct eng *);
 
-/* Fill a record row from a finished flow; source is "live" or a file. */
+/* Fill a record row; with pin_time set, the flow is recorded as having
+ * started then (its duration kept), matching the decision's time. */
 void		 eng_view_to_record(const struct eng_flow_view *, const char *source,
-		    int64_t time_shift_us,
-		    struct rec_flow *);
+		    time_t pin_time, struct rec_flow *);
 
 #endif

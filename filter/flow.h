@@ -51,9 +51,18 @@ struct flow {
 
 struct flow_table;
 
-/* Called once per flow as it leaves the table; must not touch the table. */
+/*
+ * Called once per flow as it leaves the table (timeout, eviction, close,
+ * flush), after it is unlinked and just before it is freed.  It must not
+ * touch the table, and it owns f->user: it must free it.
+ */
 typedef void	 flow_end_cb(struct flow *, enum flow_end_reason, void *arg);
 
+/*
+ * A zero max_flows or timeout takes a default (65536 flows; TCP 1 h, closed
+ * TCP 10 s, UDP 120 s, other 60 s).  TCP is "closed" once a FIN has been
+ * seen both ways or a RST either way; a later bare SYN starts a new flow.
+ */
 struct flow_table_opts {
 	size_t		 max_flows;	/* hard bound on memory */
 	uint64_t	 tcp_timeout_us;	/* idle established TCP */

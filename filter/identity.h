@@ -24,7 +24,10 @@ struct leases {
  * Parse a leases file: dnsmasq's format, ISC dhcpd's dhcpd.leases, or
  * Kea's CSV (LEASES_AUTO guesses by content).  Returns 0, or -1 with a
  * "FILE:LINE: message" in err; on error *out is left untouched so the
- * caller can keep the last good mapping.
+ * caller can keep the last good mapping.  *out must be zeroed or a
+ * previous result: on success its old array is freed and replaced.  Only
+ * the last entry for an address counts (ISC and Kea files are journals),
+ * and only active leases with a MAC are kept.
  */
 int		 leases_load(const char *path, enum conf_leases_format,
 		    struct leases *out, char *err, size_t errlen);

@@ -154,7 +154,8 @@ out_summary_print(FILE *fp, struct out_summary *s)
 {
 	char app[SG_APP_MAX * 4 + 1];
 
-	qsort(s->apps, s->napps, sizeof(*s->apps), by_flows);
+	if (s->napps > 0)
+		qsort(s->apps, s->napps, sizeof(*s->apps), by_flows);
 	fprintf(fp, "\nSummary: %u file(s)", s->files);
 	if (s->failed_files)
 		fprintf(fp, ", %u could not be read", s->failed_files);

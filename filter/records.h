@@ -53,9 +53,13 @@ enum rec_error {
 
 struct rec_store;
 
+#define REC_BATCH_ROWS		256	/* rows written per transaction */
+#define REC_PENDING_MAX		16384	/* rows kept while the store fails */
+
 /* Creates the file (mode 0640) and schema if needed. */
 struct rec_store *rec_open(const char *path, enum rec_error *);
-/* Flushes what is buffered, then closes. */
+/* Flushes what is buffered, then closes; call rec_flush() first to
+ * learn whether the last rows were written. */
 void		 rec_close(struct rec_store *);
 const char	*rec_strerror(enum rec_error);
 /* The SQLite message for the last error, for the top level to log. */
@@ -69,6 +73,13 @@ enum rec_error	 rec_flush(struct rec_store *);
 size_t		 rec_pending(const struct rec_store *);
 /* Rows that were dropped because the buffer overflowed while failing. */
 uint64_t	 rec_dropped(const struct rec_store *);
+
+/*
+ * Cap the database at max_bytes (rounded down to pages; 0: no cap) so a
+ * runaway cannot fill the gateway's disk.  Writes beyond it fail with
+ * REC_ERR_FULL, exactly as a full disk does.
+ */
+enum rec_error	 rec_set_max_size(struct rec_store *, uint64_t max_bytes);
 
 /* kind: "start", "stop", "reload", "gap", "purge", "error", "config" */
 enum rec_error	 rec_event(struct rec_store *, int64_t ts_us, const char *kind,

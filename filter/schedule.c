@@ -141,7 +141,7 @@ sched_active(const struct conf_schedule *s, const struct sched_local *lt,
 {
 	const struct conf_timerange *tr;
 	const char *label = NULL;
-	char now[8], a[8], b[8];
+	char now[16], a[16], b[16];
 	char dummy[1];
 
 	if (why == NULL) {
@@ -203,7 +203,7 @@ describe_days(uint8_t days, char *buf, size_t len)
 void
 sched_describe(const struct conf_schedule *s, char *buf, size_t len)
 {
-	char days[64], a[8], b[8];
+	char days[64], a[16], b[16];
 	size_t off;
 
 	describe_days(s->weekdays, days, sizeof(days));
