@@ -24,6 +24,9 @@ LIB_SRCS := $(sort $(filter-out filter/main.c, \
 LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# small programs the shell tests drive (not tests themselves)
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS  = $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
 PREFIX	?= /usr/local
 DESTDIR	?=
@@ -49,7 +52,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libschoolgate.a
 	$(CC) $(CSTD) $(WARN) $(OPT) $(CFLAGS) $(CPPFLAGS) -o $@ $< \
 	    $(BUILD)/libschoolgate.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
-unit-tests: $(UNIT_BINS)
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libschoolgate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(OPT) $(CFLAGS) $(CPPFLAGS) -o $@ $< \
+	    $(BUILD)/libschoolgate.a $(LDFLAGS) $(LDLIBS)
+
+unit-tests: $(UNIT_BINS) $(TOOL_BINS)
 
 deps:
 	bash scripts/install-deps

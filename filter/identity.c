@@ -886,3 +886,28 @@ ident_resolve(const struct sg_config *cfg, const struct leases *ls,
 		out->how = "default group";
 	}
 }
+
+int
+leases_refresh(struct leases_file *lf, char *err, size_t errlen)
+{
+	struct stat sb;
+	int64_t mtime_ns;
+
+	if (stat(lf->path, &sb) == -1) {
+		snprintf(err, errlen, "%s: %s", lf->path, strerror(errno));
+		return -1;
+	}
+	mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+	if (lf->loaded && mtime_ns == lf->mtime_ns && sb.st_size == lf->size &&
+	    (uint64_t)sb.st_ino == lf->ino)
+		return 0;
+	/* remembered even when the file is bad, so it is reported once per
+	 * change and not on every poll */
+	lf->mtime_ns = mtime_ns;
+	lf->size = sb.st_size;
+	lf->ino = (uint64_t)sb.st_ino;
+	lf->loaded = true;
+	if (leases_load(lf->path, lf->format, &lf->cur, err, errlen) == -1)
+		return -1;
+	return 1;
+}

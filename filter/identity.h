@@ -35,6 +35,25 @@ int		 leases_parse(const char *text, size_t len,
 		    enum conf_leases_format, const char *name,
 		    struct leases *out, char *err, size_t errlen);
 void		 leases_free(struct leases *);
+
+/*
+ * A leases file that is re-read when it changes (size, mtime or inode,
+ * so a DHCP server's write-and-rename is seen).  A file that goes bad
+ * keeps the last good mapping.
+ */
+struct leases_file {
+	const char	*path;
+	enum conf_leases_format format;
+	struct leases	 cur;
+	int64_t		 mtime_ns;
+	int64_t		 size;
+	uint64_t	 ino;
+	bool		 loaded;
+};
+
+/* 1: re-read, 0: unchanged, -1: unreadable or malformed (err says why;
+ * the last good mapping stays in cur). */
+int		 leases_refresh(struct leases_file *, char *err, size_t errlen);
 const struct lease *leases_find_ip(const struct leases *, const struct sg_addr *);
 
 struct ident {

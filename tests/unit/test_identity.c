@@ -691,6 +691,55 @@ test_resolve_as_group(void **state)
 	expect(&id, D_ALICE, P_ALICE, G_STAFF, "device MAC");
 }
 
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* Re-read on change; a bad file keeps the last good mapping and is
+ * reported once, not on every poll. */
+static void
+test_refresh(void **state)
+{
+	char path[] = "/tmp/sg-test-refresh-XXXXXX", err[256];
+	struct leases_file lf;
+	struct sg_addr ip;
+	int fd;
+
+	(void)state;
+	assert_true((fd = mkstemp(path)) >= 0);
+	close(fd);
+	write_file(path, "0 02:00:00:00:10:03 10.10.0.23 laptop *\n");
+	memset(&lf, 0, sizeof(lf));
+	lf.path = path;
+	lf.format = LEASES_DNSMASQ;
+	assert_int_equal(leases_refresh(&lf, err, sizeof(err)), 1);
+	assert_int_equal(leases_refresh(&lf, err, sizeof(err)), 0);
+	sg_addr_parse("10.10.0.23", &ip);
+	assert_non_null(leases_find_ip(&lf.cur, &ip));
+
+	write_file(path, "garbage that is not a lease at all\n");
+	assert_int_equal(leases_refresh(&lf, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, path));
+	assert_non_null(leases_find_ip(&lf.cur, &ip));	/* last good kept */
+	assert_int_equal(leases_refresh(&lf, err, sizeof(err)), 0);
+
+	write_file(path, "0 02:00:00:00:10:04 10.10.0.24 phone *\n"
+	    "0 02:00:00:00:10:03 10.10.0.23 laptop *\n");
+	assert_int_equal(leases_refresh(&lf, err, sizeof(err)), 1);
+	assert_int_equal(lf.cur.n, 2);
+
+	unlink(path);
+	assert_int_equal(leases_refresh(&lf, err, sizeof(err)), -1);
+	assert_int_equal(lf.cur.n, 2);
+	leases_free(&lf.cur);
+}
+
 int
 main(void)
 {
@@ -704,6 +753,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_refresh),
 #define W(f)	cmocka_unit_test_setup_teardown(f, world_setup, world_teardown)
 		W(test_resolve_device_mac_owner_group),
 		W(test_resolve_device_own_group),

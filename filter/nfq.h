@@ -1,0 +1,68 @@
+/*
+ * NFQUEUE through libnetfilter_queue's libmnl API.  One struct per bound
+ * queue; each is used by one worker thread only.  Errors are returned,
+ * never logged here.
+ */
+#ifndef SG_NFQ_H
+#define SG_NFQ_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Packet marks the verdicts set and the ruleset saves with CONNMARK. */
+#define NFQ_MARK_ALLOW	0x5c01u
+#define NFQ_MARK_LOG	0x5c02u
+#define NFQ_MARK_BLOCK	0x5c03u
+#define NFQ_MARK_MASK	0xffffu
+
+struct nfq_pkt {
+	uint32_t	 id;
+	uint16_t	 queue;
+	const uint8_t	*data;		/* L3 packet; valid during the callback */
+	size_t		 len;
+	bool		 has_mac;
+	uint8_t		 mac[6];	/* NFQA_HWADDR: the sender's MAC */
+	char		 iface[IF_NAMESIZE];	/* input interface, "" if none */
+	uint32_t	 mark;
+	uint64_t	 ts_us;		/* arrival (NFQA_TIMESTAMP or now) */
+};
+
+struct nfq_opts {
+	uint16_t	 queue;
+	uint32_t	 maxlen;	/* queue length in packets */
+	bool		 fail_open;	/* NFQA_CFG_F_FAIL_OPEN */
+	int		 rcvbuf;	/* socket receive buffer, bytes */
+};
+
+struct nfq_stats {
+	uint64_t	 received;
+	uint64_t	 enobufs;	/* socket overruns: kernel dropped or bypassed */
+	uint64_t	 verdict_errors;
+	uint64_t	 malformed;	/* messages without a packet */
+};
+
+enum nfq_verdict {
+	NFQ_ACCEPT,			/* this packet only, flow still queued */
+	NFQ_DROP,			/* this packet only */
+	NFQ_REPEAT_MARK,		/* re-run the chain with the mark set */
+};
+
+struct nfq_queue;
+typedef void	 nfq_cb(struct nfq_queue *, const struct nfq_pkt *, void *arg);
+
+/* Binds the queue.  On error returns NULL and sets *err to an errno. */
+struct nfq_queue *nfq_open(const struct nfq_opts *, int *err);
+void		 nfq_close(struct nfq_queue *);
+int		 nfq_fd(const struct nfq_queue *);
+/*
+ * Read what is waiting on the socket and call cb for each packet; cb must
+ * answer each with nfq_verdict().  Returns 0, or -1 with errno (EAGAIN
+ * when nothing was waiting).  ENOBUFS is counted and returns 0.
+ */
+int		 nfq_receive(struct nfq_queue *, nfq_cb *, void *arg);
+int		 nfq_verdict(struct nfq_queue *, uint32_t id, enum nfq_verdict,
+		    uint32_t mark);
+const struct nfq_stats *nfq_stats(const struct nfq_queue *);
+
+#endif
