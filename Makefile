@@ -31,8 +31,7 @@ TOOL_BINS  = $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 PREFIX	?= /usr/local
 DESTDIR	?=
 
-.PHONY: all clean deps check test unit-tests build-gcc build-san demo bench \
-	install
+.PHONY: all clean deps check test unit-tests build-gcc build-san demo bench
 
 all: $(BUILD)/schoolgate
 	@ln -sf $(BUILD)/schoolgate schoolgate
@@ -84,11 +83,7 @@ demo: deps all
 bench: deps all
 	bash bench/run
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)/etc/schoolgate
-	install -m 0755 $(BUILD)/schoolgate $(DESTDIR)$(PREFIX)/sbin/schoolgate
-	test -e $(DESTDIR)/etc/schoolgate/schoolgate.conf || \
-	    install -m 0640 conf/schoolgate.conf $(DESTDIR)/etc/schoolgate/
-
 clean:
 	rm -rf build schoolgate
+
+include mk/install.mk

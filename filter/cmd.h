@@ -14,6 +14,9 @@ int	cmd_check_config(int, char **);
 int	cmd_explain(int, char **);
 int	cmd_purge(int, char **);
 int	cmd_verify(int, char **);
+int	cmd_run(int, char **);
+int	cmd_status(int, char **);
+int	cmd_reload(int, char **);
 
 /* Load, validate and put the school's time zone in force; on error every
  * problem is printed as FILE:LINE: message and NULL returned. */

@@ -67,9 +67,11 @@ eng_new(const struct sg_config *cfg, struct cls_module *cls,
 	e->ngens = 1;
 	memset(&fo, 0, sizeof(fo));
 	fo.max_flows = opts->max_flows ? opts->max_flows : 262144;
-	fo.tcp_timeout_us = 300 * 1000000ULL;
+	fo.tcp_timeout_us = opts->tcp_timeout_us ? opts->tcp_timeout_us :
+	    300 * 1000000ULL;
 	fo.tcp_closed_timeout_us = 10 * 1000000ULL;
-	fo.udp_timeout_us = 60 * 1000000ULL;
+	fo.udp_timeout_us = opts->udp_timeout_us ? opts->udp_timeout_us :
+	    60 * 1000000ULL;
 	fo.other_timeout_us = 30 * 1000000ULL;
 	fo.on_end = eng_flow_ended;
 	fo.arg = e;
@@ -95,8 +97,9 @@ eng_free(struct eng *e)
 		return;
 	flow_table_free(e->flows);	/* ends every flow: records flushed */
 	dns_cache_free(e->dns);
+	/* generations whose flows all ended were released already */
 	for (size_t i = 0; i + 1 < e->ngens; i++)
-		if (e->gens[i].release)
+		if (e->gens[i].release && e->gens[i].cfg != NULL)
 			e->gens[i].release(e->gens[i].cfg, e->gens[i].arg);
 	free(e->gens);
 	free(e);
@@ -219,15 +222,55 @@ eng_decide(struct eng *e, const struct flow *f, struct eng_flow *ef,
 	(void)f;
 }
 
+static void	 eng_view(const struct eng *, const struct flow *,
+		    const struct eng_flow *, struct eng_flow_view *);
+
 static void
 eng_finalise(struct eng *e, struct flow *f, struct eng_flow *ef)
 {
+	struct eng_flow_view view;
+
 	ef->decided = true;
 	ef->decided_after = ef->inspected;
 	f->state = FLOW_DECIDED;
 	cls_flow_free(ef->cls);		/* nDPI state goes as soon as we know */
 	ef->cls = NULL;
 	e->stats.verdicts[ef->dec.action]++;
+	if (e->opts.on_decided) {
+		eng_view(e, f, ef, &view);
+		e->opts.on_decided(&view, e->opts.arg);
+	}
+}
+
+/*
+ * QUIC hides nothing nDPI 4.2 can always read; for groups with block
+ * rules, dropping it makes browsers retry over TCP, where the SNI shows.
+ */
+static bool
+eng_quic_fallback(struct eng *e, struct flow *f, struct eng_flow *ef,
+    const struct dec_pkt *p)
+{
+	const struct sg_config *cfg = e->gens[ef->gen].cfg;
+
+	if (!e->opts.quic_fallback || p->proto != IPPROTO_UDP ||
+	    f->key.dport != 443 || !cfg->groups[ef->id.group].block_quic ||
+	    p->paylen == 0)
+		return false;
+	ef->inspected++;
+	ef->payload_seen = true;
+	snprintf(ef->res.app, sizeof(ef->res.app), "QUIC");
+	snprintf(ef->res.proto, sizeof(ef->res.proto), "QUIC");
+	memset(&ef->dec, 0, sizeof(ef->dec));
+	ef->dec.action = SG_BLOCK;
+	ef->dec.rule = -1;
+	ef->dec.rule_name = "quic-fallback";
+	ef->dec.clause = "";
+	ef->dec.account = -1;
+	ef->dec.in_school_hours = policy_in_school_hours(cfg,
+	    eng_when(e, f->last_us));
+	e->stats.quic_fallback++;
+	eng_finalise(e, f, ef);
+	return true;
 }
 
 static bool
@@ -267,6 +310,11 @@ eng_inspect(struct eng *e, struct flow *f, struct eng_flow *ef,
 	const struct sg_config *cfg = e->gens[ef->gen].cfg;
 	time_t when = eng_when(e, ts_us);
 
+	if (eng_quic_fallback(e, f, ef, p)) {
+		v->action = SG_BLOCK;
+		v->final = true;
+		return;
+	}
 	ef->inspected++;
 	if (p->paylen > 0)
 		ef->payload_seen = true;
@@ -372,6 +420,20 @@ eng_release_unused(struct eng *e, size_t gen)
 }
 
 static void
+eng_view(const struct eng *e, const struct flow *f, const struct eng_flow *ef,
+    struct eng_flow_view *view)
+{
+	memset(view, 0, sizeof(*view));
+	view->cfg = e->gens[ef->gen].cfg;
+	view->flow = f;
+	view->cls = &ef->res;
+	view->id = &ef->id;
+	view->dec = &ef->dec;
+	view->category = policy_primary_category(ef->categories);
+	view->decided_after = ef->decided_after;
+}
+
+static void
 eng_flow_ended(struct flow *f, enum flow_end_reason why, void *arg)
 {
 	struct eng *e = arg;
@@ -386,14 +448,7 @@ eng_flow_ended(struct flow *f, enum flow_end_reason why, void *arg)
 		eng_decide(e, f, ef, eng_when(e, f->first_us));
 		eng_finalise(e, f, ef);
 	}
-	memset(&view, 0, sizeof(view));
-	view.cfg = e->gens[ef->gen].cfg;
-	view.flow = f;
-	view.cls = &ef->res;
-	view.id = &ef->id;
-	view.dec = &ef->dec;
-	view.category = policy_primary_category(ef->categories);
-	view.decided_after = ef->decided_after;
+	eng_view(e, f, ef, &view);
 	if (e->opts.on_end)
 		e->opts.on_end(&view, e->opts.arg);
 	e->gens[ef->gen].nflows--;

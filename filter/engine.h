@@ -50,6 +50,18 @@ typedef void	 eng_end_cb(const struct eng_flow_view *, void *arg);
 
 struct eng_opts {
 	int		 as_group;	/* -1, or a group index for every sender */
+	/*
+	 * Live mode: called once when a flow is decided, because later
+	 * packets stay in the kernel; the flow's record is completed from
+	 * conntrack.  on_end then still sees every flow.
+	 */
+	eng_end_cb	*on_decided;
+	/* Drop UDP/443 for groups with block_quic, so browsers fall back to
+	 * TCP where the SNI is visible (live only: offline it would hide
+	 * what the QUIC flows were). */
+	bool		 quic_fallback;
+	uint64_t	 tcp_timeout_us;	/* 0: defaults */
+	uint64_t	 udp_timeout_us;
 	time_t		 pin_time;	/* 0, or the time every decision uses
 					   (classify --at) */
 	size_t		 max_flows;
@@ -64,6 +76,7 @@ struct eng_stats {
 	uint64_t	 skipped[DEC_NRESULTS];
 	uint64_t	 verdicts[3];	/* final verdicts by sg_action */
 	uint64_t	 dns_answers;
+	uint64_t	 quic_fallback;	/* QUIC flows dropped to force TCP */
 	uint64_t	 nomem;
 };
 

@@ -10,6 +10,12 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "run", cmd_run,
+	    "enforce the policy inline on the gateway (NFQUEUE daemon)" },
+	{ "status", cmd_status,
+	    "show the running daemon's counters and state" },
+	{ "reload", cmd_reload,
+	    "make the running daemon re-read its configuration" },
 	{ "classify", cmd_classify,
 	    "classify pcap files offline and show what the policy would do" },
 	{ "check-config", cmd_check_config,

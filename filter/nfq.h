@@ -52,9 +52,9 @@ struct nfq_queue;
 typedef void	 nfq_cb(struct nfq_queue *, const struct nfq_pkt *, void *arg);
 
 /* Binds the queue.  On error returns NULL and sets *err to an errno. */
-struct nfq_queue *nfq_open(const struct nfq_opts *, int *err);
-void		 nfq_close(struct nfq_queue *);
-int		 nfq_fd(const struct nfq_queue *);
+struct nfq_queue *nfq_queue_open(const struct nfq_opts *, int *err);
+void		 nfq_queue_close(struct nfq_queue *);
+int		 nfq_queue_fd(const struct nfq_queue *);
 /*
  * Read what is waiting on the socket and call cb for each packet; cb must
  * answer each with nfq_verdict().  Returns 0, or -1 with errno (EAGAIN

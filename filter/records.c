@@ -1037,3 +1037,31 @@ rec_verify(const char *path, struct rec_verify_result *res)
 		res->ok = false;
 	return e;
 }
+
+/*
+ * The newest event other than an "import", so a daemon
+ * starting up can tell whether the last run stopped cleanly.
+ */
+enum rec_error
+rec_last_event(struct rec_store *st, char *kind, size_t kindlen,
+    int64_t *ts_us)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	kind[0] = '\0';
+	*ts_us = 0;
+	rc = sqlite3_prepare_v2(st->db, "SELECT kind, ts_us FROM events WHERE "
+	    "kind != 'import' ORDER BY id DESC LIMIT 1", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rec_fail(st, rc);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		snprintf(kind, kindlen, "%s",
+		    (const char *)sqlite3_column_text(s, 0));
+		*ts_us = sqlite3_column_int64(s, 1);
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE)
+		rc = SQLITE_OK;
+	sqlite3_finalize(s);
+	return rc == SQLITE_OK ? REC_OK : rec_fail(st, rc);
+}

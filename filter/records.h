@@ -85,6 +85,10 @@ enum rec_error	 rec_set_max_size(struct rec_store *, uint64_t max_bytes);
 enum rec_error	 rec_event(struct rec_store *, int64_t ts_us, const char *kind,
 		    const char *detail);
 
+/* The newest event that is not an import; kind "" if there is none. */
+enum rec_error	 rec_last_event(struct rec_store *, char *kind, size_t kindlen,
+		    int64_t *ts_us);
+
 /* Delete flows that ended before cutoff_us, and record a purge event with
  * a checkpoint so the chain of what is left still verifies. */
 enum rec_error	 rec_purge(struct rec_store *, int64_t cutoff_us,

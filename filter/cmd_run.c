@@ -1,0 +1,465 @@
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "daemon.h"
+#include "log.h"
+#include "schedule.h"
+
+#define RUN_METRICS_EVERY	5	/* seconds; also the heartbeat */
+#define RUN_DUMP_EVERY		30	/* conntrack dump for long flows */
+#define RUN_ACCT_MAX_AGE_US	(120 * 1000000ULL)
+#define RUN_NFQ_RCVBUF		(8 << 20)
+#define RUN_CT_RCVBUF		(8 << 20)
+
+static void
+run_usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: schoolgate run [-c CONF] [-f] [-v]\n\n"
+	    "Enforce the policy inline: bind the NFQUEUE queues from the\n"
+	    "config, classify each new flow's first packets, and hand the\n"
+	    "decision to the kernel as a connection mark (install the ruleset\n"
+	    "with scripts/gateway-rules).  Records get their byte counts from\n"
+	    "conntrack.  SIGHUP reloads the config and leases (a config with\n"
+	    "errors is rejected and the old one stays); SIGTERM or SIGINT\n"
+	    "flush the records and exit.\n\n"
+	    "  -c CONF  configuration (default %s)\n"
+	    "  -f       stay in the foreground and log to stderr\n"
+	    "           (otherwise log to syslog/journald)\n"
+	    "  -v       log debugging detail\n", SG_DEFAULT_CONF);
+}
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void
+run_emit(const struct rec_flow *r, void *arg)
+{
+	struct daemon *d = arg;
+
+	rw_flow(d->rw, r);
+}
+
+static void
+run_ct_destroyed(const struct ct_entry *c, void *arg)
+{
+	struct daemon *d = arg;
+	char a[SG_ADDRSTR_MAX], b[SG_ADDRSTR_MAX];
+
+	if (!acct_destroyed(d->acct, c, run_emit, d))
+		log_debug("conntrack: %s:%u -> %s:%u proto %u mark %#x: not ours",
+		    sg_addr_str(&c->src, a, sizeof(a)), c->sport,
+		    sg_addr_str(&c->dst, b, sizeof(b)), c->dport, c->proto,
+		    c->mark);
+}
+
+static void
+run_ct_seen(const struct ct_entry *c, void *arg)
+{
+	struct daemon *d = arg;
+
+	acct_seen(d->acct, c, now_us());
+}
+
+/* Long flows get fresh totals; flows conntrack never knew are written. */
+static void
+run_refresh_accounting(struct daemon *d)
+{
+	if (ct_dump(NFQ_MARK_ALLOW & 0xff00, 0xff00, run_ct_seen, d) == -1)
+		log_warn("conntrack dump");
+	acct_expire(d->acct, now_us(), RUN_ACCT_MAX_AGE_US, run_emit, d);
+}
+
+/* A reload that fails leaves the running config alone (relayd style). */
+static void
+run_reload(struct daemon *d)
+{
+	struct conf_errors errs;
+	struct sg_config *cfg;
+	struct cfg_ref *r;
+	char detail[256];
+
+	if ((cfg = conf_load(d->conf_path, &errs)) == NULL) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_warnx("reload rejected: %s", errs.msg[i]);
+		snprintf(detail, sizeof(detail), "reload rejected: %s",
+		    errs.n ? errs.msg[0] : "cannot load");
+		rw_event(d->rw, "config", detail);
+		conf_errors_clear(&errs);
+		d->reloads_rejected++;
+		return;
+	}
+	if (strcmp(cfg->timezone, d->cfg->cfg->timezone) != 0)
+		log_warnx("reload: time zone changed to %s; restart to apply it",
+		    cfg->timezone);
+	if ((r = cfg_ref_new(cfg, d->generation + 1)) == NULL) {
+		conf_free(cfg);
+		return;
+	}
+	d->generation++;
+	for (size_t i = 0; i < d->nworkers; i++)
+		worker_post_config(&d->workers[i], r);
+	cfg_ref_put(d->cfg);
+	d->cfg = r;
+	d->reloads_ok++;
+	snprintf(detail, sizeof(detail), "configuration reloaded, generation %u",
+	    d->generation);
+	rw_event(d->rw, "reload", detail);
+	log_info("%s", detail);
+}
+
+static size_t
+run_control(const char *cmd, char *buf, size_t len, void *arg)
+{
+	struct daemon *d = arg;
+	unsigned before = d->generation;
+
+	if (strcmp(cmd, "status") == 0)
+		return status_text(d, buf, len);
+	if (strcmp(cmd, "reload") == 0) {
+		run_reload(d);
+		return (size_t)snprintf(buf, len, d->generation != before ?
+		    "reloaded: generation %u\n" :
+		    "reload rejected: the configuration has errors (see the "
+		    "log); still enforcing generation %u\n", d->generation);
+	}
+	return (size_t)snprintf(buf, len, "unknown command; try status or "
+	    "reload\n");
+}
+
+static int
+run_signals(struct daemon *d)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	/* blocked before any thread starts, so all inherit it */
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return d->sigfd == -1 ? -1 : 0;
+}
+
+/* Returns false when it is time to stop. */
+static bool
+run_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			run_reload(d);
+		else
+			return false;
+	}
+	return true;
+}
+
+static void
+run_heartbeat(struct daemon *d, const char *db)
+{
+	char path[4096];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s.alive", db);
+	if ((fp = fopen(path, "w")) != NULL) {
+		fprintf(fp, "%lld\n", (long long)time(NULL));
+		fclose(fp);
+	}
+	if (d->cfg->cfg->metrics_file &&
+	    status_write_metrics(d, d->cfg->cfg->metrics_file) == -1)
+		log_debug("metrics: %s: %s", d->cfg->cfg->metrics_file,
+		    strerror(errno));
+}
+
+static void
+run_loop(struct daemon *d)
+{
+	struct pollfd pfd[3];
+	time_t last_beat = 0, last_dump = time(NULL), now;
+	const char *db = d->cfg->cfg->db_path;
+
+	pfd[0] = (struct pollfd){ d->sigfd, POLLIN, 0 };
+	pfd[1] = (struct pollfd){ ctl_fd(d->ctl), POLLIN, 0 };
+	pfd[2] = (struct pollfd){ d->ct ? ct_watch_fd(d->ct) : -1, POLLIN, 0 };
+	for (;;) {
+		if (poll(pfd, 3, 1000) > 0) {
+			if ((pfd[0].revents & POLLIN) && !run_signal(d))
+				return;
+			if (pfd[1].revents & POLLIN)
+				ctl_serve(d->ctl, run_control, d);
+			if (pfd[2].revents & POLLIN)
+				while (ct_watch_read(d->ct, run_ct_destroyed, d) == 0)
+					;
+		}
+		now = time(NULL);
+		if (now - last_beat >= RUN_METRICS_EVERY) {
+			run_heartbeat(d, db);
+			last_beat = now;
+		}
+		if (now - last_dump >= RUN_DUMP_EVERY) {
+			run_refresh_accounting(d);
+			last_dump = now;
+		}
+	}
+}
+
+/*
+ * A run that did not end with a "stop" event crashed or was killed: the
+ * time from its last heartbeat to now is a gap in monitoring.
+ */
+static void
+run_record_gap(struct daemon *d, const char *db)
+{
+	char kind[32], path[4096], detail[256];
+	struct rec_store *st;
+	enum rec_error err;
+	int64_t last_us;
+	long long beat = 0;
+	FILE *fp;
+
+	if ((st = rec_open(db, &err)) == NULL)
+		return;
+	err = rec_last_event(st, kind, sizeof(kind), &last_us);
+	rec_close(st);
+	if (err != REC_OK || kind[0] == '\0' || strcmp(kind, "stop") == 0)
+		return;
+	snprintf(path, sizeof(path), "%s.alive", db);
+	if ((fp = fopen(path, "r")) != NULL) {
+		if (fscanf(fp, "%lld", &beat) != 1)
+			beat = 0;
+		fclose(fp);
+	}
+	if (beat < last_us / 1000000)
+		beat = last_us / 1000000;
+	snprintf(detail, sizeof(detail), "the previous run ended without "
+	    "stopping cleanly; not monitored from about %lld to %lld "
+	    "(%lld s): traffic %s", beat, (long long)time(NULL),
+	    (long long)time(NULL) - beat, d->cfg->cfg->fail_open ?
+	    "passed uninspected (fail-open)" : "was refused (fail-closed)");
+	rw_event(d->rw, "gap", detail);
+	log_warnx("%s", detail);
+}
+
+static int
+run_open_queues(struct daemon *d)
+{
+	const struct sg_config *cfg = d->cfg->cfg;
+	struct nfq_opts o;
+	int err;
+
+	d->nworkers = cfg->queue_count;
+	if ((d->workers = calloc(d->nworkers, sizeof(*d->workers))) == NULL)
+		return -1;
+	for (size_t i = 0; i < d->nworkers; i++)
+		if (worker_init(&d->workers[i], d, cfg->queue_first +
+		    (unsigned)i, d->cfg) == -1)
+			return -1;
+	for (size_t i = 0; i < d->nworkers; i++) {
+		struct worker *w = &d->workers[i];
+		memset(&o, 0, sizeof(o));
+		o.queue = (uint16_t)w->queue;
+		o.maxlen = cfg->queue_maxlen;
+		o.fail_open = cfg->fail_open;
+		o.rcvbuf = RUN_NFQ_RCVBUF;
+		if ((w->q = nfq_queue_open(&o, &err)) == NULL) {
+			errno = err;
+			log_warn("cannot bind NFQUEUE %u", w->queue);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Everything that needs root happens here, before the drop. */
+static int
+run_open_privileged(struct daemon *d)
+{
+	const struct sg_config *cfg = d->cfg->cfg;
+	struct passwd *pw;
+	int err;
+
+	if (ct_enable_accounting() == -1)
+		log_warn("cannot enable conntrack accounting (byte counts "
+		    "will be of the first packets only)");
+	if (run_open_queues(d) == -1)
+		return -1;
+	if ((d->ct = ct_watch_open(RUN_CT_RCVBUF, &err)) == NULL) {
+		errno = err;
+		log_warn("conntrack events (records keep first-packet counts)");
+	}
+	pw = getpwnam(cfg->user);
+	if ((d->ctl = ctl_open(cfg->control_socket, pw ? pw->pw_gid :
+	    (gid_t)-1)) == NULL) {
+		log_warn("control socket %s", cfg->control_socket);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+run_drop_privileges(struct daemon *d)
+{
+	const char *user = d->cfg->cfg->user;
+	char err[256];
+
+	if (user == NULL || strcmp(user, "root") == 0) {
+		log_warnx("daemon.user is root: running with full privileges");
+		return 0;
+	}
+	if (priv_drop(user, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	log_info("running as %s with CapEff=%llx", user,
+	    (unsigned long long)priv_effective());
+	return 0;
+}
+
+static int
+run_start(struct daemon *d)
+{
+	const struct sg_config *cfg = d->cfg->cfg;
+	enum rec_error rerr;
+	char detail[256];
+
+	if (run_signals(d) == -1 || run_open_privileged(d) == -1 ||
+	    run_drop_privileges(d) == -1)
+		return -1;
+	if ((d->acct = acct_new(0)) == NULL)
+		return -1;
+	if ((d->rw = rw_start(cfg->db_path, 0, &rerr)) == NULL) {
+		log_warnx("records: %s: %s", cfg->db_path, rec_strerror(rerr));
+		return -1;
+	}
+	run_record_gap(d, cfg->db_path);
+	for (size_t i = 0; i < d->nworkers; i++)
+		if (worker_start(&d->workers[i]) == -1) {
+			log_warnx("worker for queue %u did not start",
+			    d->workers[i].queue);
+			return -1;
+		}
+	snprintf(detail, sizeof(detail), "started: queues %u-%u, fail-open %s, "
+	    "config generation %u", cfg->queue_first, cfg->queue_first +
+	    cfg->queue_count - 1, cfg->fail_open ? "on" : "off",
+	    d->generation);
+	rw_event(d->rw, "start", detail);
+	log_info("%s", detail);
+	return 0;
+}
+
+/*
+ * Open flows get their latest totals from a dump.  Closed ones whose
+ * timeout has passed are not dumped: the dump makes the kernel collect
+ * them, and their DESTROY events follow, so listen a little longer.
+ */
+static void
+run_final_totals(struct daemon *d)
+{
+	struct pollfd pfd;
+
+	if (ct_dump(NFQ_MARK_ALLOW & 0xff00, 0xff00, run_ct_seen, d) == -1)
+		log_debug("final conntrack dump failed");
+	if (d->ct == NULL)
+		return;
+	pfd = (struct pollfd){ ct_watch_fd(d->ct), POLLIN, 0 };
+	for (int i = 0; i < 5 && acct_count(d->acct) > 0; i++) {
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		while (ct_watch_read(d->ct, run_ct_destroyed, d) == 0)
+			;
+	}
+}
+
+/* Workers first (their open flows go to accounting), then conntrack's
+ * latest totals, then every record is written. */
+static void
+run_stop(struct daemon *d)
+{
+	for (size_t i = 0; i < d->nworkers; i++) {
+		if (d->workers[i].cur == NULL)
+			continue;
+		worker_stop(&d->workers[i]);
+	}
+	if (d->acct && d->rw) {
+		run_final_totals(d);
+		acct_flush(d->acct, run_emit, d);
+		rw_event(d->rw, "stop", "stopped cleanly");
+	}
+	rw_stop(d->rw);
+	acct_free(d->acct);
+	ct_watch_close(d->ct);
+	ctl_close(d->ctl);
+	if (d->sigfd > 0)
+		close(d->sigfd);
+	free(d->workers);
+	cfg_ref_put(d->cfg);
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	struct daemon d;
+	struct sg_config *cfg;
+	int ch, verbose = 0, rc = 1;
+
+	if (cmd_wants_help(argc, argv)) {
+		run_usage(stdout);
+		return 0;
+	}
+	memset(&d, 0, sizeof(d));
+	d.conf_path = SG_DEFAULT_CONF;
+	while ((ch = getopt(argc, argv, "c:fv")) != -1) {
+		switch (ch) {
+		case 'c': d.conf_path = optarg; break;
+		case 'f': d.foreground = true; break;
+		case 'v': verbose = 1; break;
+		default: run_usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		run_usage(stderr);
+		return 2;
+	}
+	log_init(d.foreground, verbose);
+	if ((cfg = cmd_load_config(d.conf_path)) == NULL)
+		return 1;
+	d.generation = 1;
+	d.started = time(NULL);
+	pthread_mutex_init(&d.apps_lock, NULL);
+	if ((d.cfg = cfg_ref_new(cfg, d.generation)) == NULL) {
+		conf_free(cfg);
+		return 1;
+	}
+	/* the engine's references start with the workers' own */
+	if (run_start(&d) == 0) {
+		run_loop(&d);
+		log_info("stopping");
+		rc = 0;
+	}
+	run_stop(&d);
+	pthread_mutex_destroy(&d.apps_lock);
+	return rc;
+}

@@ -1,0 +1,99 @@
+/*
+ * The daemon's shared state (schoolgate run).  The main thread owns
+ * signals, the control socket, conntrack and timers; one worker thread per
+ * NFQUEUE owns its queue, its nDPI module and its engine.  What crosses
+ * threads is locked or atomic, and listed here.
+ */
+#ifndef SG_DAEMON_H
+#define SG_DAEMON_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "acct.h"
+#include "config.h"
+#include "ct.h"
+#include "ctl.h"
+#include "engine.h"
+#include "identity.h"
+#include "nfq.h"
+#include "recwriter.h"
+
+/* A config shared by the workers' engines; freed with its last user. */
+struct cfg_ref {
+	struct sg_config *cfg;
+	atomic_int	 refs;
+	unsigned	 generation;
+};
+
+struct cfg_ref	*cfg_ref_new(struct sg_config *, unsigned generation);
+void		 cfg_ref_get(struct cfg_ref *);
+void		 cfg_ref_put(struct cfg_ref *);
+
+/* Per-app decision counts for status. */
+#define DMN_MAX_APPS	256
+struct dmn_app {
+	char		 name[SG_APP_MAX];
+	uint64_t	 n[3];
+};
+
+struct daemon;
+
+struct worker {
+	struct daemon	*d;
+	unsigned	 queue;
+	pthread_t	 thread;
+	bool		 started;
+	struct nfq_queue *q;
+	struct cls_module *cls;
+	struct eng	*eng;
+	struct cfg_ref	*cur;		/* the worker's own reference */
+	struct leases_file leases;
+	int		 wakefd;	/* eventfd: a new config or stop */
+	atomic_bool	 stop;
+
+	pthread_mutex_t	 lock;		/* guards the fields below */
+	struct cfg_ref	*next;		/* posted by the main thread */
+	struct eng_stats eng_st;	/* published snapshots */
+	struct nfq_stats nfq_st;
+};
+
+struct daemon {
+	const char	*conf_path;
+	bool		 foreground;
+	struct cfg_ref	*cfg;		/* current; the main thread's ref */
+	unsigned	 generation;
+	uint64_t	 reloads_ok;
+	uint64_t	 reloads_rejected;
+	time_t		 started;
+
+	struct worker	*workers;
+	size_t		 nworkers;
+	struct acct	*acct;
+	struct rw	*rw;
+	struct ct_watch	*ct;
+	struct ctl	*ctl;
+	int		 sigfd;
+	atomic_uint_fast64_t direct_records;	/* written without conntrack */
+
+	pthread_mutex_t	 apps_lock;
+	struct dmn_app	 apps[DMN_MAX_APPS];
+	size_t		 napps;
+};
+
+int		 worker_init(struct worker *, struct daemon *, unsigned queue,
+		    struct cfg_ref *);
+int		 worker_start(struct worker *);
+void		 worker_stop(struct worker *);
+void		 worker_post_config(struct worker *, struct cfg_ref *);
+
+/* Drop to user, keeping only CAP_NET_ADMIN.  -1 with err on failure. */
+int		 priv_drop(const char *user, char *err, size_t errlen);
+/* CapEff of this process, for the status page and tests. */
+uint64_t	 priv_effective(void);
+
+size_t		 status_text(struct daemon *, char *buf, size_t len);
+int		 status_write_metrics(struct daemon *, const char *path);
+
+#endif

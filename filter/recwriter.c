@@ -1,0 +1,235 @@
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "recwriter.h"
+
+#define RW_RETRY_MS	1000	/* a failing store is retried this often */
+
+struct rw_item {
+	bool		 is_event;
+	union {
+		struct rec_flow	 flow;
+		struct {
+			int64_t	 ts_us;
+			char	 kind[16];
+			char	 detail[256];
+		} ev;
+	} u;
+};
+
+struct rw {
+	pthread_t	 thread;
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;
+	struct rw_item	*ring;
+	size_t		 cap;
+	size_t		 head;		/* next to take */
+	size_t		 n;
+	bool		 stopping;
+	struct rec_store *store;
+	struct rw_stats	 st;
+	uint64_t	 gap_reported;	/* dropped rows already in an event */
+};
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static bool
+rw_push(struct rw *w, const struct rw_item *it)
+{
+	bool ok;
+
+	pthread_mutex_lock(&w->lock);
+	ok = w->n < w->cap && !w->stopping;
+	if (ok) {
+		w->ring[(w->head + w->n) % w->cap] = *it;
+		w->n++;
+		pthread_cond_signal(&w->cond);
+	} else
+		w->st.dropped_queue++;
+	pthread_mutex_unlock(&w->lock);
+	return ok;
+}
+
+void
+rw_flow(struct rw *w, const struct rec_flow *r)
+{
+	struct rw_item it;
+
+	it.is_event = false;
+	it.u.flow = *r;
+	rw_push(w, &it);
+}
+
+void
+rw_event(struct rw *w, const char *kind, const char *detail)
+{
+	struct rw_item it;
+
+	memset(&it, 0, sizeof(it));
+	it.is_event = true;
+	it.u.ev.ts_us = now_us();
+	snprintf(it.u.ev.kind, sizeof(it.u.ev.kind), "%s", kind);
+	snprintf(it.u.ev.detail, sizeof(it.u.ev.detail), "%s", detail);
+	rw_push(w, &it);
+}
+
+/* Logged on the change only: a full disk must not flood the log. */
+static void
+rw_note_result(struct rw *w, enum rec_error err)
+{
+	bool was = w->st.failing;
+
+	w->st.failing = err != REC_OK;
+	if (err != REC_OK)
+		w->st.last_error = err;
+	if (err != REC_OK && !was)
+		log_warnx("records: %s (%s); filtering continues, records are "
+		    "held in memory and counted if dropped", rec_strerror(err),
+		    rec_errmsg(w->store));
+	else if (err == REC_OK && was)
+		log_info("records: writing again");
+}
+
+static void
+rw_write(struct rw *w, const struct rw_item *it)
+{
+	enum rec_error err;
+
+	if (it->is_event)
+		err = rec_event(w->store, it->u.ev.ts_us, it->u.ev.kind,
+		    it->u.ev.detail);
+	else {
+		err = rec_add_flow(w->store, &it->u.flow);
+		if (err == REC_OK)
+			w->st.written++;
+	}
+	rw_note_result(w, err);
+}
+
+/* Rows lost while the queue was full become an event once it drains,
+ * so the report's data-quality section can show the gap. */
+static void
+rw_report_gap(struct rw *w)
+{
+	uint64_t lost = w->st.dropped_queue + rec_dropped(w->store);
+	char detail[128];
+
+	if (lost == w->gap_reported || w->st.failing)
+		return;
+	snprintf(detail, sizeof(detail), "%llu records dropped (queue full or "
+	    "store failing)", (unsigned long long)(lost - w->gap_reported));
+	if (rec_event(w->store, now_us(), "gap", detail) == REC_OK)
+		w->gap_reported = lost;
+}
+
+static void *
+rw_main(void *arg)
+{
+	struct rw *w = arg;
+	struct rw_item it;
+	struct timespec until;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (w->n == 0 && !w->stopping) {
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += RW_RETRY_MS / 1000;
+			if (pthread_cond_timedwait(&w->cond, &w->lock,
+			    &until) != 0)
+				break;	/* idle: flush what is buffered */
+		}
+		if (w->n == 0) {
+			pthread_mutex_unlock(&w->lock);
+			rw_note_result(w, rec_pending(w->store) ?
+			    rec_flush(w->store) : REC_OK);
+			rw_report_gap(w);
+			pthread_mutex_lock(&w->lock);
+			w->st.dropped_store = rec_dropped(w->store);
+			if (w->stopping && w->n == 0)
+				break;
+			continue;
+		}
+		it = w->ring[w->head];
+		w->head = (w->head + 1) % w->cap;
+		w->n--;
+		pthread_mutex_unlock(&w->lock);
+		rw_write(w, &it);
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+struct rw *
+rw_start(const char *path, size_t queue_max, enum rec_error *err)
+{
+	struct rw *w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		*err = REC_ERR_NOMEM;
+		return NULL;
+	}
+	w->cap = queue_max ? queue_max : 16384;
+	if ((w->ring = calloc(w->cap, sizeof(*w->ring))) == NULL) {
+		*err = REC_ERR_NOMEM;
+		goto free_rw;
+	}
+	if ((w->store = rec_open(path, err)) == NULL)
+		goto free_ring;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	if (pthread_create(&w->thread, NULL, rw_main, w) != 0) {
+		*err = REC_ERR_NOMEM;
+		goto close_store;
+	}
+	return w;
+
+close_store:
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+	rec_close(w->store);
+free_ring:
+	free(w->ring);
+free_rw:
+	free(w);
+	return NULL;
+}
+
+void
+rw_stop(struct rw *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	rec_flush(w->store);
+	rec_close(w->store);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+	free(w->ring);
+	free(w);
+}
+
+void
+rw_get_stats(struct rw *w, struct rw_stats *st)
+{
+	pthread_mutex_lock(&w->lock);
+	*st = w->st;
+	st->backlog = w->n;
+	pthread_mutex_unlock(&w->lock);
+	/* the store's own buffer is only read by this approximation */
+}

@@ -1,0 +1,32 @@
+/*
+ * The daemon's record writer: a thread that owns the record store and
+ * writes in batches, so a slow or failing disk never delays a verdict.
+ * Producers never block: when the queue is full the row is counted as
+ * dropped and reported (status, metrics, a "gap" event once it drains).
+ */
+#ifndef SG_RECWRITER_H
+#define SG_RECWRITER_H
+
+#include <stdbool.h>
+#include "records.h"
+
+struct rw;
+
+struct rw_stats {
+	uint64_t	 written;
+	uint64_t	 dropped_queue;	/* queue full */
+	uint64_t	 dropped_store;	/* the store gave up on them */
+	size_t		 backlog;	/* queued plus buffered in the store */
+	bool		 failing;	/* the last write failed */
+	enum rec_error	 last_error;
+};
+
+/* Opens the store at path (the caller logs on failure). */
+struct rw	*rw_start(const char *path, size_t queue_max, enum rec_error *);
+/* Flushes everything queued, closes the store, joins the thread. */
+void		 rw_stop(struct rw *);
+void		 rw_flow(struct rw *, const struct rec_flow *);
+void		 rw_event(struct rw *, const char *kind, const char *detail);
+void		 rw_get_stats(struct rw *, struct rw_stats *);
+
+#endif

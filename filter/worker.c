@@ -1,0 +1,288 @@
+#include <sys/eventfd.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+
+#define WORKER_TICK_US		1000000	/* expiry, leases, stats */
+#define WORKER_BATCH		64	/* receives between checks of stop */
+
+struct cfg_ref *
+cfg_ref_new(struct sg_config *cfg, unsigned generation)
+{
+	struct cfg_ref *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->cfg = cfg;
+	r->generation = generation;
+	atomic_init(&r->refs, 1);
+	return r;
+}
+
+void
+cfg_ref_get(struct cfg_ref *r)
+{
+	atomic_fetch_add(&r->refs, 1);
+}
+
+void
+cfg_ref_put(struct cfg_ref *r)
+{
+	if (r != NULL && atomic_fetch_sub(&r->refs, 1) == 1) {
+		conf_free(r->cfg);
+		free(r);
+	}
+}
+
+static uint64_t
+wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void
+count_app(struct daemon *d, const char *app, enum sg_action a)
+{
+	size_t i;
+
+	pthread_mutex_lock(&d->apps_lock);
+	for (i = 0; i < d->napps; i++)
+		if (strcmp(d->apps[i].name, app) == 0)
+			break;
+	if (i == d->napps && d->napps < DMN_MAX_APPS)
+		snprintf(d->apps[d->napps++].name, SG_APP_MAX, "%s", app);
+	if (i < d->napps)
+		d->apps[i].n[a]++;
+	pthread_mutex_unlock(&d->apps_lock);
+}
+
+/*
+ * A flow is decided: its later packets stay in the kernel, so its record
+ * waits for conntrack's totals.  One blocked on its very first packet
+ * never gets a conntrack entry and is written at once.
+ */
+static void
+worker_decided(const struct eng_flow_view *v, void *arg)
+{
+	struct worker *w = arg;
+	struct daemon *d = w->d;
+	struct rec_flow r;
+
+	eng_view_to_record(v, "live", 0, &r);
+	count_app(d, r.app, v->dec->action);
+	if ((v->decided_after <= 1 && v->dec->action == SG_BLOCK) ||
+	    acct_add(d->acct, &v->flow->key, &r, wall_us()) == -1) {
+		rw_flow(d->rw, &r);
+		atomic_fetch_add(&d->direct_records, 1);
+	}
+}
+
+static uint32_t
+mark_of(enum sg_action a)
+{
+	switch (a) {
+	case SG_BLOCK:	return NFQ_MARK_BLOCK;
+	case SG_LOG:	return NFQ_MARK_LOG;
+	default:	return NFQ_MARK_ALLOW;
+	}
+}
+
+static void
+worker_packet(struct nfq_queue *q, const struct nfq_pkt *p, void *arg)
+{
+	struct worker *w = arg;
+	struct eng_verdict v;
+	struct eng_pkt ep;
+
+	ep.l3 = p->data;
+	ep.len = p->len;
+	ep.ts_us = p->ts_us ? p->ts_us : wall_us();
+	ep.mac = p->has_mac ? p->mac : NULL;
+	ep.iface = p->iface[0] ? p->iface : NULL;
+	eng_packet(w->eng, &ep, &v);
+	/* undecodable: let it through uninspected, as fail-open would */
+	if (v.skipped || !v.final)
+		nfq_verdict(q, p->id, NFQ_ACCEPT, 0);
+	else
+		nfq_verdict(q, p->id, NFQ_REPEAT_MARK, mark_of(v.action));
+}
+
+static void
+worker_release(const struct sg_config *cfg, void *arg)
+{
+	(void)cfg;
+	cfg_ref_put(arg);
+}
+
+static void
+worker_leases_init(struct worker *w)
+{
+	leases_free(&w->leases.cur);
+	memset(&w->leases, 0, sizeof(w->leases));
+	w->leases.path = w->cur->cfg->leases_path;
+	w->leases.format = w->cur->cfg->leases_format;
+	eng_set_leases(w->eng, &w->leases.cur);
+}
+
+static void
+worker_apply_config(struct worker *w)
+{
+	struct cfg_ref *next;
+	uint64_t v;
+
+	if (read(w->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	pthread_mutex_lock(&w->lock);
+	next = w->next;
+	w->next = NULL;
+	pthread_mutex_unlock(&w->lock);
+	if (next == NULL)
+		return;
+	if (eng_set_config(w->eng, next->cfg, worker_release, w->cur) == -1) {
+		cfg_ref_put(next);	/* keep enforcing the old one */
+		return;
+	}
+	w->cur = next;
+	worker_leases_init(w);
+}
+
+static void
+worker_tick(struct worker *w, uint64_t now)
+{
+	char err[512];
+
+	eng_expire(w->eng, now);
+	if (w->leases.path != NULL &&
+	    leases_refresh(&w->leases, err, sizeof(err)) == -1 && w->queue ==
+	    w->d->workers[0].queue)
+		log_warnx("leases: %s; keeping the last good mapping", err);
+	pthread_mutex_lock(&w->lock);
+	w->eng_st = *eng_stats(w->eng);
+	w->nfq_st = *nfq_stats(w->q);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct pollfd pfd[2];
+	uint64_t last = 0, now;
+
+	pfd[0] = (struct pollfd){ nfq_queue_fd(w->q), POLLIN, 0 };
+	pfd[1] = (struct pollfd){ w->wakefd, POLLIN, 0 };
+	while (!atomic_load(&w->stop)) {
+		if (poll(pfd, 2, 200) > 0) {
+			for (int i = 0; i < WORKER_BATCH &&
+			    nfq_receive(w->q, worker_packet, w) == 0; i++)
+				;
+			if (pfd[1].revents & POLLIN)
+				worker_apply_config(w);
+		}
+		if ((now = wall_us()) - last >= WORKER_TICK_US) {
+			worker_tick(w, now);
+			last = now;
+		}
+	}
+	worker_tick(w, wall_us());
+	return NULL;
+}
+
+/* What worker_stop needs, whatever fails later. */
+int
+worker_init(struct worker *w, struct daemon *d, unsigned queue,
+    struct cfg_ref *cfg)
+{
+	memset(w, 0, sizeof(*w));
+	w->d = d;
+	w->queue = queue;
+	pthread_mutex_init(&w->lock, NULL);
+	atomic_init(&w->stop, false);
+	cfg_ref_get(cfg);
+	w->cur = cfg;
+	w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	return w->wakefd == -1 ? -1 : 0;
+}
+
+int
+worker_start(struct worker *w)
+{
+	struct eng_opts eo;
+	char err[256];
+
+	memset(&eo, 0, sizeof(eo));
+	eo.as_group = -1;
+	eo.on_decided = worker_decided;
+	eo.arg = w;
+	eo.quic_fallback = true;
+	eo.tcp_timeout_us = 60 * 1000000ULL;	/* decided flows linger only */
+	eo.udp_timeout_us = 30 * 1000000ULL;	/* for packets in flight */
+	if ((w->cls = cls_module_new(w->cur->cfg->protocols_file, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("nDPI: %s", err);
+		return -1;
+	}
+	if ((w->eng = eng_new(w->cur->cfg, w->cls, &eo)) == NULL)
+		return -1;
+	worker_leases_init(w);
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+		return -1;
+	w->started = true;
+	return 0;
+}
+
+void
+worker_post_config(struct worker *w, struct cfg_ref *r)
+{
+	uint64_t one = 1;
+
+	cfg_ref_get(r);
+	pthread_mutex_lock(&w->lock);
+	if (w->next != NULL)
+		cfg_ref_put(w->next);	/* superseded before it was taken */
+	w->next = r;
+	pthread_mutex_unlock(&w->lock);
+	if (write(w->wakefd, &one, sizeof(one)) < 0)
+		log_warn("%s: eventfd", __func__);
+}
+
+/* Ends every flow (their records go to the accounting table), then
+ * unbinds the queue. */
+void
+worker_stop(struct worker *w)
+{
+	uint64_t one = 1;
+
+	if (w->started) {
+		atomic_store(&w->stop, true);
+		if (write(w->wakefd, &one, sizeof(one)) < 0)
+			log_warn("%s: eventfd", __func__);
+		pthread_join(w->thread, NULL);
+		w->started = false;
+	}
+	if (w->eng)
+		eng_free(w->eng);
+	w->eng = NULL;
+	if (w->cls)
+		cls_module_free(w->cls);
+	if (w->q)
+		nfq_queue_close(w->q);
+	leases_free(&w->leases.cur);
+	if (w->wakefd >= 0)
+		close(w->wakefd);
+	cfg_ref_put(w->next);
+	w->next = NULL;
+	cfg_ref_put(w->cur);
+	w->cur = NULL;
+	pthread_mutex_destroy(&w->lock);
+}

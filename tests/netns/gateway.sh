@@ -1,0 +1,82 @@
+# shellcheck shell=bash
+# The gateway on the simulated school network, for tests and the demo.
+# Source after tests/netns/lib.sh; needs $SCHOOLGATE.
+#   gw_up [mkconf options]   config, ruleset, daemon (PID in SG_GW_PID)
+#   gw_conf [mkconf options] rewrite the config (then gw_reload)
+#   fetch NS NAME URLPATH [http|https] -> prints "ok BYTES", "reset" or
+#                                        "timeout", and never fails
+#   gw_sql SQL               query the records database
+
+SG_SITE_IP_facebook=198.51.100.11
+gw_site_ip() {
+	local name="$1" entry ip n
+	for entry in "${sg_sites[@]}"; do
+		ip="${entry%% *}"
+		for n in ${entry#* }; do
+			[ "$n" = "$name" ] && { echo "$ip"; return 0; }
+		done
+	done
+	return 1
+}
+
+gw_conf() {
+	python3 tests/netns/mkconf.py --rundir "$SG_RUN_DIR" "$@" \
+	    >"$SG_RUN_DIR/gateway.conf.new"
+	mv "$SG_RUN_DIR/gateway.conf.new" "$SG_RUN_DIR/gateway.conf"
+}
+
+gw_up() {
+	# the daemon runs as nobody: its state directory must be its own
+	chown nobody "$SG_RUN_DIR"
+	chmod 0755 "$SG_RUN_DIR"
+	gw_conf "$@"
+	run_in gw sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_time_wait=1
+	run_in gw bash scripts/gateway-rules install --lan lan-staff \
+	    --lan lan-pupils --queues 0:1 >/dev/null
+	gw_start
+}
+
+gw_start() {
+	start_bg gw "$SG_RUN_DIR/daemon.log" "$SCHOOLGATE" run -f ${SG_GW_VERBOSE:+-v} \
+	    -c "$SG_RUN_DIR/gateway.conf"
+	SG_GW_PID="$SG_LAST_PID"
+	local i
+	for i in $(seq 50); do
+		[ -S "$SG_RUN_DIR/control.sock" ] &&
+		    grep -q 'started:' "$SG_RUN_DIR/daemon.log" && return 0
+		sleep 0.1
+	done
+	echo "gateway did not start:" >&2
+	cat "$SG_RUN_DIR/daemon.log" >&2
+	return 1
+}
+
+gw_status() {
+	"$SCHOOLGATE" status -s "$SG_RUN_DIR/control.sock"
+}
+
+gw_reload() {
+	"$SCHOOLGATE" reload -s "$SG_RUN_DIR/control.sock"
+}
+
+fetch() {
+	local ns="$1" name="$2" path="$3" scheme="${4:-https}" ip out rc
+	ip="$(gw_site_ip "$name")" || { echo "unknown-site"; return 0; }
+	set +e
+	out="$(run_in "$ns" curl -sS -o /dev/null -w '%{size_download}' \
+	    --max-time 4 --cacert "$SG_CA" \
+	    --resolve "$name:443:$ip" --resolve "$name:80:$ip" \
+	    "$scheme://$name/$path" 2>&1)"
+	rc=$?
+	set -e
+	case "$rc" in
+	0) echo "ok ${out##*[^0-9]}" ;;
+	28) echo "timeout" ;;
+	*) if grep -qiE 'reset|refused|35|56' <<<"$out"; then echo "reset"
+	   else echo "error $rc"; fi ;;
+	esac
+}
+
+gw_sql() {
+	sqlite3 "$SG_RUN_DIR/records.db" "$1"
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Derive a gateway config for the netns tests and the demo from
+conf/schoolgate.conf, keeping its people, devices, categories and rules:
+
+  mkconf.py --rundir DIR [--hours in|out|real] [--expire-accounts]
+            [--queues N] [--user USER] [--fail-closed] > gateway.conf
+
+--hours in/out replaces school hours by "always" or "never", so a test
+does not depend on the clock; real keeps the school's timetable."""
+import argparse
+import re
+import sys
+
+ALWAYS = """schedules = (
+  { name = "school-hours";
+    weekdays = [ "mon", "tue", "wed", "thu", "fri", "sat", "sun" ];
+    times = [ "00:00-24:00" ]; }
+);"""
+NEVER = """schedules = (
+  { name = "school-hours";
+    weekdays = [ "mon" ];
+    times = [ "08:00-16:30" ];
+    terms = ( { name = "long ago"; from = "2001-01-01"; to = "2001-01-02"; } ); }
+);"""
+
+
+def sub(pattern, repl, text):
+    new, n = re.subn(pattern, lambda m: repl, text, count=1, flags=re.S | re.M)
+    if n != 1:
+        sys.exit(f"mkconf: pattern not found: {pattern}")
+    return new
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rundir", required=True)
+    ap.add_argument("--hours", choices=("in", "out", "real"), default="in")
+    ap.add_argument("--expire-accounts", action="store_true")
+    ap.add_argument("--queues", type=int, default=1)
+    ap.add_argument("--user", default="nobody")
+    ap.add_argument("--fail-closed", action="store_true")
+    ap.add_argument("--conf", default="conf/schoolgate.conf")
+    a = ap.parse_args()
+    text = open(a.conf).read()
+    if a.hours != "real":
+        text = sub(r"^schedules = \(.*?^\);", ALWAYS if a.hours == "in"
+                   else NEVER, text)
+    text = sub(r"^leases = \{.*?^\};", "", text)
+    d = a.rundir
+    text = sub(r'database = "[^"]*";', f'database = "{d}/records.db";', text)
+    text = sub(r'pseudonym_key = "[^"]*";', f'pseudonym_key = "{d}/key";', text)
+    text = sub(r'control_socket = "[^"]*";',
+               f'control_socket = "{d}/control.sock";', text)
+    text = sub(r'metrics_file = "[^"]*";',
+               f'metrics_file = "{d}/metrics.prom";', text)
+    text = sub(r'user = "[^"]*";', f'user = "{a.user}";', text)
+    text = sub(r"queue_count = \d+;", f"queue_count = {a.queues};", text)
+    if a.fail_closed:
+        text = sub(r"fail_open = true;", "fail_open = false;", text)
+    if a.expire_accounts:
+        text = text.replace('ends = "2027-08-31"', 'ends = "2026-09-30"')
+    sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+    main()
