@@ -86,4 +86,5 @@ bench: deps all
 clean:
 	rm -rf build schoolgate
 
-include mk/install.mk
+# fragments: install, fuzz, bench, report...
+include $(sort $(wildcard mk/*.mk))

@@ -27,7 +27,7 @@ static void
 run_usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: schoolgate run [-c CONF] [-f] [-v]\n\n"
+	    "usage: schoolgate run [-c CONF] [-f] [-v] [-B]\n\n"
 	    "Enforce the policy inline: bind the NFQUEUE queues from the\n"
 	    "config, classify each new flow's first packets, and hand the\n"
 	    "decision to the kernel as a connection mark (install the ruleset\n"
@@ -38,7 +38,10 @@ run_usage(FILE *out)
 	    "  -c CONF  configuration (default %s)\n"
 	    "  -f       stay in the foreground and log to stderr\n"
 	    "           (otherwise log to syslog/journald)\n"
-	    "  -v       log debugging detail\n", SG_DEFAULT_CONF);
+	    "  -v       log debugging detail\n"
+	    "  -B       benchmark only: never hand a flow to the kernel, so\n"
+	    "           every packet is queued (shows what the design saves)\n",
+	    SG_DEFAULT_CONF);
 }
 
 static uint64_t
@@ -431,11 +434,12 @@ cmd_run(int argc, char **argv)
 	}
 	memset(&d, 0, sizeof(d));
 	d.conf_path = SG_DEFAULT_CONF;
-	while ((ch = getopt(argc, argv, "c:fv")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fvB")) != -1) {
 		switch (ch) {
 		case 'c': d.conf_path = optarg; break;
 		case 'f': d.foreground = true; break;
 		case 'v': verbose = 1; break;
+		case 'B': d.no_handoff = true; break;
 		default: run_usage(stderr); return 2;
 		}
 	}

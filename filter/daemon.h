@@ -62,6 +62,7 @@ struct worker {
 struct daemon {
 	const char	*conf_path;
 	bool		 foreground;
+	bool		 no_handoff;	/* -B: benchmark the queue-everything cost */
 	struct cfg_ref	*cfg;		/* current; the main thread's ref */
 	unsigned	 generation;
 	uint64_t	 reloads_ok;

@@ -111,8 +111,9 @@ worker_packet(struct nfq_queue *q, const struct nfq_pkt *p, void *arg)
 	ep.iface = p->iface[0] ? p->iface : NULL;
 	eng_packet(w->eng, &ep, &v);
 	/* undecodable: let it through uninspected, as fail-open would */
-	if (v.skipped || !v.final)
-		nfq_verdict(q, p->id, NFQ_ACCEPT, 0);
+	if (v.skipped || !v.final || w->d->no_handoff)
+		nfq_verdict(q, p->id, v.final && v.action == SG_BLOCK ? NFQ_DROP :
+		    NFQ_ACCEPT, 0);
 	else
 		nfq_verdict(q, p->id, NFQ_REPEAT_MARK, mark_of(v.action));
 }
