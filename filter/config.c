@@ -862,24 +862,59 @@ conf_parse_schedule(struct conf_ctx *c, const config_setting_t *e, size_t i)
 	conf_parse_closures(c, e, where, sc);
 }
 
+typedef void	 conf_entry_parser(struct conf_ctx *, const config_setting_t *,
+		    size_t);
+
+/*
+ * A section that is a list of groups: allocate its array (the caller
+ * stores it before the entries are parsed, as later references look up
+ * earlier entries) and return its list in *list, NULL if absent or empty.
+ */
+static void *
+conf_section_alloc(struct conf_ctx *c, const config_setting_t *root,
+    const char *key, int max, size_t size, size_t *count,
+    const config_setting_t **list)
+{
+	const config_setting_t *l = conf_get_section_list(c, root, key);
+	void *v;
+	int n;
+
+	*list = NULL;
+	*count = 0;
+	if (l == NULL || (n = config_setting_length(l)) == 0)
+		return NULL;
+	if (max > 0 && n > max) {
+		conf_err(c, config_setting_get_elem(l, (unsigned)max),
+		    "too many %s (at most %d)", key, max);
+		n = max;
+	}
+	if ((v = conf_calloc(c, l, (size_t)n, size)) == NULL)
+		return NULL;
+	*count = (size_t)n;
+	*list = l;
+	return v;
+}
+
+static void
+conf_section_each(struct conf_ctx *c, const config_setting_t *list,
+    const char *key, size_t n, conf_entry_parser *parse)
+{
+	for (size_t i = 0; list != NULL && i < n; i++) {
+		const config_setting_t *e = conf_entry(c, list, (int)i, key);
+
+		if (e != NULL)
+			parse(c, e, i);
+	}
+}
+
 static void
 conf_parse_schedules(struct conf_ctx *c, const config_setting_t *root)
 {
-	const config_setting_t *l = conf_get_section_list(c, root, "schedules");
-	int n;
+	const config_setting_t *l;
 
-	if (l == NULL || (n = config_setting_length(l)) == 0)
-		return;
-	if ((c->conf->schedules = conf_calloc(c, l, (size_t)n,
-	    sizeof(*c->conf->schedules))) == NULL)
-		return;
-	c->conf->nschedules = (size_t)n;
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = conf_entry(c, l, i, "schedules");
-
-		if (e != NULL)
-			conf_parse_schedule(c, e, (size_t)i);
-	}
+	c->conf->schedules = conf_section_alloc(c, root, "schedules", 0,
+	    sizeof(*c->conf->schedules), &c->conf->nschedules, &l);
+	conf_section_each(c, l, "schedules", c->conf->nschedules, conf_parse_schedule);
 }
 
 /* ---- categories ---- */
@@ -932,27 +967,11 @@ conf_parse_category(struct conf_ctx *c, const config_setting_t *e, size_t i)
 static void
 conf_parse_categories(struct conf_ctx *c, const config_setting_t *root)
 {
-	const config_setting_t *l = conf_get_section_list(c, root,
-	    "categories");
-	int n;
+	const config_setting_t *l;
 
-	if (l == NULL || (n = config_setting_length(l)) == 0)
-		return;
-	if (n > CONF_MAX_CATEGORIES) {
-		conf_err(c, config_setting_get_elem(l, CONF_MAX_CATEGORIES),
-		    "too many categories (at most %d)", CONF_MAX_CATEGORIES);
-		n = CONF_MAX_CATEGORIES;
-	}
-	if ((c->conf->categories = conf_calloc(c, l, (size_t)n,
-	    sizeof(*c->conf->categories))) == NULL)
-		return;
-	c->conf->ncategories = (size_t)n;
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = conf_entry(c, l, i, "categories");
-
-		if (e != NULL)
-			conf_parse_category(c, e, (size_t)i);
-	}
+	c->conf->categories = conf_section_alloc(c, root, "categories", CONF_MAX_CATEGORIES,
+	    sizeof(*c->conf->categories), &c->conf->ncategories, &l);
+	conf_section_each(c, l, "categories", c->conf->ncategories, conf_parse_category);
 }
 
 /* ---- groups ---- */
@@ -1003,24 +1022,13 @@ conf_parse_group(struct conf_ctx *c, const config_setting_t *e, size_t i)
 static void
 conf_parse_groups(struct conf_ctx *c, const config_setting_t *root)
 {
-	const config_setting_t *l = conf_get_section_list(c, root, "groups");
-	int n;
+	const config_setting_t *l;
 
-	if (l == NULL || (n = config_setting_length(l)) == 0) {
-		if (conf_member(root, "groups") == NULL)
-			conf_err(c, NULL, "missing \"groups\" section");
-		return;
-	}
-	if ((c->conf->groups = conf_calloc(c, l, (size_t)n,
-	    sizeof(*c->conf->groups))) == NULL)
-		return;
-	c->conf->ngroups = (size_t)n;
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = conf_entry(c, l, i, "groups");
-
-		if (e != NULL)
-			conf_parse_group(c, e, (size_t)i);
-	}
+	c->conf->groups = conf_section_alloc(c, root, "groups", 0,
+	    sizeof(*c->conf->groups), &c->conf->ngroups, &l);
+	if (l == NULL && conf_member(root, "groups") == NULL)
+		conf_err(c, NULL, "missing \"groups\" section");
+	conf_section_each(c, l, "groups", c->conf->ngroups, conf_parse_group);
 }
 
 /* Groups name devices, devices name groups: this half runs last. */
@@ -1086,21 +1094,11 @@ conf_parse_person(struct conf_ctx *c, const config_setting_t *e, size_t i)
 static void
 conf_parse_people(struct conf_ctx *c, const config_setting_t *root)
 {
-	const config_setting_t *l = conf_get_section_list(c, root, "people");
-	int n;
+	const config_setting_t *l;
 
-	if (l == NULL || (n = config_setting_length(l)) == 0)
-		return;
-	if ((c->conf->people = conf_calloc(c, l, (size_t)n,
-	    sizeof(*c->conf->people))) == NULL)
-		return;
-	c->conf->npeople = (size_t)n;
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = conf_entry(c, l, i, "people");
-
-		if (e != NULL)
-			conf_parse_person(c, e, (size_t)i);
-	}
+	c->conf->people = conf_section_alloc(c, root, "people", 0,
+	    sizeof(*c->conf->people), &c->conf->npeople, &l);
+	conf_section_each(c, l, "people", c->conf->npeople, conf_parse_person);
 }
 
 /* ---- devices ---- */
@@ -1179,21 +1177,11 @@ conf_parse_device(struct conf_ctx *c, const config_setting_t *e, size_t i)
 static void
 conf_parse_devices(struct conf_ctx *c, const config_setting_t *root)
 {
-	const config_setting_t *l = conf_get_section_list(c, root, "devices");
-	int n;
+	const config_setting_t *l;
 
-	if (l == NULL || (n = config_setting_length(l)) == 0)
-		return;
-	if ((c->conf->devices = conf_calloc(c, l, (size_t)n,
-	    sizeof(*c->conf->devices))) == NULL)
-		return;
-	c->conf->ndevices = (size_t)n;
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = conf_entry(c, l, i, "devices");
-
-		if (e != NULL)
-			conf_parse_device(c, e, (size_t)i);
-	}
+	c->conf->devices = conf_section_alloc(c, root, "devices", 0,
+	    sizeof(*c->conf->devices), &c->conf->ndevices, &l);
+	conf_section_each(c, l, "devices", c->conf->ndevices, conf_parse_device);
 }
 
 /* ---- rules ---- */
@@ -1310,21 +1298,11 @@ conf_parse_rule(struct conf_ctx *c, const config_setting_t *e, size_t i)
 static void
 conf_parse_rules(struct conf_ctx *c, const config_setting_t *root)
 {
-	const config_setting_t *l = conf_get_section_list(c, root, "rules");
-	int n;
+	const config_setting_t *l;
 
-	if (l == NULL || (n = config_setting_length(l)) == 0)
-		return;
-	if ((c->conf->rules = conf_calloc(c, l, (size_t)n,
-	    sizeof(*c->conf->rules))) == NULL)
-		return;
-	c->conf->nrules = (size_t)n;
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = conf_entry(c, l, i, "rules");
-
-		if (e != NULL)
-			conf_parse_rule(c, e, (size_t)i);
-	}
+	c->conf->rules = conf_section_alloc(c, root, "rules", 0,
+	    sizeof(*c->conf->rules), &c->conf->nrules, &l);
+	conf_section_each(c, l, "rules", c->conf->nrules, conf_parse_rule);
 }
 
 /* ---- professional accounts ---- */
@@ -1388,23 +1366,11 @@ conf_parse_account(struct conf_ctx *c, const config_setting_t *e, size_t i)
 static void
 conf_parse_accounts(struct conf_ctx *c, const config_setting_t *root)
 {
-	const config_setting_t *l = conf_get_section_list(c, root,
-	    "professional_accounts");
-	int n;
+	const config_setting_t *l;
 
-	if (l == NULL || (n = config_setting_length(l)) == 0)
-		return;
-	if ((c->conf->accounts = conf_calloc(c, l, (size_t)n,
-	    sizeof(*c->conf->accounts))) == NULL)
-		return;
-	c->conf->naccounts = (size_t)n;
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = conf_entry(c, l, i,
-		    "professional_accounts");
-
-		if (e != NULL)
-			conf_parse_account(c, e, (size_t)i);
-	}
+	c->conf->accounts = conf_section_alloc(c, root, "professional_accounts", 0,
+	    sizeof(*c->conf->accounts), &c->conf->naccounts, &l);
+	conf_section_each(c, l, "professional_accounts", c->conf->naccounts, conf_parse_account);
 }
 
 /* ---- single-group sections ---- */
