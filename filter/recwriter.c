@@ -30,6 +30,7 @@ struct rw {
 	size_t		 head;		/* next to take */
 	size_t		 n;
 	bool		 stopping;
+	size_t		 store_pending;	/* rows the store holds, published */
 	struct rec_store *store;
 	struct rw_stats	 st;
 	uint64_t	 gap_reported;	/* dropped rows already in an event */
@@ -156,6 +157,7 @@ rw_main(void *arg)
 			rw_report_gap(w);
 			pthread_mutex_lock(&w->lock);
 			w->st.dropped_store = rec_dropped(w->store);
+			w->store_pending = rec_pending(w->store);
 			if (w->stopping && w->n == 0)
 				break;
 			continue;
@@ -166,6 +168,7 @@ rw_main(void *arg)
 		pthread_mutex_unlock(&w->lock);
 		rw_write(w, &it);
 		pthread_mutex_lock(&w->lock);
+		w->store_pending = rec_pending(w->store);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
@@ -229,7 +232,6 @@ rw_get_stats(struct rw *w, struct rw_stats *st)
 {
 	pthread_mutex_lock(&w->lock);
 	*st = w->st;
-	st->backlog = w->n;
+	st->backlog = w->n + w->store_pending;
 	pthread_mutex_unlock(&w->lock);
-	/* the store's own buffer is only read by this approximation */
 }
