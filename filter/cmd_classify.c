@@ -1,8 +1,10 @@
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "classify.h"
@@ -14,14 +16,19 @@
 #include "schedule.h"
 
 #define PROGRESS_MIN_BYTES	(4u << 20)	/* smaller files finish too fast */
+#define CLASSIFY_LOOP_MAX	1000000
+/* Set in the environment, classify reports memory for bench/run (P5). */
+#define CLASSIFY_MEM_ENV	"SG_BENCH_MEM"
 
 struct classify_opts {
 	const char	*conf;
 	const char	*as_group;
 	const char	*at;
 	const char	*records;
+	unsigned	 loops;
 	bool		 json;
 	bool		 progress;
+	bool		 memstats;
 };
 
 /* Everything one run accumulates across its files. */
@@ -52,10 +59,26 @@ classify_usage(FILE *out)
 	    "                   then (default: the packets' capture times)\n"
 	    "  --records DB     also write each flow to the records database\n"
 	    "  --json           one JSON object per flow per line\n"
-	    "  --no-progress    no progress bar, even on a terminal\n\n"
+	    "  --no-progress    no progress bar, even on a terminal\n"
+	    "  --loop N         run the files N times (for benchmarks)\n\n"
 	    "A missing, corrupt or truncated file is reported by name and the\n"
 	    "other files are still processed; the exit status is then 1.\n",
 	    SG_DEFAULT_CONF);
+}
+
+static int
+classify_parse_loops(const char *s, unsigned *loops)
+{
+	unsigned long n;
+	char *end;
+
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || *s == '-' || n < 1 ||
+	    n > CLASSIFY_LOOP_MAX)
+		return -1;
+	*loops = (unsigned)n;
+	return 0;
 }
 
 static int
@@ -67,6 +90,7 @@ classify_parse(int argc, char **argv, struct classify_opts *o)
 		{ "records", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "no-progress", no_argument, NULL, 'P' },
+		{ "loop", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
@@ -74,6 +98,8 @@ classify_parse(int argc, char **argv, struct classify_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->conf = SG_DEFAULT_CONF;
 	o->progress = isatty(STDERR_FILENO);
+	o->loops = 1;
+	o->memstats = getenv(CLASSIFY_MEM_ENV) != NULL;
 	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': o->conf = optarg; break;
@@ -82,6 +108,10 @@ classify_parse(int argc, char **argv, struct classify_opts *o)
 		case 'r': o->records = optarg; break;
 		case 'j': o->json = true; break;
 		case 'P': o->progress = false; break;
+		case 'l':
+			if (classify_parse_loops(optarg, &o->loops) == -1)
+				return -1;
+			break;
 		default: return -1;
 		}
 	}
@@ -122,6 +152,33 @@ show_progress(const struct classify_run *run, const struct pcapsrc *src,
 	    (unsigned)(total ? at * 100 / total : 100), done ? "\n" : "");
 }
 
+/*
+ * For the memory benchmark: resident and peak size with the engine's
+ * flow counts, so the RSS at a known number of open flows can be read.
+ */
+static void
+show_memstats(const char *when, struct eng *e)
+{
+	const struct eng_stats *st = eng_stats(e);
+	struct rusage ru;
+	long rss_kb = -1;
+	char line[256];
+	FILE *f;
+
+	if ((f = fopen("/proc/self/status", "r")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "VmRSS: %ld", &rss_kb) == 1)
+				break;
+		fclose(f);
+	}
+	getrusage(RUSAGE_SELF, &ru);
+	fprintf(stderr, "mem: %s packets=%llu flows=%llu decided=%llu "
+	    "rss_kb=%ld maxrss_kb=%ld\n", when,
+	    (unsigned long long)st->packets, (unsigned long long)st->flows,
+	    (unsigned long long)(st->verdicts[0] + st->verdicts[1] +
+	    st->verdicts[2]), rss_kb, ru.ru_maxrss);
+}
+
 static int
 classify_packets(struct classify_run *run, struct pcapsrc *src,
     struct eng *e, char *err, size_t errlen)
@@ -146,8 +203,12 @@ classify_packets(struct classify_run *run, struct pcapsrc *src,
 			eng_expire(e, pkt.ts_us);
 			if (run->o->progress)
 				show_progress(run, src, false);
+			if (run->o->memstats)
+				show_memstats("during", e);
 		}
 	}
+	if (run->o->memstats)
+		show_memstats("end", e);
 	if (run->o->progress)
 		show_progress(run, src, true);
 	return rc;
@@ -274,10 +335,12 @@ cmd_classify(int argc, char **argv)
 	}
 	if (!o.json)
 		out_table_header(stdout);
-	for (int i = first; i < argc; i++) {
-		int ok = classify_file(&run, argv[i]) == 0;
-		failed += !ok;
-		classify_event(&run, argv[i], ok);
+	for (unsigned l = 0; l < o.loops; l++) {
+		for (int i = first; i < argc; i++) {
+			int ok = classify_file(&run, argv[i]) == 0;
+			failed += !ok;
+			classify_event(&run, argv[i], ok);
+		}
 	}
 	run.sum.failed_files = (unsigned)failed;
 	out_summary_print(o.json ? stderr : stdout, &run.sum);

@@ -264,6 +264,7 @@ dns_parse_response(const uint8_t *msg, size_t len, struct dns_response *resp)
  * doubly linked age list (oldest first) that picks the slot to reuse.
  */
 #define DNS_NIL		UINT32_MAX
+#define DNS_FIRST_CAP	1024	/* slots allocated up front */
 
 struct dns_entry {
 	struct sg_addr	 client, addr;
@@ -278,7 +279,9 @@ struct dns_cache {
 	struct dns_entry *entries;
 	uint32_t	*buckets;
 	size_t		 max_entries, nbuckets, count;
-	uint32_t	 free_head;	/* unused slots, chained by hnext */
+	uint32_t	 free_head;	/* freed slots, chained by hnext */
+	uint32_t	 fresh;		/* slots from here on never used */
+	size_t		 cap;		/* slots allocated, up to max_entries */
 	uint32_t	 oldest, newest;
 	uint32_t	 max_ttl;
 	uint64_t	 seed;		/* so LAN clients cannot aim at one bucket */
@@ -296,16 +299,19 @@ dns_cache_new(size_t max_entries, uint32_t max_ttl)
 		nb *= 2;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
-	if ((c->entries = calloc(max_entries, sizeof(*c->entries))) == NULL)
+	c->cap = max_entries < DNS_FIRST_CAP ? max_entries : DNS_FIRST_CAP;
+	if ((c->entries = calloc(c->cap, sizeof(*c->entries))) == NULL)
 		goto free_cache;
 	if ((c->buckets = malloc(nb * sizeof(*c->buckets))) == NULL)
 		goto free_entries;
 	for (size_t i = 0; i < nb; i++)
 		c->buckets[i] = DNS_NIL;
-	for (size_t i = 0; i < max_entries; i++)
-		c->entries[i].hnext = i + 1 < max_entries ?
-		    (uint32_t)(i + 1) : DNS_NIL;
-	c->free_head = 0;
+	/*
+	 * The table grows as names arrive: classify makes one cache per
+	 * file, and zeroing 20 MB for each cost more than the DPI did.
+	 */
+	c->free_head = DNS_NIL;
+	c->fresh = 0;
 	c->max_entries = max_entries;
 	c->nbuckets = nb;
 	c->oldest = c->newest = DNS_NIL;
@@ -416,11 +422,31 @@ dns_remove(struct dns_cache *c, uint32_t i)
 	c->count--;
 }
 
+static void
+dns_grow(struct dns_cache *c)
+{
+	size_t		 ncap = c->cap * 2;
+	struct dns_entry *ne;
+
+	if (ncap > c->max_entries)
+		ncap = c->max_entries;
+	if ((ne = reallocarray(c->entries, ncap, sizeof(*ne))) == NULL)
+		return;
+	memset(ne + c->cap, 0, (ncap - c->cap) * sizeof(*ne));
+	c->entries = ne;
+	c->cap = ncap;
+}
+
 static uint32_t
 dns_slot(struct dns_cache *c)
 {
 	uint32_t	 i;
 
+	if (c->free_head == DNS_NIL && c->fresh == c->cap &&
+	    c->cap < c->max_entries)
+		dns_grow(c);	/* on failure the oldest entry makes room */
+	if (c->free_head == DNS_NIL && c->fresh < c->cap)
+		return c->fresh++;
 	if (c->free_head == DNS_NIL)
 		dns_remove(c, c->oldest);
 	i = c->free_head;

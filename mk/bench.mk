@@ -1,0 +1,21 @@
+# "make bench" (in the Makefile) runs bench/run, which builds these first
+# with "make bench-tools".  The traffic helpers are plain gcc -O2 and link
+# nothing of ours; rwbench drives the daemon's record writer.
+
+BENCH_CC	 = gcc
+BENCH_CFLAGS	 = -std=c11 -D_GNU_SOURCE -O2 -g $(WARN)
+BENCH_TOOLS	 = $(BUILD)/bench/connbench $(BUILD)/bench/httpd \
+		   $(BUILD)/bench/rwbench
+
+.PHONY: bench-tools
+
+bench-tools: $(BUILD)/schoolgate $(BENCH_TOOLS)
+
+$(BUILD)/bench/connbench $(BUILD)/bench/httpd: $(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $<
+
+$(BUILD)/bench/rwbench: bench/rwbench.c $(BUILD)/libschoolgate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(OPT) $(CFLAGS) $(CPPFLAGS) -o $@ $< \
+	    $(BUILD)/libschoolgate.a $(LDFLAGS) $(LDLIBS)
