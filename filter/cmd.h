@@ -17,6 +17,8 @@ int	cmd_verify(int, char **);
 int	cmd_run(int, char **);
 int	cmd_status(int, char **);
 int	cmd_reload(int, char **);
+int	cmd_report(int, char **);
+int	cmd_export(int, char **);
 
 /* Load, validate and put the school's time zone in force; on error every
  * problem is printed as FILE:LINE: message and NULL returned. */

@@ -23,6 +23,7 @@
 struct classify_opts {
 	const char	*conf;
 	const char	*as_group;
+	const char	*as_device;
 	const char	*at;
 	const char	*records;
 	unsigned	 loops;
@@ -39,6 +40,7 @@ struct classify_run {
 	struct rec_store	*rec;
 	struct out_summary	 sum;
 	int			 as_group;
+	int			 as_device;	/* -1, or a device index */
 	time_t			 at;
 	const char		*file;
 	bool			 rec_failed;
@@ -48,12 +50,15 @@ static void
 classify_usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: schoolgate classify [-c CONF] [--as-group G] [--at TIME]\n"
-	    "                           [--records DB] [--json] FILE...\n\n"
+	    "usage: schoolgate classify [-c CONF] [--as-group G] [--as-device D]\n"
+	    "                           [--at TIME] [--records DB] [--json] "
+	    "FILE...\n\n"
 	    "Run capture files (pcap or pcapng) through the same engine as the\n"
 	    "gateway and show what the policy would do with every flow.\n\n"
 	    "  -c CONF          configuration (default %s)\n"
 	    "  --as-group G     treat every flow's initiator as a member of G\n"
+	    "  --as-device D    treat every flow as from configured device D\n"
+	    "                   (its owner, group, rules and exemptions)\n"
 	    "  --at TIME        'YYYY-MM-DD HH:MM' in the school's time zone:\n"
 	    "                   decide and record every flow as if it started\n"
 	    "                   then (default: the packets' capture times)\n"
@@ -86,6 +91,7 @@ classify_parse(int argc, char **argv, struct classify_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "as-group", required_argument, NULL, 'g' },
+		{ "as-device", required_argument, NULL, 'D' },
 		{ "at", required_argument, NULL, 't' },
 		{ "records", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
@@ -104,6 +110,7 @@ classify_parse(int argc, char **argv, struct classify_opts *o)
 		switch (ch) {
 		case 'c': o->conf = optarg; break;
 		case 'g': o->as_group = optarg; break;
+		case 'D': o->as_device = optarg; break;
 		case 't': o->at = optarg; break;
 		case 'r': o->records = optarg; break;
 		case 'j': o->json = true; break;
@@ -230,6 +237,7 @@ classify_file(struct classify_run *run, const char *path)
 	run->file = path;
 	memset(&eo, 0, sizeof(eo));
 	eo.as_group = run->as_group;
+	eo.as_device = run->as_device;
 	eo.pin_time = run->at;
 	eo.on_end = classify_flow_ended;
 	eo.arg = run;
@@ -251,6 +259,17 @@ classify_file(struct classify_run *run, const char *path)
 }
 
 static int
+classify_device(struct classify_run *run, const struct classify_opts *o)
+{
+	if ((run->as_device = conf_device_index(run->cfg, o->as_device)) < 0) {
+		fprintf(stderr, "schoolgate: unknown device \"%s\"\n",
+		    o->as_device);
+		return -1;
+	}
+	return 0;
+}
+
+static int
 classify_setup(struct classify_run *run, const struct classify_opts *o)
 {
 	char err[256];
@@ -259,7 +278,10 @@ classify_setup(struct classify_run *run, const struct classify_opts *o)
 	memset(run, 0, sizeof(*run));
 	run->o = o;
 	run->as_group = -1;
+	run->as_device = -1;
 	if ((run->cfg = cmd_load_config(o->conf)) == NULL)
+		return -1;
+	if (o->as_device && classify_device(run, o) == -1)
 		return -1;
 	if (o->as_group &&
 	    (run->as_group = conf_group_index(run->cfg, o->as_group)) < 0) {

@@ -349,6 +349,25 @@ eng_learn_dns(struct eng *e, struct eng_flow *ef, const struct dec_pkt *p,
 	dns_cache_add(e->dns, &p->dst, &r, eng_when(e, ts_us));
 }
 
+/* The sender, or the device classify --as-device names, so that its
+ * person, group, rules and exemptions apply as they would live. */
+static void
+eng_identify(const struct eng *e, const struct dec_pkt *p,
+    const struct eng_pkt *in, struct ident *id)
+{
+	const struct sg_config *cfg = eng_cfg(e);
+	const struct conf_device *d;
+	const uint8_t *mac = in->mac;
+	const struct sg_addr *ip = &p->src;
+
+	if (e->opts.as_device >= 0 && (size_t)e->opts.as_device < cfg->ndevices) {
+		d = &cfg->devices[e->opts.as_device];
+		mac = d->has_mac ? d->mac : NULL;
+		ip = d->has_ip ? &d->ip : ip;
+	}
+	ident_resolve(cfg, e->leases, mac, ip, in->iface, e->opts.as_group, id);
+}
+
 static struct eng_flow *
 eng_flow_new(struct eng *e, const struct dec_pkt *p, const struct eng_pkt *in)
 {
@@ -362,8 +381,7 @@ eng_flow_new(struct eng *e, const struct dec_pkt *p, const struct eng_pkt *in)
 	}
 	ef->gen = e->ngens - 1;
 	e->gens[ef->gen].nflows++;
-	ident_resolve(eng_cfg(e), e->leases, in->mac, &p->src, in->iface,
-	    e->opts.as_group, &ef->id);
+	eng_identify(e, p, in, &ef->id);
 	e->stats.flows++;
 	return ef;
 }

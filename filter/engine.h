@@ -50,6 +50,7 @@ typedef void	 eng_end_cb(const struct eng_flow_view *, void *arg);
 
 struct eng_opts {
 	int		 as_group;	/* -1, or a group index for every sender */
+	int		 as_device;	/* -1, or a device every flow is from */
 	/*
 	 * Live mode: called once when a flow is decided, because later
 	 * packets stay in the kernel; the flow's record is completed from

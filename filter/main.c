@@ -26,6 +26,10 @@ static const struct command commands[] = {
 	    "check the records' hash chain for edited or deleted rows" },
 	{ "purge", cmd_purge,
 	    "delete records older than the retention period" },
+	{ "report", cmd_report,
+	    "the lead team's compliance report for a period (HTML, CSV, JSON)" },
+	{ "export", cmd_export,
+	    "export records as JSON lines with ECS field names, for a SIEM" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -187,6 +187,11 @@ worker_main(void *arg)
 			for (int i = 0; i < WORKER_BATCH &&
 			    nfq_receive(w->q, worker_packet, w) == 0; i++)
 				;
+			/* published at once: status's fail-open estimate
+			 * subtracts it from the kernel's live count */
+			pthread_mutex_lock(&w->lock);
+			w->nfq_st = *nfq_stats(w->q);
+			pthread_mutex_unlock(&w->lock);
 			if (pfd[1].revents & POLLIN)
 				worker_apply_config(w);
 		}
@@ -223,6 +228,7 @@ worker_start(struct worker *w)
 
 	memset(&eo, 0, sizeof(eo));
 	eo.as_group = -1;
+	eo.as_device = -1;
 	eo.on_decided = worker_decided;
 	eo.arg = w;
 	eo.quic_fallback = true;

@@ -9,7 +9,10 @@ LIBEXECDIR	 = $(PREFIX)/lib/schoolgate
 UNITDIR		 = /lib/systemd/system
 SG_USER		 = schoolgate
 UNITS		 = schoolgate.service schoolgate-purge.service \
-		   schoolgate-purge.timer
+		   schoolgate-purge.timer schoolgate-report-weekly.service \
+		   schoolgate-report-weekly.timer \
+		   schoolgate-report-termly.service \
+		   schoolgate-report-termly.timer
 
 .PHONY: install install-user
 

@@ -1,0 +1,259 @@
+/*
+ * JSON: the whole report for other tools, built with jansson so every
+ * string is escaped by the library.  Names off the wire need not be valid
+ * UTF-8; those bytes are written as \xNN text rather than dropped.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "report.h"
+
+static json_t *
+json_str(const char *s)
+{
+	char buf[4 * SG_HOST_MAX + 64];
+	size_t o = 0;
+	json_t *j;
+
+	if ((j = json_string(s)) != NULL)
+		return j;
+	for (; *s && o + 5 < sizeof(buf); s++) {
+		if ((unsigned char)*s < 0x80)
+			buf[o++] = *s;
+		else
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "\\x%02x",
+			    (unsigned char)*s);
+	}
+	buf[o] = '\0';
+	return json_string(buf);
+}
+
+static json_t *
+json_day(int32_t day)
+{
+	char b[16];
+
+	rpt_fmt_day(day, b, sizeof(b));
+	return json_string(b);
+}
+
+static json_t *
+json_time(int64_t us)
+{
+	char b[32];
+
+	rpt_fmt_time(us, b, sizeof(b));
+	return json_string(b);
+}
+
+static json_t *
+json_who(const struct rpt_who *w)
+{
+	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}",
+	    "person", json_str(w->person), "name", json_str(w->name),
+	    "group", json_str(w->group), "device", json_str(w->device),
+	    "mac", json_str(w->mac), "ip", json_str(w->ip));
+}
+
+static json_t *
+json_totals(const struct rpt_totals *t)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "flows", (json_int_t)t->flows, "devices", (json_int_t)t->devices,
+	    "people", (json_int_t)t->people,
+	    "attempts", (json_int_t)t->attempts,
+	    "breaches", (json_int_t)t->breaches,
+	    "circumvention", (json_int_t)t->circumvention,
+	    "name_lookups", (json_int_t)t->lookups,
+	    "account_uses", (json_int_t)t->account_uses);
+}
+
+static json_t *
+json_period(const struct rpt_period *p)
+{
+	return json_pack("{s:o,s:o,s:o}", "from", json_day(p->first_day),
+	    "to", json_day(p->last_day), "name", json_str(p->name));
+}
+
+static json_t *
+json_person(const struct rpt_person *p)
+{
+	json_t *apps = json_array();
+
+	for (size_t i = 0; i < p->napps; i++)
+		json_array_append_new(apps, json_pack(
+		    "{s:o,s:o,s:o,s:I,s:I,s:I,s:I}",
+		    "app", json_str(p->apps[i].app),
+		    "rule", json_str(p->apps[i].rule),
+		    "clause", json_str(p->apps[i].clause),
+		    "blocked_in_hours", (json_int_t)p->apps[i].blocked_in,
+		    "blocked_out_of_hours", (json_int_t)p->apps[i].blocked_out,
+		    "logged_in_hours", (json_int_t)p->apps[i].logged_in,
+		    "logged_out_of_hours", (json_int_t)p->apps[i].logged_out));
+	return json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o}",
+	    "who", json_who(&p->who), "attempts", (json_int_t)p->attempts,
+	    "breaches", (json_int_t)p->breaches,
+	    "circumvention", (json_int_t)p->circumvention,
+	    "name_lookups", (json_int_t)p->lookups,
+	    "in_school_hours", (json_int_t)p->in_hours,
+	    "out_of_school_hours", (json_int_t)p->out_hours,
+	    "days_with_findings", (json_int_t)p->days,
+	    "first_seen", json_time(p->first_us),
+	    "last_seen", json_time(p->last_us),
+	    "clauses", json_str(p->clauses), "apps", apps);
+}
+
+static json_t *
+json_finding(const struct rpt_finding *x)
+{
+	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:I,s:I,s:o,"
+	    "s:o}", "who", json_who(&x->who), "kind", json_str(x->kind),
+	    "app", json_str(x->app), "category", json_str(x->category),
+	    "host", json_str(x->host), "action", json_str(x->action),
+	    "rule", json_str(x->rule), "clause", json_str(x->clause),
+	    "in_school_hours", x->in_hours, "count", (json_int_t)x->count,
+	    "days", (json_int_t)x->days, "first_seen", json_time(x->first_us),
+	    "last_seen", json_time(x->last_us));
+}
+
+static json_t *
+json_days(const struct rpt_report *r)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < r->ndays; i++)
+		json_array_append_new(a, json_pack("{s:o,s:I,s:I,s:b,s:b,s:o}",
+		    "date", json_day(r->days[i].day),
+		    "attempts", (json_int_t)r->days[i].attempts,
+		    "breaches", (json_int_t)r->days[i].breaches,
+		    "school_day", r->days[i].school_day,
+		    "recorded", r->days[i].flows > 0,
+		    "closure", json_str(r->days[i].closure)));
+	return a;
+}
+
+static json_t *
+json_heat(const struct rpt_report *r)
+{
+	json_t *a = json_array(), *row;
+
+	for (int d = 0; d < 7; d++) {
+		row = json_array();
+		for (int h = 0; h < 24; h++)
+			json_array_append_new(row,
+			    json_integer((json_int_t)r->heat[d][h]));
+		json_array_append_new(a, row);
+	}
+	return a;
+}
+
+static json_t *
+json_accounts(const struct rpt_report *r)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < r->naccounts; i++) {
+		const struct rpt_account *x = &r->accounts[i];
+
+		json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,"
+		    "s:o,s:I,s:I,s:o,s:b,s:b,s:b}",
+		    "name", json_str(x->name), "platform", json_str(x->platform),
+		    "owners", json_str(x->owners),
+		    "devices", json_str(x->devices),
+		    "approved", json_day(x->approved),
+		    "review_by", json_day(x->review_by),
+		    "ends", json_day(x->ends), "uses", (json_int_t)x->uses,
+		    "unregistered_device_uses", (json_int_t)x->unregistered,
+		    "unregistered_devices", json_str(x->unreg_devices),
+		    "review_overdue", x->review_overdue,
+		    "ending_within_30_days", x->ending_soon,
+		    "ended", x->ended));
+	}
+	return a;
+}
+
+static json_t *
+json_circ(const struct rpt_report *r)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < r->ncirc; i++)
+		json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:o,s:I,s:o,"
+		    "s:o}", "who", json_who(&r->circ[i].who),
+		    "app", json_str(r->circ[i].app),
+		    "host", json_str(r->circ[i].host),
+		    "action", json_str(r->circ[i].action),
+		    "count", (json_int_t)r->circ[i].count,
+		    "first_seen", json_time(r->circ[i].first_us),
+		    "last_seen", json_time(r->circ[i].last_us)));
+	return a;
+}
+
+static json_t *
+json_quality(const struct rpt_quality *q)
+{
+	json_t *ev = json_array();
+
+	for (size_t i = 0; i < q->nevents; i++)
+		json_array_append_new(ev, json_pack("{s:o,s:o,s:o}",
+		    "time", json_time(q->events[i].ts_us),
+		    "kind", json_str(q->events[i].kind),
+		    "detail", json_str(q->events[i].detail)));
+	return json_pack("{s:b,s:b,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:o}",
+	    "verify_ran", q->verify_ran, "verify_ok", q->verify_ok,
+	    "verified", (json_int_t)q->verified,
+	    "verify_result", json_str(q->verify_msg),
+	    "gaps", (json_int_t)q->gaps,
+	    "config_changes", (json_int_t)(q->config_changes + q->reloads),
+	    "purges", (json_int_t)q->purges, "starts", (json_int_t)q->starts,
+	    "school_days_without_records", (json_int_t)q->missing_school_days,
+	    "events", ev);
+}
+
+static json_t *
+json_report(const struct rpt_report *r)
+{
+	json_t *people = json_array(), *apps = json_array(),
+	    *findings = json_array();
+
+	for (size_t i = 0; i < r->npeople; i++)
+		json_array_append_new(people, json_person(&r->people[i]));
+	for (size_t i = 0; i < r->napps; i++)
+		json_array_append_new(apps, json_pack("{s:o,s:I,s:I}",
+		    "app", json_str(r->apps[i].app),
+		    "attempts", (json_int_t)r->apps[i].attempts,
+		    "breaches", (json_int_t)r->apps[i].breaches));
+	for (size_t i = 0; i < r->nfindings; i++)
+		json_array_append_new(findings, json_finding(&r->findings[i]));
+	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:b,s:o,s:o,s:o,s:o,s:o,s:o,"
+	    "s:o,s:o,s:o,s:o,s:o}",
+	    "school", json_str(r->school), "school_hours", json_str(r->hours),
+	    "timezone", json_str(r->timezone),
+	    "period", json_period(&r->period),
+	    "previous_period", json_period(&r->prev),
+	    "pseudonymised", r->pseudonymised,
+	    "totals", json_totals(&r->cur),
+	    "previous_totals", json_totals(&r->before),
+	    "people", people, "top_apps", apps, "days", json_days(r),
+	    "heat_weekday_hour", json_heat(r),
+	    "circumvention", json_circ(r),
+	    "accounts", json_accounts(r), "findings", findings,
+	    "data_quality", json_quality(&r->quality),
+	    "groups_shown", json_str(r->groups));
+}
+
+int
+rpt_write_json(FILE *f, const struct rpt_report *r)
+{
+	json_t *j;
+	int rc;
+
+	if ((j = json_report(r)) == NULL)
+		return -1;
+	rc = json_dumpf(j, f, JSON_INDENT(1) | JSON_ENSURE_ASCII);
+	json_decref(j);
+	fputc('\n', f);
+	return rc == 0 && !ferror(f) ? 0 : -1;
+}

@@ -1,0 +1,814 @@
+/*
+ * Read the records for a period and aggregate them in SQL.  The database
+ * is opened read-only and every value is bound, never spliced into SQL.
+ *
+ * One pass copies the period's findings (a small share of all flows) into
+ * a temporary table with their local day, hour and weekday; every other
+ * figure is a GROUP BY over that table, so a report over a million rows
+ * stays within seconds.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "report.h"
+#include "schedule.h"
+
+#define Q_BUSY_MS	5000
+
+/* The kind of each row, as report.h defines it; NULL: not a finding. */
+#define Q_IS_DNS	"(app = 'DNS' OR app LIKE 'DNS.%')"
+#define Q_KIND \
+	"CASE WHEN rule = 'quic-fallback' THEN NULL" \
+	" WHEN rule LIKE 'account:%' THEN 'account-use'" \
+	" WHEN action = 'allow' AND (category != ?3 OR " Q_IS_DNS ")" \
+	"  THEN NULL" \
+	" WHEN " Q_IS_DNS " THEN 'name-lookup'" \
+	" WHEN category = ?3 THEN 'circumvention'" \
+	" WHEN action = 'block' THEN 'attempt'" \
+	" WHEN action = 'log' THEN 'breach' END"
+/*
+ * COL is "start_us" to use the index, or "+start_us" for a plain scan:
+ * when the period holds most of the table, fetching each row through the
+ * index costs ten times a scan (P8 in BENCHMARKS.md).
+ */
+#define Q_RANGE(col) \
+	col " >= ?1 AND " col " < ?2 AND (?4 = '' OR person = ?4)"
+#define Q_SCAN_SHARE	5	/* scan when the period has > 1/5 of rows */
+#define Q_LOCAL(fmt) \
+	"CAST(strftime('" fmt "', start_us / 1000000, 'unixepoch'," \
+	" 'localtime') AS INTEGER)"
+#define Q_WHO_COLS	"who, person, grp, device, mac, ip"
+#define Q_ACTS		"kind IN ('attempt', 'breach', 'circumvention')"
+
+#define Q_TOTALS(col) \
+    "SELECT count(*)," \
+    " count(DISTINCT CASE WHEN device != '' THEN 'd' || device" \
+    "  WHEN mac != '' THEN 'm' || mac ELSE 'i' || ip END)," \
+    " count(DISTINCT NULLIF(person, ''))," \
+    " total(k = 'attempt'), total(k = 'breach'), total(k = 'circumvention')," \
+    " total(k = 'name-lookup'), total(k = 'account-use')" \
+    " FROM (SELECT " Q_KIND " AS k, device, mac, ip, person FROM flows" \
+    " WHERE " Q_RANGE(col) ")"
+static const char *const sql_totals[2] = {
+	Q_TOTALS("start_us"), Q_TOTALS("+start_us")
+};
+
+#define Q_FINDINGS_TABLE(col) \
+    "CREATE TEMP TABLE f AS SELECT * FROM (SELECT" \
+    " CASE WHEN person != '' THEN 'p:' || person" \
+    "  WHEN device != '' THEN 'd:' || device" \
+    "  WHEN mac != '' THEN 'a:' || mac ELSE 'a:' || ip END AS who," \
+    " person, grp, device, mac, ip, app, category, host, action, rule," \
+    " clause, in_school_hours AS ih, start_us, " Q_KIND " AS kind," \
+    " CASE WHEN instr(app, '.') > 0 THEN substr(app, instr(app, '.') + 1)" \
+    "  ELSE app END AS appname," \
+    " " Q_LOCAL("%s") " / 86400 AS lday," \
+    " " Q_LOCAL("%H") " AS lhour," \
+    " (" Q_LOCAL("%w") " + 6) % 7 AS lwd" \
+    " FROM flows WHERE " Q_RANGE(col) ") WHERE kind IS NOT NULL"
+static const char *const sql_findings_table[2] = {
+	Q_FINDINGS_TABLE("start_us"), Q_FINDINGS_TABLE("+start_us")
+};
+
+/* rows in a range (from the index alone) and in the table */
+static const char sql_share[] =
+    "SELECT (SELECT count(*) FROM flows WHERE start_us >= ?1"
+    " AND start_us < ?2), (SELECT max(id) - min(id) + 1 FROM flows)";
+
+static const char sql_findings[] =
+    "SELECT " Q_WHO_COLS ", kind, app, category, host, action, rule,"
+    " clause, ih, count(*), count(DISTINCT lday), min(start_us),"
+    " max(start_us) FROM f"
+    " GROUP BY who, kind, app, host, action, rule, clause, ih"
+    " ORDER BY who, min(start_us)";
+
+/* ?1: ",staff,pupils," -- the groups shown, in order */
+static const char sql_people[] =
+    "SELECT " Q_WHO_COLS ","
+    " total(kind = 'attempt'), total(kind = 'breach'),"
+    " total(kind = 'circumvention'), total(kind = 'name-lookup'),"
+    " total(" Q_ACTS " AND ih), total(" Q_ACTS " AND NOT ih),"
+    " count(DISTINCT CASE WHEN " Q_ACTS " THEN lday END),"
+    " min(start_us), max(start_us),"
+    " group_concat(DISTINCT CASE WHEN " Q_ACTS " THEN clause END)"
+    " FROM f WHERE kind != 'account-use'"
+    "  AND instr(?1, ',' || grp || ',') > 0"
+    " GROUP BY who ORDER BY instr(?1, ',' || grp || ','),"
+    "  total(" Q_ACTS ") DESC, who";
+
+static const char sql_person_apps[] =
+    "SELECT who, app, rule, clause,"
+    " total(action = 'block' AND ih), total(action = 'block' AND NOT ih),"
+    " total(action = 'log' AND ih), total(action = 'log' AND NOT ih)"
+    " FROM f WHERE " Q_ACTS
+    " GROUP BY who, app, rule, clause ORDER BY who, count(*) DESC";
+
+static const char sql_apps[] =
+    "SELECT appname, total(kind = 'attempt'), total(kind = 'breach') FROM f"
+    " WHERE kind IN ('attempt', 'breach') GROUP BY appname"
+    " ORDER BY count(*) DESC, appname LIMIT 10";
+
+static const char sql_days[] =
+    "SELECT lday, total(kind = 'attempt'), total(kind = 'breach') FROM f"
+    " WHERE kind IN ('attempt', 'breach') GROUP BY lday";
+
+static const char sql_day_any[] =
+    "SELECT EXISTS (SELECT 1 FROM flows WHERE start_us >= ?1"
+    " AND start_us < ?2)";
+
+static const char sql_heat[] =
+    "SELECT lwd, lhour, count(*) FROM f"
+    " WHERE kind IN ('attempt', 'breach') GROUP BY lwd, lhour";
+
+static const char sql_circ[] =
+    "SELECT " Q_WHO_COLS ", app, max(host), action, count(*),"
+    " min(start_us), max(start_us) FROM f WHERE kind = 'circumvention'"
+    " GROUP BY who, device, app, action ORDER BY count(*) DESC, who"
+    " LIMIT 200";
+
+static const char sql_account_uses[] =
+    "SELECT count(*) FROM f WHERE kind = 'account-use' AND rule = ?1";
+
+/* the owner's use of the platform, by device */
+static const char sql_account_devices[] =
+    "SELECT device, mac, count(*) FROM f"
+    " WHERE kind IN ('attempt', 'breach', 'account-use') AND person = ?1"
+    " AND (category = ?2 OR app = ?3 OR app LIKE '%.' || ?3)"
+    " GROUP BY device, mac";
+
+static const char sql_events[] =
+    "SELECT ts_us, kind, detail FROM events WHERE ts_us >= ?1"
+    " AND ts_us < ?2 AND kind IN ('gap', 'config', 'reload', 'purge',"
+    " 'start', 'stop') ORDER BY ts_us, id";
+
+struct q_ctx {
+	sqlite3			*db;
+	const struct sg_config	*cfg;
+	const struct rpt_options *o;
+	struct rpt_report	*r;
+	const char		*circ;	/* the circumvention category name */
+	int			 scan;	/* 1: plain scans, not the index */
+};
+
+static enum rpt_error
+q_prepare(struct q_ctx *q, const char *sql, sqlite3_stmt **st)
+{
+	if (sqlite3_prepare_v2(q->db, sql, -1, st, NULL) != SQLITE_OK)
+		return RPT_ERR_DB;
+	return RPT_OK;
+}
+
+/* ?1 from, ?2 to, ?3 circumvention category, ?4 person or "" */
+static enum rpt_error
+q_prepare_range(struct q_ctx *q, const char *sql,
+    const struct rpt_period *p, sqlite3_stmt **st)
+{
+	if (q_prepare(q, sql, st) != RPT_OK)
+		return RPT_ERR_DB;
+	sqlite3_bind_int64(*st, 1, p->from_us);
+	sqlite3_bind_int64(*st, 2, p->to_us);
+	sqlite3_bind_text(*st, 3, q->circ, -1, SQLITE_STATIC);
+	sqlite3_bind_text(*st, 4, q->o->person ? q->o->person : "", -1,
+	    SQLITE_STATIC);
+	return RPT_OK;
+}
+
+static void
+q_text(sqlite3_stmt *st, int col, char *out, size_t len)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+	int n = sqlite3_column_bytes(st, col);
+
+	if (s == NULL || len == 0) {
+		if (len)
+			out[0] = '\0';
+		return;
+	}
+	if ((size_t)n >= len)
+		n = (int)len - 1;
+	memcpy(out, s, (size_t)n);
+	out[n] = '\0';
+}
+
+/* Columns col .. col+5: who, person, grp, device, mac, ip. */
+static void
+q_who(struct q_ctx *q, sqlite3_stmt *st, int col, struct rpt_who *w)
+{
+	memset(w, 0, sizeof(*w));
+	q_text(st, col + 1, w->person, sizeof(w->person));
+	q_text(st, col + 2, w->group, sizeof(w->group));
+	q_text(st, col + 3, w->device, sizeof(w->device));
+	q_text(st, col + 4, w->mac, sizeof(w->mac));
+	q_text(st, col + 5, w->ip, sizeof(w->ip));
+	rpt_who_name(q->cfg, w);
+	if (q->o->key)
+		rpt_who_pseudonymise(q->o->key, w);
+}
+
+/* Grow *arr by one zeroed element. */
+static void *
+q_push(void *arrp, size_t *n, size_t size)
+{
+	void **arr = arrp;
+	char *p;
+
+	if ((p = realloc(*arr, (*n + 1) * size)) == NULL)
+		return NULL;
+	*arr = p;
+	memset(p + *n * size, 0, size);
+	return p + (*n)++ * size;
+}
+
+static enum rpt_error
+q_finish(sqlite3_stmt *st, int rc)
+{
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? RPT_OK : RPT_ERR_DB;
+}
+
+static enum rpt_error
+q_totals(struct q_ctx *q, const struct rpt_period *p, struct rpt_totals *t)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (q_prepare_range(q, sql_totals[q->scan], p, &st) != RPT_OK)
+		return RPT_ERR_DB;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		t->flows = sqlite3_column_int64(st, 0);
+		t->devices = sqlite3_column_int64(st, 1);
+		t->people = sqlite3_column_int64(st, 2);
+		t->attempts = sqlite3_column_int64(st, 3);
+		t->breaches = sqlite3_column_int64(st, 4);
+		t->circumvention = sqlite3_column_int64(st, 5);
+		t->lookups = sqlite3_column_int64(st, 6);
+		t->account_uses = sqlite3_column_int64(st, 7);
+		rc = SQLITE_DONE;
+	}
+	return q_finish(st, rc);
+}
+
+static enum rpt_error
+q_make_findings(struct q_ctx *q)
+{
+	sqlite3_stmt *st;
+
+	if (q_prepare_range(q, sql_findings_table[q->scan], &q->r->period,
+	    &st) != RPT_OK)
+		return RPT_ERR_DB;
+	return q_finish(st, sqlite3_step(st));
+}
+
+static enum rpt_error
+q_findings(struct q_ctx *q)
+{
+	struct rpt_report *r = q->r;
+	struct rpt_finding *f;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (q_prepare(q, sql_findings, &st) != RPT_OK)
+		return RPT_ERR_DB;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((f = q_push(&r->findings, &r->nfindings, sizeof(*f))) ==
+		    NULL) {
+			sqlite3_finalize(st);
+			return RPT_ERR_NOMEM;
+		}
+		q_who(q, st, 0, &f->who);
+		q_text(st, 6, f->kind, sizeof(f->kind));
+		q_text(st, 7, f->app, sizeof(f->app));
+		q_text(st, 8, f->category, sizeof(f->category));
+		q_text(st, 9, f->host, sizeof(f->host));
+		q_text(st, 10, f->action, sizeof(f->action));
+		q_text(st, 11, f->rule, sizeof(f->rule));
+		q_text(st, 12, f->clause, sizeof(f->clause));
+		f->in_hours = sqlite3_column_int(st, 13) != 0;
+		f->count = sqlite3_column_int64(st, 14);
+		f->days = sqlite3_column_int64(st, 15);
+		f->first_us = sqlite3_column_int64(st, 16);
+		f->last_us = sqlite3_column_int64(st, 17);
+	}
+	return q_finish(st, rc);
+}
+
+static void
+q_group_list(const struct rpt_options *o, char *buf, size_t len,
+    char *shown, size_t shownlen)
+{
+	size_t off;
+
+	off = (size_t)snprintf(buf, len, ",staff,");
+	snprintf(shown, shownlen, "staff");
+	for (size_t i = 0; i < o->ngroups && off < len; i++) {
+		if (strcmp(o->groups[i], "staff") == 0)
+			continue;
+		off += (size_t)snprintf(buf + off, len - off, "%s,",
+		    o->groups[i]);
+		strncat(shown, ", ", shownlen - strlen(shown) - 1);
+		strncat(shown, o->groups[i], shownlen - strlen(shown) - 1);
+	}
+}
+
+static void
+q_person_row(struct q_ctx *q, sqlite3_stmt *st, struct rpt_person *p,
+    char *key, size_t keylen)
+{
+	q_text(st, 0, key, keylen);
+	q_who(q, st, 0, &p->who);
+	p->attempts = sqlite3_column_int64(st, 6);
+	p->breaches = sqlite3_column_int64(st, 7);
+	p->circumvention = sqlite3_column_int64(st, 8);
+	p->lookups = sqlite3_column_int64(st, 9);
+	p->in_hours = sqlite3_column_int64(st, 10);
+	p->out_hours = sqlite3_column_int64(st, 11);
+	p->days = sqlite3_column_int64(st, 12);
+	p->first_us = sqlite3_column_int64(st, 13);
+	p->last_us = sqlite3_column_int64(st, 14);
+	q_text(st, 15, p->clauses, sizeof(p->clauses));
+}
+
+static enum rpt_error
+q_people(struct q_ctx *q, char ***keys)
+{
+	struct rpt_report *r = q->r;
+	struct rpt_person *p;
+	char groups[512], key[RPT_DETAIL_MAX], **k;
+	size_t nkeys = 0;
+	sqlite3_stmt *st;
+	int rc;
+
+	q_group_list(q->o, groups, sizeof(groups), r->groups, sizeof(r->groups));
+	if (q_prepare(q, sql_people, &st) != RPT_OK)
+		return RPT_ERR_DB;
+	sqlite3_bind_text(st, 1, groups, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((p = q_push(&r->people, &r->npeople, sizeof(*p))) == NULL ||
+		    (k = q_push(keys, &nkeys, sizeof(*k))) == NULL) {
+			sqlite3_finalize(st);
+			return RPT_ERR_NOMEM;
+		}
+		q_person_row(q, st, p, key, sizeof(key));
+		if ((*k = strdup(key)) == NULL) {
+			sqlite3_finalize(st);
+			return RPT_ERR_NOMEM;
+		}
+	}
+	return q_finish(st, rc);
+}
+
+static struct rpt_person *
+q_person_by_key(struct rpt_report *r, char **keys, const char *key)
+{
+	for (size_t i = 0; i < r->npeople; i++)
+		if (strcmp(keys[i], key) == 0)
+			return &r->people[i];
+	return NULL;
+}
+
+static enum rpt_error
+q_person_apps(struct q_ctx *q, char **keys)
+{
+	struct rpt_person *p;
+	struct rpt_person_app *a;
+	char key[RPT_DETAIL_MAX];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (q_prepare(q, sql_person_apps, &st) != RPT_OK)
+		return RPT_ERR_DB;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		q_text(st, 0, key, sizeof(key));
+		if ((p = q_person_by_key(q->r, keys, key)) == NULL)
+			continue;	/* a group not shown */
+		if ((a = q_push(&p->apps, &p->napps, sizeof(*a))) == NULL) {
+			sqlite3_finalize(st);
+			return RPT_ERR_NOMEM;
+		}
+		q_text(st, 1, a->app, sizeof(a->app));
+		q_text(st, 2, a->rule, sizeof(a->rule));
+		q_text(st, 3, a->clause, sizeof(a->clause));
+		a->blocked_in = sqlite3_column_int64(st, 4);
+		a->blocked_out = sqlite3_column_int64(st, 5);
+		a->logged_in = sqlite3_column_int64(st, 6);
+		a->logged_out = sqlite3_column_int64(st, 7);
+	}
+	return q_finish(st, rc);
+}
+
+static enum rpt_error
+q_people_all(struct q_ctx *q)
+{
+	char **keys = NULL;
+	enum rpt_error err;
+	size_t n;
+
+	err = q_people(q, &keys);
+	n = q->r->npeople;
+	if (err == RPT_OK)
+		err = q_person_apps(q, keys);
+	for (size_t i = 0; keys && i < n; i++)
+		free(keys[i]);
+	free(keys);
+	return err;
+}
+
+static enum rpt_error
+q_apps(struct q_ctx *q)
+{
+	struct rpt_report *r = q->r;
+	struct rpt_app_total *a;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (q_prepare(q, sql_apps, &st) != RPT_OK)
+		return RPT_ERR_DB;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((a = q_push(&r->apps, &r->napps, sizeof(*a))) == NULL) {
+			sqlite3_finalize(st);
+			return RPT_ERR_NOMEM;
+		}
+		q_text(st, 0, a->app, sizeof(a->app));
+		a->attempts = sqlite3_column_int64(st, 1);
+		a->breaches = sqlite3_column_int64(st, 2);
+	}
+	return q_finish(st, rc);
+}
+
+/* Whether anything at all was recorded on each day of the period. */
+static enum rpt_error
+q_days_recorded(struct q_ctx *q)
+{
+	struct rpt_report *r = q->r;
+	sqlite3_stmt *st;
+
+	if (q_prepare(q, sql_day_any, &st) != RPT_OK)
+		return RPT_ERR_DB;
+	for (size_t i = 0; i < r->ndays; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, rpt_day_start_us(r->days[i].day));
+		sqlite3_bind_int64(st, 2, rpt_day_start_us(r->days[i].day + 1));
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			sqlite3_finalize(st);
+			return RPT_ERR_DB;
+		}
+		r->days[i].flows = sqlite3_column_int64(st, 0);
+		if (r->days[i].flows == 0 && r->days[i].school_day &&
+		    r->days[i].day <= r->today)
+			r->quality.missing_school_days++;
+	}
+	sqlite3_finalize(st);
+	return RPT_OK;
+}
+
+static enum rpt_error
+q_days(struct q_ctx *q)
+{
+	struct rpt_report *r = q->r;
+	enum rpt_error err;
+	sqlite3_stmt *st;
+	int64_t d;
+	int rc;
+
+	rpt_days_from_config(q->cfg, r);
+	if (r->ndays > 0 && r->days == NULL)
+		return RPT_ERR_NOMEM;
+	if (q_prepare(q, sql_days, &st) != RPT_OK)
+		return RPT_ERR_DB;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		d = sqlite3_column_int64(st, 0) - r->period.first_day;
+		if (d < 0 || (size_t)d >= r->ndays)
+			continue;	/* the clock-change edge of a day */
+		r->days[d].attempts = sqlite3_column_int64(st, 1);
+		r->days[d].breaches = sqlite3_column_int64(st, 2);
+	}
+	if ((err = q_finish(st, rc)) != RPT_OK)
+		return err;
+	return q_days_recorded(q);
+}
+
+static enum rpt_error
+q_heat(struct q_ctx *q)
+{
+	struct rpt_report *r = q->r;
+	sqlite3_stmt *st;
+	int rc, wd, h;
+
+	if (q_prepare(q, sql_heat, &st) != RPT_OK)
+		return RPT_ERR_DB;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		wd = sqlite3_column_int(st, 0);
+		h = sqlite3_column_int(st, 1);
+		if (wd < 0 || wd > 6 || h < 0 || h > 23)
+			continue;
+		r->heat[wd][h] = sqlite3_column_int64(st, 2);
+		if (r->heat[wd][h] > r->heat_max)
+			r->heat_max = r->heat[wd][h];
+	}
+	return q_finish(st, rc);
+}
+
+static enum rpt_error
+q_circ(struct q_ctx *q)
+{
+	struct rpt_report *r = q->r;
+	struct rpt_circ *c;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (q_prepare(q, sql_circ, &st) != RPT_OK)
+		return RPT_ERR_DB;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((c = q_push(&r->circ, &r->ncirc, sizeof(*c))) == NULL) {
+			sqlite3_finalize(st);
+			return RPT_ERR_NOMEM;
+		}
+		q_who(q, st, 0, &c->who);
+		q_text(st, 6, c->app, sizeof(c->app));
+		q_text(st, 7, c->host, sizeof(c->host));
+		q_text(st, 8, c->action, sizeof(c->action));
+		c->count = sqlite3_column_int64(st, 9);
+		c->first_us = sqlite3_column_int64(st, 10);
+		c->last_us = sqlite3_column_int64(st, 11);
+	}
+	return q_finish(st, rc);
+}
+
+static int
+q_account_has_device(const struct conf_account *a, const struct sg_config *cfg,
+    const char *device)
+{
+	for (size_t i = 0; i < a->ndevices; i++)
+		if (strcmp(cfg->devices[a->devices[i]].name, device) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+q_note_device(struct rpt_account *ra, const struct rpt_who *w, int64_t n)
+{
+	size_t len = strlen(ra->unreg_devices);
+	char label[RPT_TEXT_MAX];
+
+	ra->unregistered += n;
+	rpt_who_label(w, label, sizeof(label));
+	snprintf(ra->unreg_devices + len, sizeof(ra->unreg_devices) - len,
+	    "%s%s (%lld)", len ? ", " : "", label, (long long)n);
+}
+
+/* The owners' use of the platform from devices the account does not list. */
+static enum rpt_error
+q_account_unregistered(struct q_ctx *q, const struct conf_account *a,
+    struct rpt_account *ra)
+{
+	const struct sg_config *cfg = q->cfg;
+	struct rpt_who w;
+	sqlite3_stmt *st;
+	int rc = SQLITE_DONE;
+
+	if (q_prepare(q, sql_account_devices, &st) != RPT_OK)
+		return RPT_ERR_DB;
+	for (size_t i = 0; i < a->nowners && rc == SQLITE_DONE; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, cfg->people[a->owners[i]].id, -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, a->category >= 0 ?
+		    cfg->categories[a->category].name : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, a->app ? a->app : "", -1,
+		    SQLITE_STATIC);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			memset(&w, 0, sizeof(w));
+			q_text(st, 0, w.device, sizeof(w.device));
+			q_text(st, 1, w.mac, sizeof(w.mac));
+			if (q_account_has_device(a, cfg, w.device))
+				continue;
+			rpt_who_name(cfg, &w);
+			if (q->o->key)
+				rpt_who_pseudonymise(q->o->key, &w);
+			q_note_device(ra, &w, sqlite3_column_int64(st, 2));
+		}
+	}
+	return q_finish(st, rc);
+}
+
+static enum rpt_error
+q_accounts(struct q_ctx *q)
+{
+	struct rpt_report *r = q->r;
+	char rule[SG_NAME_MAX + 16];
+	enum rpt_error err;
+	sqlite3_stmt *st;
+
+	rpt_accounts_from_config(q->cfg, r);
+	if (q->cfg->naccounts > 0 && r->accounts == NULL)
+		return RPT_ERR_NOMEM;
+	if (q->o->key)
+		for (size_t i = 0; i < r->naccounts; i++)
+			rpt_pseudonymise_account(q->cfg, q->o->key, i,
+			    &r->accounts[i]);
+	if (q_prepare(q, sql_account_uses, &st) != RPT_OK)
+		return RPT_ERR_DB;
+	for (size_t i = 0; i < r->naccounts; i++) {
+		/* the engine records at most SG_NAME_MAX bytes of it */
+		snprintf(rule, SG_NAME_MAX, "account:%s",
+		    q->cfg->accounts[i].name);
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, rule, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			r->accounts[i].uses = sqlite3_column_int64(st, 0);
+		if ((err = q_account_unregistered(q, &q->cfg->accounts[i],
+		    &r->accounts[i])) != RPT_OK) {
+			sqlite3_finalize(st);
+			return err;
+		}
+	}
+	sqlite3_finalize(st);
+	return RPT_OK;
+}
+
+static void
+q_count_event(struct rpt_quality *qa, const char *kind)
+{
+	if (strcmp(kind, "gap") == 0)
+		qa->gaps++;
+	else if (strcmp(kind, "config") == 0)
+		qa->config_changes++;
+	else if (strcmp(kind, "reload") == 0)
+		qa->reloads++;
+	else if (strcmp(kind, "purge") == 0)
+		qa->purges++;
+	else if (strcmp(kind, "start") == 0)
+		qa->starts++;
+}
+
+static enum rpt_error
+q_events(struct q_ctx *q)
+{
+	struct rpt_quality *qa = &q->r->quality;
+	struct rpt_event *e, tmp;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (q_prepare(q, sql_events, &st) != RPT_OK)
+		return RPT_ERR_DB;
+	sqlite3_bind_int64(st, 1, q->r->period.from_us);
+	sqlite3_bind_int64(st, 2, q->r->period.to_us);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		tmp.ts_us = sqlite3_column_int64(st, 0);
+		q_text(st, 1, tmp.kind, sizeof(tmp.kind));
+		q_text(st, 2, tmp.detail, sizeof(tmp.detail));
+		q_count_event(qa, tmp.kind);
+		if (qa->nevents >= RPT_MAX_EVENTS)
+			continue;	/* counted, not listed */
+		if ((e = q_push(&qa->events, &qa->nevents, sizeof(*e))) ==
+		    NULL) {
+			sqlite3_finalize(st);
+			return RPT_ERR_NOMEM;
+		}
+		*e = tmp;
+	}
+	return q_finish(st, rc);
+}
+
+struct q_verify_job {
+	const struct rpt_options *o;
+	struct rpt_quality	*qa;
+};
+
+static void *
+q_verify(void *arg)
+{
+	const struct rpt_options *o = ((struct q_verify_job *)arg)->o;
+	struct rpt_quality *qa = ((struct q_verify_job *)arg)->qa;
+	struct rec_verify_result res;
+
+	memset(&res, 0, sizeof(res));
+	if (!o->verify || rec_verify(o->db, &res) != REC_OK) {
+		snprintf(qa->verify_msg, sizeof(qa->verify_msg), "%s",
+		    o->verify ? "the check could not be run" : "not checked");
+		qa->verify_ran = o->verify;
+		return NULL;
+	}
+	qa->verify_ran = true;
+	qa->verify_ok = res.ok;
+	qa->verified = res.verified;
+	if (res.ok)
+		snprintf(qa->verify_msg, sizeof(qa->verify_msg),
+		    "%llu records verified", (unsigned long long)res.verified);
+	else
+		snprintf(qa->verify_msg, sizeof(qa->verify_msg),
+		    "chain broken in %s at row %lld: %s", res.table,
+		    (long long)res.bad_id, res.reason);
+	return NULL;
+}
+
+/* Whether the period holds so much of the table that a scan is faster. */
+static int
+q_choose_scan(struct q_ctx *q, const struct rpt_period *p)
+{
+	sqlite3_stmt *st;
+	int scan = 0;
+
+	if (q_prepare(q, sql_share, &st) != RPT_OK)
+		return 0;
+	sqlite3_bind_int64(st, 1, p->from_us);
+	sqlite3_bind_int64(st, 2, p->to_us);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		scan = sqlite3_column_int64(st, 0) * Q_SCAN_SHARE >
+		    sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	return scan;
+}
+
+static enum rpt_error
+q_run(struct q_ctx *q)
+{
+	enum rpt_error (*steps[])(struct q_ctx *) = {
+		q_make_findings, q_findings, q_people_all, q_apps, q_days,
+		q_heat, q_circ, q_accounts, q_events,
+	};
+	enum rpt_error err;
+
+	q->scan = q_choose_scan(q, &q->r->prev);
+	if ((err = q_totals(q, &q->r->prev, &q->r->before)) != RPT_OK)
+		return err;
+	q->scan = q_choose_scan(q, &q->r->period);
+	if ((err = q_totals(q, &q->r->period, &q->r->cur)) != RPT_OK)
+		return err;
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		if (steps[i] == q_findings && !q->o->findings)
+			continue;
+		if ((err = steps[i](q)) != RPT_OK)
+			return err;
+	}
+	return RPT_OK;
+}
+
+static void
+q_header(const struct sg_config *cfg, const struct rpt_options *o,
+    struct rpt_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->school, sizeof(r->school), "%s",
+	    cfg->school_name ? cfg->school_name : "");
+	snprintf(r->timezone, sizeof(r->timezone), "%s",
+	    cfg->timezone ? cfg->timezone : "");
+	if (cfg->school_hours >= 0) {
+		const struct conf_schedule *s = &cfg->schedules[cfg->school_hours];
+
+		sched_describe(s, r->hours, sizeof(r->hours));
+		r->hours_weekdays = s->weekdays;
+		if (s->ntimes > 0) {
+			r->hours_start = s->times[0].start;
+			r->hours_end = s->times[s->ntimes - 1].end;
+		}
+	}
+	r->period = o->period;
+	rpt_period_previous(&o->period, &r->prev);
+	r->generated_us = (int64_t)time(NULL) * 1000000;
+	r->today = rpt_today();
+	r->pseudonymised = o->key != NULL;
+	if (o->person)
+		snprintf(r->only_person, sizeof(r->only_person), "%s",
+		    o->person);
+}
+
+enum rpt_error
+rpt_build(const struct sg_config *cfg, const struct rpt_options *o,
+    struct rpt_report *r)
+{
+	struct q_verify_job job;
+	struct q_ctx q;
+	enum rpt_error err;
+	pthread_t tid;
+	bool threaded;
+
+	q_header(cfg, o, r);
+	memset(&q, 0, sizeof(q));
+	q.cfg = cfg;
+	q.o = o;
+	q.r = r;
+	q.circ = cfg->circumvention >= 0 ?
+	    cfg->categories[cfg->circumvention].name : "";
+	if (sqlite3_open_v2(o->db, &q.db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_close(q.db);
+		return RPT_ERR_DB;
+	}
+	sqlite3_busy_timeout(q.db, Q_BUSY_MS);
+	/* the chain check reads every row: run it beside the queries */
+	job.o = o;
+	job.qa = &r->quality;
+	threaded = pthread_create(&tid, NULL, q_verify, &job) == 0;
+	err = q_run(&q);
+	sqlite3_close(q.db);
+	if (threaded)
+		pthread_join(tid, NULL);
+	else
+		q_verify(&job);
+	return err;
+}
