@@ -1,6 +1,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <poll.h>
@@ -22,6 +23,7 @@
 #define RUN_ACCT_MAX_AGE_US	(120 * 1000000ULL)
 #define RUN_NFQ_RCVBUF		(8 << 20)
 #define RUN_CT_RCVBUF		(8 << 20)
+#define RUN_CT_READS		16	/* conntrack reads per loop turn */
 
 static void
 run_usage(FILE *out)
@@ -180,6 +182,35 @@ run_signal(struct daemon *d)
 	return true;
 }
 
+/*
+ * Packets that went through uninspected because the queue or its socket
+ * was full are a gap in monitoring, like a crash: the reports show it.
+ */
+static void
+run_check_overload(struct daemon *d)
+{
+	uint64_t failopen, overruns;
+	char detail[192];
+
+	status_overload(d, &failopen, &overruns);
+	if (failopen <= d->failopen_seen && overruns <= d->overruns_seen)
+		return;
+	snprintf(detail, sizeof(detail), "%llu packets passed uninspected "
+	    "(queue overload, fail-%s); %llu socket overruns%s",
+	    (unsigned long long)(failopen > d->failopen_seen ?
+	    failopen - d->failopen_seen : 0),
+	    d->cfg->cfg->fail_open ? "open" : "closed",
+	    (unsigned long long)(overruns > d->overruns_seen ?
+	    overruns - d->overruns_seen : 0),
+	    d->cfg->cfg->fail_open ? "" : " (their packets were refused)");
+	if (failopen > d->failopen_seen)
+		d->failopen_seen = failopen;
+	if (overruns > d->overruns_seen)
+		d->overruns_seen = overruns;
+	rw_event(d->rw, "gap", detail);
+	log_warnx("%s", detail);
+}
+
 static void
 run_heartbeat(struct daemon *d, const char *db)
 {
@@ -191,6 +222,7 @@ run_heartbeat(struct daemon *d, const char *db)
 		fprintf(fp, "%lld\n", (long long)time(NULL));
 		fclose(fp);
 	}
+	run_check_overload(d);
 	if (d->cfg->cfg->metrics_file &&
 	    status_write_metrics(d, d->cfg->cfg->metrics_file) == -1)
 		log_debug("metrics: %s: %s", d->cfg->cfg->metrics_file,
@@ -213,9 +245,12 @@ run_loop(struct daemon *d)
 				return;
 			if (pfd[1].revents & POLLIN)
 				ctl_serve(d->ctl, run_control, d);
-			if (pfd[2].revents & POLLIN)
-				while (ct_watch_read(d->ct, run_ct_destroyed, d) == 0)
-					;
+			/* bounded: a flood of conntrack events must not
+			 * starve signals and the control socket */
+			for (int i = 0; (pfd[2].revents & POLLIN) &&
+			    i < RUN_CT_READS && ct_watch_read(d->ct,
+			    run_ct_destroyed, d) == 0; i++)
+				;
 		}
 		now = time(NULL);
 		if (now - last_beat >= RUN_METRICS_EVERY) {
@@ -309,6 +344,11 @@ run_open_privileged(struct daemon *d)
 		    "will be of the first packets only)");
 	if (run_open_queues(d) == -1)
 		return -1;
+	/* mode 0440 root: status's queue counters need it after the drop */
+	if ((d->kq_fd = open("/proc/net/netfilter/nfnetlink_queue",
+	    O_RDONLY | O_CLOEXEC)) == -1)
+		log_warn("nfnetlink_queue counters (status will not show "
+		    "kernel drops or fail-open)");
 	if ((d->ct = ct_watch_open(RUN_CT_RCVBUF, &err)) == NULL) {
 		errno = err;
 		log_warn("conntrack events (records keep first-packet counts)");
@@ -417,6 +457,8 @@ run_stop(struct daemon *d)
 	ctl_close(d->ctl);
 	if (d->sigfd > 0)
 		close(d->sigfd);
+	if (d->kq_fd != -1)
+		close(d->kq_fd);
 	free(d->workers);
 	cfg_ref_put(d->cfg);
 }
@@ -434,6 +476,7 @@ cmd_run(int argc, char **argv)
 	}
 	memset(&d, 0, sizeof(d));
 	d.conf_path = SG_DEFAULT_CONF;
+	d.kq_fd = -1;
 	while ((ch = getopt(argc, argv, "c:fvB")) != -1) {
 		switch (ch) {
 		case 'c': d.conf_path = optarg; break;

@@ -76,7 +76,11 @@ struct daemon {
 	struct ct_watch	*ct;
 	struct ctl	*ctl;
 	int		 sigfd;
+	int		 kq_fd;		/* /proc/net/netfilter/nfnetlink_queue,
+					 * opened as root: it is 0440 */
 	atomic_uint_fast64_t direct_records;	/* written without conntrack */
+	uint64_t	 failopen_seen;	/* overload already in a "gap" event */
+	uint64_t	 overruns_seen;
 
 	pthread_mutex_t	 apps_lock;
 	struct dmn_app	 apps[DMN_MAX_APPS];
@@ -95,6 +99,10 @@ int		 priv_drop(const char *user, char *err, size_t errlen);
 uint64_t	 priv_effective(void);
 
 size_t		 status_text(struct daemon *, char *buf, size_t len);
+/* Packets passed uninspected (fail-open estimate) and socket overruns,
+ * both counted since the queues were bound. */
+void		 status_overload(struct daemon *, uint64_t *failopen,
+		    uint64_t *overruns);
 int		 status_write_metrics(struct daemon *, const char *path);
 
 #endif

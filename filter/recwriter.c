@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,11 @@ struct rw {
 	bool		 stopping;
 	size_t		 store_pending;	/* rows the store holds, published */
 	struct rec_store *store;
+	char		*path;
+	dev_t		 dev;		/* the file the store has open */
+	ino_t		 ino;
+	bool		 reopen_failing;	/* logged once */
+	uint64_t	 dropped_before;	/* by stores since replaced */
 	struct rw_stats	 st;
 	uint64_t	 gap_reported;	/* dropped rows already in an event */
 };
@@ -123,7 +130,8 @@ rw_write(struct rw *w, const struct rw_item *it)
 static void
 rw_report_gap(struct rw *w)
 {
-	uint64_t lost = w->st.dropped_queue + rec_dropped(w->store);
+	uint64_t lost = w->st.dropped_queue + w->dropped_before +
+	    rec_dropped(w->store);
 	char detail[128];
 
 	if (lost == w->gap_reported || w->st.failing)
@@ -132,6 +140,84 @@ rw_report_gap(struct rw *w)
 	    "store failing)", (unsigned long long)(lost - w->gap_reported));
 	if (rec_event(w->store, now_us(), "gap", detail) == REC_OK)
 		w->gap_reported = lost;
+}
+
+static void
+rw_remember_file(struct rw *w)
+{
+	struct stat sb;
+
+	if (stat(w->path, &sb) == 0) {
+		w->dev = sb.st_dev;
+		w->ino = sb.st_ino;
+	}
+}
+
+/*
+ * SQLite goes on writing to a database file that was deleted (or renamed
+ * and replaced) underneath it, so the rows would silently vanish: notice
+ * it, start a fresh database there, and say in it why its chain starts
+ * here.  Rows written to the old file since it went are lost.
+ */
+static bool
+rw_file_gone(struct rw *w)
+{
+	struct stat sb;
+
+	if (w->store == NULL)
+		return true;
+	if (stat(w->path, &sb) == -1)
+		return errno == ENOENT;
+	return sb.st_dev != w->dev || sb.st_ino != w->ino;
+}
+
+static void
+rw_check_file(struct rw *w)
+{
+	enum rec_error err;
+
+	if (!rw_file_gone(w))
+		return;
+	if (w->store != NULL) {
+		log_warnx("records: database %s was deleted or replaced; "
+		    "reopening", w->path);
+		/* the old one first: its close removes the -wal and -shm
+		 * files it left, which a new database must not inherit */
+		rec_flush(w->store);
+		w->dropped_before += rec_dropped(w->store);
+		rec_close(w->store);
+		w->store = NULL;
+	}
+	if ((w->store = rec_open(w->path, &err)) == NULL) {
+		if (!w->reopen_failing)
+			log_warnx("records: cannot create %s: %s; records are "
+			    "held in memory and retried", w->path,
+			    rec_strerror(err));
+		w->reopen_failing = true;
+		w->st.failing = true;
+		w->st.last_error = err;
+		return;
+	}
+	w->reopen_failing = false;
+	w->st.failing = false;
+	rw_remember_file(w);
+	rw_note_result(w, rec_event(w->store, now_us(), "gap", "the records "
+	    "database was deleted or replaced while running; this new "
+	    "database and its hash chain start here (rows written since the "
+	    "deletion are lost)"));
+	log_info("records: started a new database at %s", w->path);
+}
+
+/* Nothing queued, or no store to write to: flush, check the file. */
+static void
+rw_idle(struct rw *w)
+{
+	rw_check_file(w);
+	if (w->store == NULL)
+		return;
+	rw_note_result(w, rec_pending(w->store) ? rec_flush(w->store) :
+	    REC_OK);
+	rw_report_gap(w);
 }
 
 static void *
@@ -143,22 +229,23 @@ rw_main(void *arg)
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		while (w->n == 0 && !w->stopping) {
+		while ((w->n == 0 || w->store == NULL) && !w->stopping) {
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_sec += RW_RETRY_MS / 1000;
 			if (pthread_cond_timedwait(&w->cond, &w->lock,
 			    &until) != 0)
 				break;	/* idle: flush what is buffered */
 		}
-		if (w->n == 0) {
+		if (w->n == 0 || w->store == NULL) {
 			pthread_mutex_unlock(&w->lock);
-			rw_note_result(w, rec_pending(w->store) ?
-			    rec_flush(w->store) : REC_OK);
-			rw_report_gap(w);
+			rw_idle(w);
 			pthread_mutex_lock(&w->lock);
-			w->st.dropped_store = rec_dropped(w->store);
-			w->store_pending = rec_pending(w->store);
-			if (w->stopping && w->n == 0)
+			if (w->store != NULL) {
+				w->st.dropped_store = w->dropped_before +
+				    rec_dropped(w->store);
+				w->store_pending = rec_pending(w->store);
+			}
+			if (w->stopping && (w->n == 0 || w->store == NULL))
 				break;
 			continue;
 		}
@@ -173,7 +260,6 @@ rw_main(void *arg)
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
 }
-
 struct rw *
 rw_start(const char *path, size_t queue_max, enum rec_error *err)
 {
@@ -188,8 +274,13 @@ rw_start(const char *path, size_t queue_max, enum rec_error *err)
 		*err = REC_ERR_NOMEM;
 		goto free_rw;
 	}
-	if ((w->store = rec_open(path, err)) == NULL)
+	if ((w->path = strdup(path)) == NULL) {
+		*err = REC_ERR_NOMEM;
 		goto free_ring;
+	}
+	if ((w->store = rec_open(path, err)) == NULL)
+		goto free_path;
+	rw_remember_file(w);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	if (pthread_create(&w->thread, NULL, rw_main, w) != 0) {
@@ -202,6 +293,8 @@ close_store:
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
 	rec_close(w->store);
+free_path:
+	free(w->path);
 free_ring:
 	free(w->ring);
 free_rw:
@@ -219,8 +312,11 @@ rw_stop(struct rw *w)
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
-	rec_flush(w->store);
-	rec_close(w->store);
+	if (w->store != NULL) {
+		rec_flush(w->store);
+		rec_close(w->store);
+	}
+	free(w->path);
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
 	free(w->ring);

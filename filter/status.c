@@ -15,6 +15,7 @@ struct status {
 	uint64_t	 kq_total;	/* packets the kernel tried to queue */
 	uint64_t	 kq_dropped;	/* queue full, fail-closed */
 	uint64_t	 kq_user_dropped;	/* socket full */
+	uint64_t	 kq_waiting;	/* queued, not yet read by a worker */
 	uint64_t	 failopen;	/* passed without inspection (estimate) */
 	uint64_t	 skipped;
 	size_t		 pending;
@@ -25,19 +26,29 @@ struct status {
  * /proc/net/netfilter/nfnetlink_queue: queue, portid, waiting, copy
  * mode, copy range, queue_dropped, user_dropped, id_sequence, 1.
  * With FAIL_OPEN a full queue accepts packets uncounted, so what the
- * kernel numbered but we never received is the fail-open estimate.
+ * kernel numbered but we never received, and is not still waiting, is
+ * the fail-open estimate.  Read before the workers' counts: a packet
+ * received in between is then subtracted twice (an underestimate that
+ * corrects itself) rather than reported as passed uninspected.
  */
 static void
 status_kernel_queues(struct daemon *d, struct status *st)
 {
 	unsigned q, portid, waiting, mode, range;
 	unsigned long long dropped, udropped, idseq;
-	char line[256];
-	FILE *fp;
+	char buf[8192], *line, *save;
+	size_t off = 0;
+	ssize_t n;
 
-	if ((fp = fopen("/proc/net/netfilter/nfnetlink_queue", "r")) == NULL)
+	/* opened before the privilege drop; a seq_file reads afresh from 0 */
+	if (d->kq_fd == -1 || lseek(d->kq_fd, 0, SEEK_SET) == -1)
 		return;
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	while (off < sizeof(buf) - 1 &&
+	    (n = read(d->kq_fd, buf + off, sizeof(buf) - 1 - off)) > 0)
+		off += (size_t)n;
+	buf[off] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
 		if (sscanf(line, "%u %u %u %u %u %llu %llu %llu", &q, &portid,
 		    &waiting, &mode, &range, &dropped, &udropped, &idseq) != 8)
 			continue;
@@ -46,17 +57,16 @@ status_kernel_queues(struct daemon *d, struct status *st)
 				st->kq_total += idseq;
 				st->kq_dropped += dropped;
 				st->kq_user_dropped += udropped;
+				st->kq_waiting += waiting;
 			}
 	}
-	fclose(fp);
-	if (st->kq_total > st->nfq.received + st->kq_dropped)
-		st->failopen = st->kq_total - st->nfq.received - st->kq_dropped;
 }
 
 static void
 status_gather(struct daemon *d, struct status *st)
 {
 	memset(st, 0, sizeof(*st));
+	status_kernel_queues(d, st);
 	for (size_t i = 0; i < d->nworkers; i++) {
 		struct worker *w = &d->workers[i];
 		pthread_mutex_lock(&w->lock);
@@ -74,7 +84,19 @@ status_gather(struct daemon *d, struct status *st)
 	rw_get_stats(d->rw, &st->rec);
 	st->pending = acct_count(d->acct);
 	st->ct_lost = d->ct ? ct_watch_lost(d->ct) : 0;
-	status_kernel_queues(d, st);
+	if (st->kq_total > st->nfq.received + st->kq_dropped + st->kq_waiting)
+		st->failopen = st->kq_total - st->nfq.received -
+		    st->kq_dropped - st->kq_waiting;
+}
+
+void
+status_overload(struct daemon *d, uint64_t *failopen, uint64_t *overruns)
+{
+	struct status st;
+
+	status_gather(d, &st);
+	*failopen = st.failopen;
+	*overruns = st.nfq.enobufs + st.kq_user_dropped;
 }
 
 struct out {

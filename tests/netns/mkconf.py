@@ -3,10 +3,12 @@
 conf/schoolgate.conf, keeping its people, devices, categories and rules:
 
   mkconf.py --rundir DIR [--hours in|out|real] [--expire-accounts]
-            [--queues N] [--user USER] [--fail-closed] > gateway.conf
+            [--queues N] [--queue-maxlen N] [--user USER] [--fail-closed]
+            [--leases PATH] > gateway.conf
 
 --hours in/out replaces school hours by "always" or "never", so a test
-does not depend on the clock; real keeps the school's timetable."""
+does not depend on the clock; real keeps the school's timetable.  --leases reads a dnsmasq
+leases file (without it the config has none)."""
 import argparse
 import re
 import sys
@@ -39,13 +41,18 @@ def main():
     ap.add_argument("--queues", type=int, default=1)
     ap.add_argument("--user", default="nobody")
     ap.add_argument("--fail-closed", action="store_true")
+    ap.add_argument("--queue-maxlen", type=int)
+    ap.add_argument("--leases")
     ap.add_argument("--conf", default="conf/schoolgate.conf")
     a = ap.parse_args()
     text = open(a.conf).read()
     if a.hours != "real":
         text = sub(r"^schedules = \(.*?^\);", ALWAYS if a.hours == "in"
                    else NEVER, text)
-    text = sub(r"^leases = \{.*?^\};", "", text)
+    leases = ""
+    if a.leases:
+        leases = f'leases = {{ file = "{a.leases}"; format = "dnsmasq"; }};'
+    text = sub(r"^leases = \{.*?^\};", leases, text)
     d = a.rundir
     text = sub(r'database = "[^"]*";', f'database = "{d}/records.db";', text)
     text = sub(r'pseudonym_key = "[^"]*";', f'pseudonym_key = "{d}/key";', text)
@@ -55,6 +62,9 @@ def main():
                f'metrics_file = "{d}/metrics.prom";', text)
     text = sub(r'user = "[^"]*";', f'user = "{a.user}";', text)
     text = sub(r"queue_count = \d+;", f"queue_count = {a.queues};", text)
+    if a.queue_maxlen is not None:
+        text = sub(r"queue_maxlen = \d+;", f"queue_maxlen = {a.queue_maxlen};",
+                   text)
     if a.fail_closed:
         text = sub(r"fail_open = true;", "fail_open = false;", text)
     if a.expire_accounts:

@@ -1,0 +1,50 @@
+# shellcheck shell=bash
+# Helpers for the fault tests (tests/t_fault_*.sh).  Source after lib.sh
+# and gateway.sh.
+#   check DESCRIPTION EXPECTED ACTUAL   prefix match, counts failures
+#   wait_log PATTERN [SECONDS]          until the daemon log matches (ERE)
+#   forget_bg PID                       drop a PID start_bg started that
+#                                       has already been reaped
+#   fault_finish                        exit status and summary
+
+fault_failures=0
+
+check() {
+	if [[ "$3" == "$2"* ]]; then
+		echo "ok   $1: $3"
+	else
+		echo "FAIL $1: want $2, got $3"
+		fault_failures=$((fault_failures + 1))
+	fi
+}
+
+yesno() {	# yesno CMD...: "yes" if CMD succeeds
+	if "$@"; then echo yes; else echo no; fi
+}
+
+wait_log() {
+	local pattern="$1" secs="${2:-5}" n
+	for ((n = 0; n < secs * 20; n++)); do
+		grep -qE -- "$pattern" "$SG_RUN_DIR/daemon.log" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+forget_bg() {
+	local i
+	for i in "${!sg_bg_pids[@]}"; do
+		[[ "${sg_bg_pids[$i]}" == "$1" ]] && unset 'sg_bg_pids[i]'
+	done
+	return 0
+}
+
+fault_finish() {
+	echo
+	if [ "$fault_failures" -ne 0 ]; then
+		echo "$fault_failures check(s) failed; daemon log:"
+		tail -n 40 "$SG_RUN_DIR/daemon.log" 2>/dev/null || true
+		exit 1
+	fi
+	echo "all checks passed"
+}
