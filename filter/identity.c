@@ -816,20 +816,29 @@ resolve_device(const struct sg_config *cfg, const struct leases *ls,
     const uint8_t *mac, const struct sg_addr *ip, struct ident *out)
 {
 	const struct lease *l;
-	bool from_lease = false;
 
 	if (mac != NULL) {
 		out->has_mac = true;
 		memcpy(out->mac, mac, 6);
-	} else if (ip != NULL && (l = leases_find_ip(ls, ip)) != NULL) {
-		out->has_mac = true;
-		memcpy(out->mac, l->mac, 6);
-		from_lease = true;
+		if ((out->device = device_by_mac(cfg, mac)) >= 0) {
+			out->how = "device MAC";
+			return;
+		}
 	}
-	if (out->has_mac &&
-	    (out->device = device_by_mac(cfg, out->mac)) >= 0) {
-		out->how = from_lease ? "lease MAC" : "device MAC";
-		return;
+	/*
+	 * No frame MAC, or one no device has: behind a router every packet
+	 * carries the router's, and the DHCP server knows better.
+	 */
+	if ((l = leases_find_ip(ls, ip)) != NULL) {
+		if (!out->has_mac) {
+			out->has_mac = true;
+			memcpy(out->mac, l->mac, 6);
+		}
+		if ((out->device = device_by_mac(cfg, l->mac)) >= 0) {
+			memcpy(out->mac, l->mac, 6);
+			out->how = "lease MAC";
+			return;
+		}
 	}
 	if (ip != NULL && (out->device = device_by_ip(cfg, ip, out)) >= 0)
 		out->how = "device IP";
@@ -894,9 +903,14 @@ leases_refresh(struct leases_file *lf, char *err, size_t errlen)
 	int64_t mtime_ns;
 
 	if (stat(lf->path, &sb) == -1) {
+		/* reported once, not on every poll, until it comes back */
+		if (lf->missing)
+			return 0;
+		lf->missing = true;
 		snprintf(err, errlen, "%s: %s", lf->path, strerror(errno));
 		return -1;
 	}
+	lf->missing = false;
 	mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
 	if (lf->loaded && mtime_ns == lf->mtime_ns && sb.st_size == lf->size &&
 	    (uint64_t)sb.st_ino == lf->ino)

@@ -49,6 +49,7 @@ struct leases_file {
 	int64_t		 size;
 	uint64_t	 ino;
 	bool		 loaded;
+	bool		 missing;	/* the last poll found no file */
 };
 
 /* 1: re-read, 0: unchanged, -1: unreadable or malformed (err says why;

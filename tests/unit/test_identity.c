@@ -641,6 +641,20 @@ test_resolve_given_mac_beats_lease(void **state)
 }
 
 static void
+test_resolve_router_mac_uses_lease(void **state)
+{
+	/* Behind a router the frame carries the router's MAC, which no
+	 * device has: the lease for the address names alice's laptop. */
+	struct ident id = resolve(*state, "02:00:00:00:00:fe", "10.9.9.9",
+	    NULL, -1);
+	uint8_t m[6];
+
+	expect(&id, D_ALICE, P_ALICE, G_STAFF, "lease MAC");
+	mac("02:00:00:00:00:01", m);
+	assert_memory_equal(id.mac, m, 6);
+}
+
+static void
 test_resolve_interface(void **state)
 {
 	/* A device with no group of its own falls through to the interface. */
@@ -737,6 +751,12 @@ test_refresh(void **state)
 	unlink(path);
 	assert_int_equal(leases_refresh(&lf, err, sizeof(err)), -1);
 	assert_int_equal(lf.cur.n, 2);
+	/* a missing file is reported once, not on every poll */
+	assert_int_equal(leases_refresh(&lf, err, sizeof(err)), 0);
+	write_file(path, "0 02:00:00:00:10:03 10.10.0.23 laptop *\n");
+	assert_int_equal(leases_refresh(&lf, err, sizeof(err)), 1);
+	assert_int_equal(lf.cur.n, 1);
+	unlink(path);
 	leases_free(&lf.cur);
 }
 
@@ -762,6 +782,7 @@ main(void)
 		W(test_resolve_ip_with_other_mac),
 		W(test_resolve_lease_mac),
 		W(test_resolve_given_mac_beats_lease),
+		W(test_resolve_router_mac_uses_lease),
 		W(test_resolve_interface),
 		W(test_resolve_subnet_longest_prefix),
 		W(test_resolve_default),
