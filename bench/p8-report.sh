@@ -12,7 +12,7 @@ rows="${P8_ROWS:-1000000}"
 make -s BUILD="$build" "$build/schoolgate" "$build/tools/recgen" >/dev/null
 # tmpfs: the store fsyncs each batch, which would time the disk instead
 tmp="$(mktemp -d -p /dev/shm)"
-trap 'rm -rf "$tmp"' EXIT
+[ -n "${P8_KEEP:-}" ] || trap 'rm -rf "$tmp"' EXIT
 
 first=$(( $(TZ=Europe/London date -d '2026-11-02 00:00' +%s) * 1000000 ))
 t0=$(date +%s.%N)

@@ -1,0 +1,49 @@
+/*
+ * A DNS response as a client's resolver (or an attacker) sends it, into
+ * the parser that feeds the DNS cache, and from there into a cache.
+ */
+#include <sys/socket.h>
+
+#include "dnscache.h"
+#include "fuzzutil.h"
+
+int
+fuzz_one_dns(const uint8_t *data, size_t size)
+{
+	static struct dns_cache *cache;
+	struct dns_response r;
+	struct sg_addr client;
+	uint8_t *copy;
+
+	if (cache == NULL && (cache = dns_cache_new(4096, 3600)) == NULL)
+		abort();
+	if ((copy = malloc(size ? size : 1)) == NULL)
+		abort();
+	memcpy(copy, data, size);
+	memset(&client, 0, sizeof(client));
+	client.family = AF_INET;
+	client.a[0] = 10;
+	client.a[1] = 1;
+	client.a[3] = 5;
+	if (dns_parse_response(copy, size, &r) == 0) {
+		if (r.nanswers > DNS_MAX_ANSWERS ||
+		    memchr(r.qname, '\0', sizeof(r.qname)) == NULL)
+			abort();
+		dns_cache_add(cache, &client, &r, 1795514400);
+		for (size_t i = 0; i < r.nanswers; i++)
+			(void)dns_cache_lookup(cache, &client,
+			    &r.answers[i].addr, 1795514400);
+	}
+	free(copy);
+	return 0;
+}
+
+#ifndef FUZZ_NO_MAIN
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return fuzz_one_dns(data, size);
+}
+#endif
