@@ -10,6 +10,7 @@
 #include "recwriter.h"
 
 #define RW_RETRY_MS	1000	/* a failing store is retried this often */
+#define RW_TAKE		64	/* rows taken out of the ring per lock */
 
 struct rw_item {
 	bool		 is_event;
@@ -32,6 +33,8 @@ struct rw {
 	size_t		 head;		/* next to take */
 	size_t		 n;
 	bool		 stopping;
+	bool		 waiting;	/* the writer sleeps: a push must wake it */
+	struct rw_item	*take;		/* the writer's own batch, RW_TAKE long */
 	size_t		 store_pending;	/* rows the store holds, published */
 	struct rec_store *store;
 	char		*path;
@@ -62,7 +65,9 @@ rw_push(struct rw *w, const struct rw_item *it)
 	if (ok) {
 		w->ring[(w->head + w->n) % w->cap] = *it;
 		w->n++;
-		pthread_cond_signal(&w->cond);
+		/* a busy writer will find it anyway: no wake-up per row */
+		if (w->waiting)
+			pthread_cond_signal(&w->cond);
 	} else
 		w->st.dropped_queue++;
 	pthread_mutex_unlock(&w->lock);
@@ -224,16 +229,19 @@ static void *
 rw_main(void *arg)
 {
 	struct rw *w = arg;
-	struct rw_item it;
 	struct timespec until;
+	size_t k;
+	int rc;
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		while ((w->n == 0 || w->store == NULL) && !w->stopping) {
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_sec += RW_RETRY_MS / 1000;
-			if (pthread_cond_timedwait(&w->cond, &w->lock,
-			    &until) != 0)
+			w->waiting = true;
+			rc = pthread_cond_timedwait(&w->cond, &w->lock, &until);
+			w->waiting = false;
+			if (rc != 0)
 				break;	/* idle: flush what is buffered */
 		}
 		if (w->n == 0 || w->store == NULL) {
@@ -249,11 +257,15 @@ rw_main(void *arg)
 				break;
 			continue;
 		}
-		it = w->ring[w->head];
-		w->head = (w->head + 1) % w->cap;
-		w->n--;
+		/* a batch per lock: producers on the verdict path share it */
+		for (k = 0; k < RW_TAKE && w->n > 0; k++) {
+			w->take[k] = w->ring[w->head];
+			w->head = (w->head + 1) % w->cap;
+			w->n--;
+		}
 		pthread_mutex_unlock(&w->lock);
-		rw_write(w, &it);
+		for (size_t i = 0; i < k; i++)
+			rw_write(w, &w->take[i]);
 		pthread_mutex_lock(&w->lock);
 		w->store_pending = rec_pending(w->store);
 	}
@@ -270,10 +282,12 @@ rw_start(const char *path, size_t queue_max, enum rec_error *err)
 		return NULL;
 	}
 	w->cap = queue_max ? queue_max : 16384;
-	if ((w->ring = calloc(w->cap, sizeof(*w->ring))) == NULL) {
+	/* the writer's batch lives just past the ring */
+	if ((w->ring = calloc(w->cap + RW_TAKE, sizeof(*w->ring))) == NULL) {
 		*err = REC_ERR_NOMEM;
 		goto free_rw;
 	}
+	w->take = w->ring + w->cap;
 	if ((w->path = strdup(path)) == NULL) {
 		*err = REC_ERR_NOMEM;
 		goto free_ring;
