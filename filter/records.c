@@ -443,7 +443,13 @@ rec_check_schema(sqlite3 *db)
 	return ok ? 0 : -1;
 }
 
-/* Create it ourselves so its mode is 0640 whatever the umask. */
+/*
+ * Create it ourselves so its mode is 0640 whatever the umask.  An existing
+ * file is only checked, never opened: closing any descriptor of it would
+ * drop every POSIX lock this process holds on it, including those of a
+ * connection already open (the daemon's writer), and another process
+ * could then checkpoint and delete the WAL that connection writes to.
+ */
 static int
 rec_create_file(const char *path)
 {
@@ -451,13 +457,13 @@ rec_create_file(const char *path)
 
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (fd == -1 && errno == EEXIST)
-		fd = open(path, O_RDWR | O_CLOEXEC);
-	else if (fd != -1 && fchmod(fd, 0640) == -1) {
+		return faccessat(AT_FDCWD, path, R_OK | W_OK, AT_EACCESS);
+	if (fd == -1)
+		return -1;
+	if (fchmod(fd, 0640) == -1) {
 		close(fd);
 		return -1;
 	}
-	if (fd == -1)
-		return -1;
 	close(fd);
 	return 0;
 }

@@ -126,6 +126,17 @@ worker_release(const struct sg_config *cfg, void *arg)
 }
 
 static void
+worker_leases_refresh(struct worker *w)
+{
+	char err[512];
+
+	if (w->leases.path != NULL &&
+	    leases_refresh(&w->leases, err, sizeof(err)) == -1 && w->queue ==
+	    w->d->workers[0].queue)
+		log_warnx("leases: %s; keeping the last good mapping", err);
+}
+
+static void
 worker_leases_init(struct worker *w)
 {
 	leases_free(&w->leases.cur);
@@ -133,6 +144,30 @@ worker_leases_init(struct worker *w)
 	w->leases.path = w->cur->cfg->leases_path;
 	w->leases.format = w->cur->cfg->leases_format;
 	eng_set_leases(w->eng, &w->leases.cur);
+	/* now, not at the next tick: the first flows need the mapping too */
+	worker_leases_refresh(w);
+}
+
+/*
+ * After a reload: the same file keeps its last good mapping and is read
+ * again now (a bad file then leaves the mapping as it was); another file
+ * starts afresh.  The path points into the new config either way, since
+ * the old one is freed with its last flow.
+ */
+static void
+worker_leases_reload(struct worker *w)
+{
+	const struct sg_config *cfg = w->cur->cfg;
+
+	if (w->leases.path == NULL || cfg->leases_path == NULL ||
+	    strcmp(w->leases.path, cfg->leases_path) != 0 ||
+	    w->leases.format != cfg->leases_format) {
+		worker_leases_init(w);
+		return;
+	}
+	w->leases.path = cfg->leases_path;
+	w->leases.loaded = false;	/* read it again, whatever its stamp */
+	worker_leases_refresh(w);
 }
 
 static void
@@ -154,19 +189,14 @@ worker_apply_config(struct worker *w)
 		return;
 	}
 	w->cur = next;
-	worker_leases_init(w);
+	worker_leases_reload(w);
 }
 
 static void
 worker_tick(struct worker *w, uint64_t now)
 {
-	char err[512];
-
 	eng_expire(w->eng, now);
-	if (w->leases.path != NULL &&
-	    leases_refresh(&w->leases, err, sizeof(err)) == -1 && w->queue ==
-	    w->d->workers[0].queue)
-		log_warnx("leases: %s; keeping the last good mapping", err);
+	worker_leases_refresh(w);
 	pthread_mutex_lock(&w->lock);
 	w->eng_st = *eng_stats(w->eng);
 	w->nfq_st = *nfq_stats(w->q);

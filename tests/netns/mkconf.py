@@ -4,11 +4,12 @@ conf/schoolgate.conf, keeping its people, devices, categories and rules:
 
   mkconf.py --rundir DIR [--hours in|out|real] [--expire-accounts]
             [--queues N] [--queue-maxlen N] [--user USER] [--fail-closed]
-            [--leases PATH] > gateway.conf
+            [--leases PATH] [--db PATH] > gateway.conf
 
 --hours in/out replaces school hours by "always" or "never", so a test
 does not depend on the clock; real keeps the school's timetable.  --leases reads a dnsmasq
-leases file (without it the config has none)."""
+leases file (without it the config has none).  --db puts the records
+database elsewhere than DIR/records.db (a small tmpfs, say)."""
 import argparse
 import re
 import sys
@@ -43,6 +44,7 @@ def main():
     ap.add_argument("--fail-closed", action="store_true")
     ap.add_argument("--queue-maxlen", type=int)
     ap.add_argument("--leases")
+    ap.add_argument("--db")
     ap.add_argument("--conf", default="conf/schoolgate.conf")
     a = ap.parse_args()
     text = open(a.conf).read()
@@ -54,7 +56,8 @@ def main():
         leases = f'leases = {{ file = "{a.leases}"; format = "dnsmasq"; }};'
     text = sub(r"^leases = \{.*?^\};", leases, text)
     d = a.rundir
-    text = sub(r'database = "[^"]*";', f'database = "{d}/records.db";', text)
+    db = a.db or f"{d}/records.db"
+    text = sub(r'database = "[^"]*";', f'database = "{db}";', text)
     text = sub(r'pseudonym_key = "[^"]*";', f'pseudonym_key = "{d}/key";', text)
     text = sub(r'control_socket = "[^"]*";',
                f'control_socket = "{d}/control.sock";', text)

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Disk full: the records database on a small tmpfs that a filler file
+# fills.  Filtering goes on, the daemon logs the failing store once (not
+# once per record), status shows it, and once the filler is deleted the
+# held rows are written and the log says "records: writing again".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export SG_NS_PREFIX="sgf7$$"
+source tests/netns/lib.sh
+source tests/netns/gateway.sh
+source tests/netns/fault.sh
+
+db_dir=""
+cleanup() {
+	if [ -n "$db_dir" ] && mountpoint -q "$db_dir"; then
+		# the daemon holds the database open: end it before unmounting
+		[ -n "${SG_GW_PID:-}" ] && stop_bg "$SG_GW_PID"
+		umount "$db_dir" || umount -l "$db_dir" || true
+	fi
+	netns_school_down
+}
+trap cleanup EXIT
+
+records_lines() {
+	grep -c 'records:' "$SG_RUN_DIR/daemon.log" || true
+}
+db_sql() {
+	sqlite3 "$db_dir/records.db" "$1"
+}
+# Flows are written when conntrack says they ended: end them now.
+ct_flush() {
+	run_in gw conntrack -F >/dev/null 2>&1 || true
+}
+
+netns_school_up
+db_dir="$SG_RUN_DIR/db"
+mkdir "$db_dir"
+mount -t tmpfs -o size=1m,mode=0755 sg-diskfull "$db_dir"
+chown nobody "$db_dir"
+gw_up --hours in --db "$db_dir/records.db"
+check "before: facebook blocked" "reset" "$(fetch staff www.facebook.com 100)"
+check "before: wikipedia passes" "ok 1000" "$(fetch staff en.wikipedia.org 1000)"
+ct_flush
+sleep 1.5	# the writer's idle flush
+check "the facebook row is written" "1" \
+    "$(db_sql "SELECT count(*) FROM flows WHERE app LIKE '%Facebook%'")"
+check "no records message yet" "0" "$(records_lines)"
+
+echo "== fill the tmpfs"
+rows_full="$(db_sql 'SELECT count(*) FROM flows')"
+dd if=/dev/zero of="$db_dir/filler" bs=4k 2>/dev/null || true
+check "the tmpfs is full" "0" \
+    "$(df --output=avail "$db_dir" | tail -n 1 | tr -d ' ')"
+for i in 1 2 3; do
+	check "disk full: facebook blocked ($i)" "reset" \
+	    "$(fetch staff www.facebook.com 100)"
+	check "disk full: wikipedia passes ($i)" "ok 1000" \
+	    "$(fetch staff en.wikipedia.org 1000)"
+done
+ct_flush
+check "the daemon says the store is failing" "yes" \
+    "$(yesno wait_log 'records: .*filtering continues' 8)"
+st="$(gw_status | grep '^records:')"
+echo "   $st"
+check "status shows the store full" "yes" \
+    "$(yesno grep -q 'store database or disk is full' <<<"$st")"
+sleep 2.5	# several retries of the writer
+check "logged once, not once per record or retry" "1" "$(records_lines)"
+check "status shows the rows held" "yes" \
+    "$(yesno grep -qE 'backlog [1-9]' <<<"$st")"
+
+echo "== free the space"
+rm -f "$db_dir/filler"
+check "the daemon writes again" "yes" \
+    "$(yesno wait_log 'records: writing again' 8)"
+check "two records messages in all" "2" "$(records_lines)"
+check "facebook blocked" "reset" "$(fetch staff www.facebook.com 100)"
+ct_flush
+sleep 1.5
+n="$(db_sql 'SELECT count(*) FROM flows')"
+check "rows held while full are written" "yes" \
+    "$(yesno test "$n" -ge $((rows_full + 4)))"
+echo "   flows: $rows_full while full, $n after"
+st="$(gw_status | grep '^records:')"
+echo "   $st"
+check "status: store ok again" "yes" "$(yesno grep -q 'store ok' <<<"$st")"
+stop_bg "$SG_GW_PID"
+n2="$(db_sql 'SELECT count(*) FROM flows WHERE app LIKE "%Facebook%"')"
+check "facebook rows from the full period are there" "yes" \
+    "$(yesno test "$n2" -ge 4)"
+check "verify passes" "yes" \
+    "$(yesno grep -q 'records verified' <(
+    "$SCHOOLGATE" verify --db "$db_dir/records.db" 2>&1))"
+fault_finish
