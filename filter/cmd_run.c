@@ -397,6 +397,8 @@ run_start(struct daemon *d)
 		log_warnx("records: %s: %s", cfg->db_path, rec_strerror(rerr));
 		return -1;
 	}
+	if (cfg->syslog_records && rw_set_syslog(d->rw, "/dev/log") == -1)
+		log_warn("records.syslog: /dev/log");
 	run_record_gap(d, cfg->db_path);
 	for (size_t i = 0; i < d->nworkers; i++)
 		if (worker_start(&d->workers[i]) == -1) {

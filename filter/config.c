@@ -1433,7 +1433,7 @@ static void
 conf_parse_records(struct conf_ctx *c, const config_setting_t *root)
 {
 	static const char *const keys[] = { "database", "retention_days",
-	    "pseudonym_key", NULL };
+	    "pseudonym_key", "syslog", NULL };
 	const config_setting_t *s = conf_get_section_group(c, root, "records");
 	const char *w = "records";
 
@@ -1444,6 +1444,7 @@ conf_parse_records(struct conf_ctx *c, const config_setting_t *root)
 	conf_get_uint(c, s, "retention_days", w, 1, 100000,
 	    &c->conf->retention_days);
 	conf_get_path(c, s, "pseudonym_key", w, &c->conf->pseudonym_key_path);
+	conf_get_bool(c, s, "syslog", w, &c->conf->syslog_records);
 }
 
 static void

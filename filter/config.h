@@ -177,6 +177,7 @@ struct sg_config {
 	char		*db_path;
 	unsigned int	 retention_days;
 	char		*pseudonym_key_path;
+	bool		 syslog_records;	/* each finished record to syslog */
 
 	/* daemon (used by "schoolgate run") */
 	unsigned int	 queue_first;

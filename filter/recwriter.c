@@ -1,13 +1,18 @@
 #include <sys/stat.h>
 #include <errno.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "recwriter.h"
+#include "report.h"	/* rpt_syslog5424 */
 
 #define RW_RETRY_MS	1000	/* a failing store is retried this often */
 #define RW_TAKE		64	/* rows taken out of the ring per lock */
@@ -34,6 +39,8 @@ struct rw {
 	size_t		 n;
 	bool		 stopping;
 	bool		 waiting;	/* the writer sleeps: a push must wake it */
+	atomic_int	 syslog_fd;	/* -1, or a socket to the syslog daemon */
+	char		 hostname[64];
 	struct rw_item	*take;		/* the writer's own batch, RW_TAKE long */
 	size_t		 store_pending;	/* rows the store holds, published */
 	struct rec_store *store;
@@ -114,6 +121,46 @@ rw_note_result(struct rw *w, enum rec_error err)
 		log_info("records: writing again");
 }
 
+/* Sent whether or not the store took it: a full disk should not
+ * also blind the school's central log. */
+static void
+rw_send_syslog(struct rw *w, const struct rec_flow *r)
+{
+	char line[2048];
+	int fd = atomic_load(&w->syslog_fd), n;
+
+	if (fd < 0)
+		return;
+	n = rpt_syslog5424(r, w->hostname, (int)getpid(), line, sizeof(line));
+	if (n > 0 && send(fd, line, (size_t)n, MSG_DONTWAIT) == -1)
+		w->st.syslog_failed++;
+}
+
+int
+rw_set_syslog(struct rw *w, const char *path)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(fd);
+		return -1;
+	}
+	if (gethostname(w->hostname, sizeof(w->hostname) - 1) == -1)
+		snprintf(w->hostname, sizeof(w->hostname), "-");
+	atomic_store(&w->syslog_fd, fd);
+	return 0;
+}
+
 static void
 rw_write(struct rw *w, const struct rw_item *it)
 {
@@ -126,6 +173,7 @@ rw_write(struct rw *w, const struct rw_item *it)
 		err = rec_add_flow(w->store, &it->u.flow);
 		if (err == REC_OK)
 			w->st.written++;
+		rw_send_syslog(w, &it->u.flow);
 	}
 	rw_note_result(w, err);
 }
@@ -288,6 +336,7 @@ rw_start(const char *path, size_t queue_max, enum rec_error *err)
 		goto free_rw;
 	}
 	w->take = w->ring + w->cap;
+	atomic_init(&w->syslog_fd, -1);
 	if ((w->path = strdup(path)) == NULL) {
 		*err = REC_ERR_NOMEM;
 		goto free_ring;
@@ -330,6 +379,8 @@ rw_stop(struct rw *w)
 		rec_flush(w->store);
 		rec_close(w->store);
 	}
+	if (atomic_load(&w->syslog_fd) >= 0)
+		close(atomic_load(&w->syslog_fd));
 	free(w->path);
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);

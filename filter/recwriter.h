@@ -18,6 +18,7 @@ struct rw_stats {
 	uint64_t	 dropped_store;	/* the store gave up on them */
 	size_t		 backlog;	/* queued plus buffered in the store */
 	bool		 failing;	/* the last write failed */
+	uint64_t	 syslog_failed;	/* lines the syslog socket refused */
 	enum rec_error	 last_error;
 };
 
@@ -28,5 +29,11 @@ void		 rw_stop(struct rw *);
 void		 rw_flow(struct rw *, const struct rec_flow *);
 void		 rw_event(struct rw *, const char *kind, const char *detail);
 void		 rw_get_stats(struct rw *, struct rw_stats *);
+/*
+ * Also send each finished flow, as one RFC 5424 line, to the syslog
+ * socket at path ("/dev/log"), for schools that collect logs centrally.
+ * Call before the first rw_flow.  Returns -1 with errno on failure.
+ */
+int		 rw_set_syslog(struct rw *, const char *path);
 
 #endif
