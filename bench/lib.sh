@@ -125,6 +125,18 @@ bn_filter_off() {
 	bn_in gw bash scripts/gateway-rules remove >/dev/null
 }
 
+# The "conntrack only" baseline: plain forwarding plus one conntrack match
+# in FORWARD, so the kernel tracks connections as it must for CONNMARK.
+bn_ct_rule=(FORWARD -m comment --comment schoolgate-bench-ct
+    -m conntrack --ctstate INVALID -j DROP)
+bn_ct_on() {
+	bn_in gw iptables -w -I "${bn_ct_rule[@]}"
+}
+
+bn_ct_off() {
+	bn_in gw iptables -w -D "${bn_ct_rule[@]}"
+}
+
 # bn_daemon_start QUEUES [run options]: the gateway config of the netns
 # tests (school hours "in"), then schoolgate run in the gateway.
 bn_daemon_start() {
