@@ -281,12 +281,27 @@ eng_is_dns(const struct eng_flow *ef)
 }
 
 /*
+ * nDPI has named the app from the name the client asked for (SNI, HTTP
+ * Host).  What it may still wait for (a certificate, which TLS 1.3
+ * encrypts, or the HTTP response) does not change that name, and a short
+ * allowed flow would otherwise end undecided: never handed to the kernel,
+ * and so never counted by conntrack for its record.
+ */
+static bool
+eng_named(const struct eng_flow *ef)
+{
+	return ef->res.detected && (ef->res.host_src == SG_HOST_SNI ||
+	    ef->res.host_src == SG_HOST_HTTP);
+}
+
+/*
  * Whether what we know now is final.  Nothing is final before the first
  * payload: an address or port guess must neither let a flow through (the
  * TargusDataspeed lesson) nor block it, and by the ClientHello nDPI names
  * the app itself.  A block is then final as soon as DPI or a resolved
- * name supports it; an allow waits for nDPI's final answer.  Allowed DNS waits for its answer so the
- * cache learns the names the client is about to use.
+ * name supports it; an allow waits for nDPI's final answer or a name it
+ * detected the app by.  Allowed DNS waits for its answer so the cache
+ * learns the names the client is about to use.
  */
 static bool
 eng_ready(const struct eng_flow *ef)
@@ -296,11 +311,9 @@ eng_ready(const struct eng_flow *ef)
 	if (ef->dec.action == SG_BLOCK &&
 	    (ef->res.detected || ef->res.host_src != SG_HOST_NONE))
 		return true;
-	if (!ef->res.done)
-		return false;
-	if (eng_is_dns(ef) && !ef->dns_answered)
-		return false;
-	return true;
+	if (eng_is_dns(ef))
+		return ef->res.done && ef->dns_answered;
+	return ef->res.done || eng_named(ef);
 }
 
 static void
