@@ -393,7 +393,7 @@ run_start(struct daemon *d)
 		return -1;
 	if ((d->acct = acct_new(0)) == NULL)
 		return -1;
-	if ((d->rw = rw_start(cfg->db_path, 0, &rerr)) == NULL) {
+	if ((d->rw = rw_start(cfg->db_path, 0, cfg->memory_rows, &rerr)) == NULL) {
 		log_warnx("records: %s: %s", cfg->db_path, rec_strerror(rerr));
 		return -1;
 	}

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "records.h"
 
 #define CONF_ZONEINFO	"/usr/share/zoneinfo"
 #define CONF_TEXT_MAX	512	/* descriptions, display names, labels */
@@ -1433,7 +1434,7 @@ static void
 conf_parse_records(struct conf_ctx *c, const config_setting_t *root)
 {
 	static const char *const keys[] = { "database", "retention_days",
-	    "pseudonym_key", "syslog", NULL };
+	    "pseudonym_key", "syslog", "memory_rows", NULL };
 	const config_setting_t *s = conf_get_section_group(c, root, "records");
 	const char *w = "records";
 
@@ -1445,6 +1446,8 @@ conf_parse_records(struct conf_ctx *c, const config_setting_t *root)
 	    &c->conf->retention_days);
 	conf_get_path(c, s, "pseudonym_key", w, &c->conf->pseudonym_key_path);
 	conf_get_bool(c, s, "syslog", w, &c->conf->syslog_records);
+	conf_get_uint(c, s, "memory_rows", w, REC_BATCH_ROWS, 1U << 20,
+	    &c->conf->memory_rows);
 }
 
 static void
@@ -1493,6 +1496,7 @@ conf_set_defaults(struct sg_config *conf)
 	conf->max_packets = 12;
 	conf->unknown_action = SG_ALLOW;
 	conf->retention_days = 400;
+	conf->memory_rows = REC_PENDING_MAX;
 	conf->queue_first = 0;
 	conf->queue_count = 1;
 	conf->queue_maxlen = 4096;

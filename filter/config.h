@@ -178,6 +178,7 @@ struct sg_config {
 	unsigned int	 retention_days;
 	char		*pseudonym_key_path;
 	bool		 syslog_records;	/* each finished record to syslog */
+	unsigned int	 memory_rows;	/* held while the store fails */
 
 	/* daemon (used by "schoolgate run") */
 	unsigned int	 queue_first;

@@ -40,7 +40,9 @@ struct rec_store {
 	size_t		 ring_first;
 	size_t		 ring_count;
 	size_t		 since_attempt;	/* rows added since the last flush */
+	size_t		 pending_max;	/* ring_cap's bound */
 	uint64_t	 dropped;
+	uint64_t	 committed;	/* flow rows written */
 
 	char		 errmsg[256];
 };
@@ -505,6 +507,7 @@ rec_open(const char *path, enum rec_error *err)
 		*err = REC_ERR_NOMEM;
 		return NULL;
 	}
+	st->pending_max = REC_PENDING_MAX;
 	if (rec_create_file(path) == -1) {
 		*err = REC_ERR_OPEN;
 		goto free_store;
@@ -593,8 +596,8 @@ rec_ring_grow(struct rec_store *st)
 	size_t cap = st->ring_cap == 0 ? REC_BATCH_ROWS : st->ring_cap * 2;
 	struct rec_flow *r;
 
-	if (cap > REC_PENDING_MAX)
-		cap = REC_PENDING_MAX;
+	if (cap > st->pending_max)
+		cap = st->pending_max;
 	if ((r = calloc(cap, sizeof(*r))) == NULL)
 		return REC_ERR_NOMEM;
 	for (size_t i = 0; i < st->ring_count; i++)
@@ -620,7 +623,7 @@ rec_add_flow(struct rec_store *st, const struct rec_flow *f)
 	enum rec_error e;
 
 	if (st->ring_count == st->ring_cap) {
-		if (st->ring_cap < REC_PENDING_MAX) {
+		if (st->ring_cap < st->pending_max) {
 			if ((e = rec_ring_grow(st)) != REC_OK) {
 				st->dropped++;
 				return e;
@@ -672,6 +675,7 @@ rec_flush(struct rec_store *st)
 	    (rc = rec_exec(st->db, "COMMIT")) != SQLITE_OK)
 		goto rollback;
 	memcpy(st->flow_head, head, REC_HASH_LEN);
+	st->committed += st->ring_count;
 	st->ring_first = 0;
 	st->ring_count = 0;
 	gcry_md_close(md);
@@ -697,6 +701,18 @@ uint64_t
 rec_dropped(const struct rec_store *st)
 {
 	return st->dropped;
+}
+
+uint64_t
+rec_committed(const struct rec_store *st)
+{
+	return st->committed;
+}
+
+void
+rec_set_pending_max(struct rec_store *st, size_t rows)
+{
+	st->pending_max = rows < REC_BATCH_ROWS ? REC_BATCH_ROWS : rows;
 }
 
 static int

@@ -73,6 +73,11 @@ enum rec_error	 rec_flush(struct rec_store *);
 size_t		 rec_pending(const struct rec_store *);
 /* Rows that were dropped because the buffer overflowed while failing. */
 uint64_t	 rec_dropped(const struct rec_store *);
+/* Flow rows committed to the database since rec_open. */
+uint64_t	 rec_committed(const struct rec_store *);
+/* Keep at most rows (at least REC_BATCH_ROWS; default REC_PENDING_MAX)
+ * while the store fails, then drop the oldest.  Call before adding rows. */
+void		 rec_set_pending_max(struct rec_store *, size_t rows);
 
 /*
  * Cap the database at max_bytes (rounded down to pages; 0: no cap) so a

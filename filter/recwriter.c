@@ -49,8 +49,15 @@ struct rw {
 	ino_t		 ino;
 	bool		 reopen_failing;	/* logged once */
 	uint64_t	 dropped_before;	/* by stores since replaced */
+	uint64_t	 written_before;
+	/* the writer's own view; rw_publish copies it into st */
+	bool		 failing;
+	enum rec_error	 last_error;
+	uint64_t	 syslog_failed;
 	struct rw_stats	 st;
 	uint64_t	 gap_reported;	/* dropped rows already in an event */
+	size_t		 store_rows;	/* rec_set_pending_max, 0: default */
+	int64_t		 failing_since_us;
 };
 
 static int64_t
@@ -104,21 +111,41 @@ rw_event(struct rw *w, const char *kind, const char *detail)
 	rw_push(w, &it);
 }
 
+/*
+ * Rows held in memory while the store failed reach the database late,
+ * with their own times; the event tells the report's reader that the
+ * record for that span was written after the fact.
+ */
+static void
+rw_report_delay(struct rw *w)
+{
+	char detail[192];
+	int64_t secs = (now_us() - w->failing_since_us) / 1000000;
+
+	snprintf(detail, sizeof(detail), "records could not be written for "
+	    "%lld s (%s); rows held in memory were written late",
+	    (long long)secs, rec_strerror(w->last_error));
+	(void)rec_event(w->store, now_us(), "delay", detail);
+}
+
 /* Logged on the change only: a full disk must not flood the log. */
 static void
 rw_note_result(struct rw *w, enum rec_error err)
 {
-	bool was = w->st.failing;
+	bool was = w->failing;
 
-	w->st.failing = err != REC_OK;
+	w->failing = err != REC_OK;
 	if (err != REC_OK)
-		w->st.last_error = err;
-	if (err != REC_OK && !was)
+		w->last_error = err;
+	if (err != REC_OK && !was) {
+		w->failing_since_us = now_us();
 		log_warnx("records: %s (%s); filtering continues, records are "
 		    "held in memory and counted if dropped", rec_strerror(err),
 		    rec_errmsg(w->store));
-	else if (err == REC_OK && was)
+	} else if (err == REC_OK && was) {
 		log_info("records: writing again");
+		rw_report_delay(w);
+	}
 }
 
 /* Sent whether or not the store took it: a full disk should not
@@ -133,7 +160,7 @@ rw_send_syslog(struct rw *w, const struct rec_flow *r)
 		return;
 	n = rpt_syslog5424(r, w->hostname, (int)getpid(), line, sizeof(line));
 	if (n > 0 && send(fd, line, (size_t)n, MSG_DONTWAIT) == -1)
-		w->st.syslog_failed++;
+		w->syslog_failed++;
 }
 
 int
@@ -171,9 +198,10 @@ rw_write(struct rw *w, const struct rw_item *it)
 		    it->u.ev.detail);
 	else {
 		err = rec_add_flow(w->store, &it->u.flow);
-		if (err == REC_OK)
-			w->st.written++;
 		rw_send_syslog(w, &it->u.flow);
+		/* buffered, not written: says nothing about the store */
+		if (err == REC_OK && rec_pending(w->store) > 0)
+			return;
 	}
 	rw_note_result(w, err);
 }
@@ -187,7 +215,7 @@ rw_report_gap(struct rw *w)
 	    rec_dropped(w->store);
 	char detail[128];
 
-	if (lost == w->gap_reported || w->st.failing)
+	if (lost == w->gap_reported || w->failing)
 		return;
 	snprintf(detail, sizeof(detail), "%llu records dropped (queue full or "
 	    "store failing)", (unsigned long long)(lost - w->gap_reported));
@@ -238,21 +266,26 @@ rw_check_file(struct rw *w)
 		 * files it left, which a new database must not inherit */
 		rec_flush(w->store);
 		w->dropped_before += rec_dropped(w->store);
+		w->written_before += rec_committed(w->store);
 		rec_close(w->store);
 		w->store = NULL;
 	}
 	if ((w->store = rec_open(w->path, &err)) == NULL) {
-		if (!w->reopen_failing)
+		if (!w->reopen_failing) {
+			w->failing_since_us = now_us();
 			log_warnx("records: cannot create %s: %s; records are "
 			    "held in memory and retried", w->path,
 			    rec_strerror(err));
+		}
 		w->reopen_failing = true;
-		w->st.failing = true;
-		w->st.last_error = err;
+		w->failing = true;
+		w->last_error = err;
 		return;
 	}
+	if (w->store_rows)
+		rec_set_pending_max(w->store, w->store_rows);
 	w->reopen_failing = false;
-	w->st.failing = false;
+	w->failing = false;
 	rw_remember_file(w);
 	rw_note_result(w, rec_event(w->store, now_us(), "gap", "the records "
 	    "database was deleted or replaced while running; this new "
@@ -271,6 +304,23 @@ rw_idle(struct rw *w)
 	rw_note_result(w, rec_pending(w->store) ? rec_flush(w->store) :
 	    REC_OK);
 	rw_report_gap(w);
+}
+
+/* With the lock held: what status shows. */
+static void
+rw_publish(struct rw *w)
+{
+	w->st.failing = w->failing;
+	w->st.last_error = w->last_error;
+	w->st.syslog_failed = w->syslog_failed;
+	w->st.written = w->written_before;
+	w->st.dropped_store = w->dropped_before;
+	w->store_pending = 0;
+	if (w->store != NULL) {
+		w->st.written += rec_committed(w->store);
+		w->st.dropped_store += rec_dropped(w->store);
+		w->store_pending = rec_pending(w->store);
+	}
 }
 
 static void *
@@ -296,11 +346,7 @@ rw_main(void *arg)
 			pthread_mutex_unlock(&w->lock);
 			rw_idle(w);
 			pthread_mutex_lock(&w->lock);
-			if (w->store != NULL) {
-				w->st.dropped_store = w->dropped_before +
-				    rec_dropped(w->store);
-				w->store_pending = rec_pending(w->store);
-			}
+			rw_publish(w);
 			if (w->stopping && (w->n == 0 || w->store == NULL))
 				break;
 			continue;
@@ -315,13 +361,14 @@ rw_main(void *arg)
 		for (size_t i = 0; i < k; i++)
 			rw_write(w, &w->take[i]);
 		pthread_mutex_lock(&w->lock);
-		w->store_pending = rec_pending(w->store);
+		rw_publish(w);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
 }
 struct rw *
-rw_start(const char *path, size_t queue_max, enum rec_error *err)
+rw_start(const char *path, size_t queue_max, size_t store_rows,
+    enum rec_error *err)
 {
 	struct rw *w;
 
@@ -343,6 +390,9 @@ rw_start(const char *path, size_t queue_max, enum rec_error *err)
 	}
 	if ((w->store = rec_open(path, err)) == NULL)
 		goto free_path;
+	w->store_rows = store_rows;
+	if (store_rows)
+		rec_set_pending_max(w->store, store_rows);
 	rw_remember_file(w);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);

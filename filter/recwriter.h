@@ -13,7 +13,7 @@
 struct rw;
 
 struct rw_stats {
-	uint64_t	 written;
+	uint64_t	 written;	/* flow rows committed */
 	uint64_t	 dropped_queue;	/* queue full */
 	uint64_t	 dropped_store;	/* the store gave up on them */
 	size_t		 backlog;	/* queued plus buffered in the store */
@@ -22,8 +22,10 @@ struct rw_stats {
 	enum rec_error	 last_error;
 };
 
-/* Opens the store at path (the caller logs on failure). */
-struct rw	*rw_start(const char *path, size_t queue_max, enum rec_error *);
+/* Opens the store at path (the caller logs on failure).  queue_max and
+ * store_rows (see rec_set_pending_max) are 0 for their defaults. */
+struct rw	*rw_start(const char *path, size_t queue_max, size_t store_rows,
+		    enum rec_error *);
 /* Flushes everything queued, closes the store, joins the thread. */
 void		 rw_stop(struct rw *);
 void		 rw_flow(struct rw *, const struct rec_flow *);

@@ -19,7 +19,7 @@ FUZZ_ENV	 = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 FUZZ_FLAGS	?= -timeout=20 -rss_limit_mb=2048 -max_len=65536 \
 		   -print_final_stats=1
 
-.PHONY: fuzz fuzz-build fuzz-seed
+.PHONY: fuzz fuzz-build fuzz-seed fuzz-run
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzzutil.h \
     $(FUZZ_BUILD)/libschoolgate.a
@@ -40,8 +40,14 @@ fuzz-seed:
 	python3 tests/fuzz/seed.py $(CURDIR) $(FUZZ_SHARED) $(FUZZ_BUILD)/seeds
 
 # Each target: new inputs go to corpus/NAME; the seeds and any kept
-# regressions are read as well.
+# regressions are read as well.  "fuzz-run" skips the build and seeding,
+# so several can run at once, one target each:
+#   make fuzz-build fuzz-seed
+#   make fuzz-run FUZZ_NAMES=pcap FUZZ_SECONDS=3600 &  (and so on)
 fuzz: fuzz-build fuzz-seed
+	@$(MAKE) --no-print-directory fuzz-run
+
+fuzz-run:
 	@set -e; for n in $(FUZZ_NAMES); do \
 		mkdir -p $(FUZZ_BUILD)/corpus/$$n $(FUZZ_BUILD)/crashes/$$n \
 		    tests/fuzz/regressions/$$n; \

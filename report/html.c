@@ -697,8 +697,9 @@ static void
 html_events(FILE *f, const struct rpt_quality *q)
 {
 	if (q->nevents == 0) {
-		fputs("<p class=\"none\">No starts, stops, gaps, configuration "
-		    "changes or purges recorded in this period.</p>", f);
+		fputs("<p class=\"none\">No starts, stops, gaps, late writes, "
+		    "configuration changes or purges recorded in this "
+		    "period.</p>", f);
 		return;
 	}
 	fputs("<table><tr><th>When</th><th>What</th><th>Detail</th></tr>", f);
@@ -730,12 +731,15 @@ html_quality(FILE *f, const struct rpt_report *r)
 	    "verify</code>).</dd><dt>Monitoring gaps</dt><dd>%" PRId64
 	    " (the filter was down or records were dropped; while it is down "
 	    "the gateway lets traffic through unrecorded)</dd>"
+	    "<dt>Records written late</dt><dd>%" PRId64 " (the records "
+	    "database could not be written for a while, a full disk say; the "
+	    "records waited in memory and keep their own times)</dd>"
 	    "<dt>School days with no records</dt><dd>%" PRId64 "</dd>"
 	    "<dt>Configuration</dt><dd>%" PRId64 " reloads, %" PRId64
 	    " rejected changes</dd><dt>Daemon starts</dt><dd>%" PRId64
 	    "</dd><dt>Retention purges</dt><dd>%" PRId64 " (older records "
 	    "deleted as the retention period requires)</dd></dl>",
-	    q->gaps, q->missing_school_days, q->reloads, q->config_changes,
+	    q->gaps, q->delays, q->missing_school_days, q->reloads, q->config_changes,
 	    q->starts, q->purges);
 	html_events(f, q);
 	fputs("</section>\n", f);

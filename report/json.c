@@ -201,11 +201,12 @@ json_quality(const struct rpt_quality *q)
 		    "time", json_time(q->events[i].ts_us),
 		    "kind", json_str(q->events[i].kind),
 		    "detail", json_str(q->events[i].detail)));
-	return json_pack("{s:b,s:b,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:o}",
+	return json_pack("{s:b,s:b,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
 	    "verify_ran", q->verify_ran, "verify_ok", q->verify_ok,
 	    "verified", (json_int_t)q->verified,
 	    "verify_result", json_str(q->verify_msg),
 	    "gaps", (json_int_t)q->gaps,
+	    "late_writes", (json_int_t)q->delays,
 	    "config_changes", (json_int_t)(q->config_changes + q->reloads),
 	    "purges", (json_int_t)q->purges, "starts", (json_int_t)q->starts,
 	    "school_days_without_records", (json_int_t)q->missing_school_days,

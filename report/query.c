@@ -143,8 +143,8 @@ static const char sql_account_devices[] =
 
 static const char sql_events[] =
     "SELECT ts_us, kind, detail FROM events WHERE ts_us >= ?1"
-    " AND ts_us < ?2 AND kind IN ('gap', 'config', 'reload', 'purge',"
-    " 'start', 'stop') ORDER BY ts_us, id";
+    " AND ts_us < ?2 AND kind IN ('gap', 'delay', 'config', 'reload',"
+    " 'purge', 'start', 'stop') ORDER BY ts_us, id";
 
 struct q_ctx {
 	sqlite3			*db;
@@ -636,6 +636,8 @@ q_count_event(struct rpt_quality *qa, const char *kind)
 {
 	if (strcmp(kind, "gap") == 0)
 		qa->gaps++;
+	else if (strcmp(kind, "delay") == 0)
+		qa->delays++;
 	else if (strcmp(kind, "config") == 0)
 		qa->config_changes++;
 	else if (strcmp(kind, "reload") == 0)

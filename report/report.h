@@ -173,6 +173,7 @@ struct rpt_quality {
 	uint64_t	 verified;
 	char		 verify_msg[256];
 	int64_t		 gaps, config_changes, reloads, purges, starts;
+	int64_t		 delays;	/* spans written late (store failed) */
 	int64_t		 missing_school_days;	/* school days with no record */
 	struct rpt_event *events;
 	size_t		 nevents;

@@ -53,11 +53,13 @@ make_report_db() {
 	    02:00:00:00:10:32 sward staff TLS.Facebook personal-social \
 	    www.facebook.com allow 'account:Clifton Lodge School Facebook page' \
 	    6.8 1 5
-	# data quality: a crash gap and a rejected reload
+	# data quality: a crash gap, a late write and a rejected reload
 	"$SG_TOOLS/recgen" "$db" event "$(rdb_us '2026-11-27 07:02')" gap \
 	    'schoolgate was not running from 2026-11-27 06:10 (no stop event)'
 	"$SG_TOOLS/recgen" "$db" event "$(rdb_us '2026-11-27 07:02')" start \
 	    'schoolgate started'
+	"$SG_TOOLS/recgen" "$db" event "$(rdb_us '2026-12-01 10:20')" delay \
+	    'records could not be written for 95 s (store database or disk is full); rows held in memory were written late'
 	"$SG_TOOLS/recgen" "$db" event "$(rdb_us '2026-12-02 16:45')" config \
 	    'reload rejected: schoolgate.conf:88: unknown category "mesaging"'
 	"$SG_TOOLS/recgen" "$db" event "$(rdb_us '2026-12-02 16:50')" reload \

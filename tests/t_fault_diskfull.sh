@@ -2,7 +2,10 @@
 # Disk full: the records database on a small tmpfs that a filler file
 # fills.  Filtering goes on, the daemon logs the failing store once (not
 # once per record), status shows it, and once the filler is deleted the
-# held rows are written and the log says "records: writing again".
+# held rows are written and the log says "records: writing again".  A burst
+# beyond records.memory_rows (256 here) while full is dropped and counted:
+# in status, and, once writing again, as a "gap" event that the report's
+# data-quality section shows next to the late write.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SG_NS_PREFIX="sgf7$$"
@@ -27,6 +30,24 @@ records_lines() {
 db_sql() {
 	sqlite3 "$db_dir/records.db" "$1"
 }
+burst_n=400
+# burst N: N plain HTTP connections from the staff laptop to Wikipedia
+# (allowed, one record each); prints how many got their answer.
+burst() {
+	run_in staff python3 - "$(gw_site_ip en.wikipedia.org)" "$1" <<'PY'
+import socket, sys
+ip, n, ok = sys.argv[1], int(sys.argv[2]), 0
+for _ in range(n):
+    try:
+        with socket.create_connection((ip, 80), timeout=4) as s:
+            s.sendall(b"GET /1 HTTP/1.1\r\nHost: en.wikipedia.org\r\n"
+                      b"Connection: close\r\n\r\n")
+            ok += s.recv(64).startswith(b"HTTP/1.")
+    except OSError:
+        pass
+print(ok)
+PY
+}
 # Flows are written when conntrack says they ended: end them now.
 ct_flush() {
 	run_in gw conntrack -F >/dev/null 2>&1 || true
@@ -37,7 +58,7 @@ db_dir="$SG_RUN_DIR/db"
 mkdir "$db_dir"
 mount -t tmpfs -o size=1m,mode=0755 sg-diskfull "$db_dir"
 chown nobody "$db_dir"
-gw_up --hours in --db "$db_dir/records.db"
+gw_up --hours in --db "$db_dir/records.db" --memory-rows 256
 check "before: facebook blocked" "reset" "$(fetch staff www.facebook.com 100)"
 check "before: wikipedia passes" "ok 1000" "$(fetch staff en.wikipedia.org 1000)"
 ct_flush
@@ -79,16 +100,49 @@ ct_flush
 sleep 1.5
 n="$(db_sql 'SELECT count(*) FROM flows')"
 check "rows held while full are written" "yes" \
-    "$(yesno test "$n" -ge $((rows_full + 4)))"
-echo "   flows: $rows_full while full, $n after"
+    "$(yesno test "$n" -ge $((rows_full + 7)))"
+echo "   flows: $rows_full before full, $n after"
+n2="$(db_sql 'SELECT count(*) FROM flows WHERE app LIKE "%Facebook%"')"
+check "facebook rows from the full period are there" "yes" \
+    "$(yesno test "$n2" -ge 5)"
 st="$(gw_status | grep '^records:')"
 echo "   $st"
 check "status: store ok again" "yes" "$(yesno grep -q 'store ok' <<<"$st")"
+check "status: nothing dropped" "yes" \
+    "$(yesno grep -q 'dropped 0,' <<<"$st")"
+check "a delay event says rows were written late" "yes" \
+    "$(yesno grep -q 'written late' <(db_sql \
+    "SELECT detail FROM events WHERE kind='delay'"))"
+
+echo "== full again, and a burst of $burst_n connections (memory_rows 256)"
+dd if=/dev/zero of="$db_dir/filler" bs=4k 2>/dev/null || true
+check "all of the burst passes" "$burst_n" "$(burst "$burst_n")"
+ct_flush
+sleep 2.5
+st="$(gw_status | grep '^records:')"
+echo "   $st"
+dropped="$(sed -n 's/.*dropped \([0-9]*\).*/\1/p' <<<"$st")"
+check "status counts the dropped rows" "yes" \
+    "$(yesno test "${dropped:-0}" -gt 0)"
+check "status: at most memory_rows held" "yes" \
+    "$(yesno grep -qE 'backlog (25[0-6]|2[0-4][0-9]|1?[0-9]?[0-9]),' <<<"$st")"
+check "logged once more, not per record" "3" "$(records_lines)"
+rm -f "$db_dir/filler"
+check "writing again" "yes" \
+    "$(yesno wait_log_n 'records: writing again' 2 8)"
+sleep 1.5
+gap="$(db_sql "SELECT detail FROM events WHERE kind='gap'")"
+check "a gap event gives the dropped count" "$dropped records dropped" \
+    "$(grep -o '^[0-9]* records dropped' <<<"$gap")"
 stop_bg "$SG_GW_PID"
-n2="$(db_sql 'SELECT count(*) FROM flows WHERE app LIKE "%Facebook%"')"
-check "facebook rows from the full period are there" "yes" \
-    "$(yesno test "$n2" -ge 4)"
 check "verify passes" "yes" \
     "$(yesno grep -q 'records verified' <(
     "$SCHOOLGATE" verify --db "$db_dir/records.db" 2>&1))"
+today="$(TZ=Europe/London date +%F)"
+"$SCHOOLGATE" report -c "$SG_RUN_DIR/gateway.conf" --db "$db_dir/records.db" \
+    --from "$today" --to "$today" --format json >"$SG_RUN_DIR/report.json"
+check "the report's data quality: one gap, two late writes" "1 2" \
+    "$(python3 -c 'import json, sys
+q = json.load(open(sys.argv[1]))["data_quality"]
+print(q["gaps"], q["late_writes"])' "$SG_RUN_DIR/report.json")"
 fault_finish

@@ -87,6 +87,7 @@ assert acct["review_overdue"] and "sward-laptop" in acct["unregistered_devices"]
 assert d["accounts"][1]["ended"]
 q = d["data_quality"]
 assert q["verify_ok"] and q["gaps"] == 1 and q["config_changes"] == 2, q
+assert q["late_writes"] == 1, q
 days = {x["date"]: x for x in d["days"]}
 assert days["2026-11-30"]["closure"] == "INSET day"
 assert not days["2026-11-28"]["school_day"] and days["2026-11-23"]["school_day"]
@@ -106,6 +107,7 @@ for s in ["How to read this report", "Summary", "Per person",
           "used from unregistered device", "INSET day", "7.3", "6.9", "9.1",
           "records verified", "<svg"]:
     assert s in h, s
+assert "<dt>Records written late</dt><dd>1 " in h, "late writes"
 assert h.count("<svg") == 3, "want three charts"
 assert not re.search(r'<(script|link|img|iframe)\b|src=|href=', h, re.I)
 print("ok HTML figures, sections and no external resources")

@@ -3,6 +3,7 @@
 # and gateway.sh.
 #   check DESCRIPTION EXPECTED ACTUAL   prefix match, counts failures
 #   wait_log PATTERN [SECONDS]          until the daemon log matches (ERE)
+#   wait_log_n PATTERN N [SECONDS]      until it matches on N lines
 #   forget_bg PID                       drop a PID start_bg started that
 #                                       has already been reaped
 #   fault_finish                        exit status and summary
@@ -26,6 +27,16 @@ wait_log() {
 	local pattern="$1" secs="${2:-5}" n
 	for ((n = 0; n < secs * 20; n++)); do
 		grep -qE -- "$pattern" "$SG_RUN_DIR/daemon.log" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+wait_log_n() {
+	local pattern="$1" want="$2" secs="${3:-5}" n
+	for ((n = 0; n < secs * 20; n++)); do
+		(($(grep -cE -- "$pattern" "$SG_RUN_DIR/daemon.log") >= want)) &&
+		    return 0
 		sleep 0.05
 	done
 	return 1

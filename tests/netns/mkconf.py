@@ -4,12 +4,13 @@ conf/schoolgate.conf, keeping its people, devices, categories and rules:
 
   mkconf.py --rundir DIR [--hours in|out|real] [--expire-accounts]
             [--queues N] [--queue-maxlen N] [--user USER] [--fail-closed]
-            [--leases PATH] [--db PATH] > gateway.conf
+            [--leases PATH] [--db PATH] [--memory-rows N] > gateway.conf
 
 --hours in/out replaces school hours by "always" or "never", so a test
 does not depend on the clock; real keeps the school's timetable.  --leases reads a dnsmasq
 leases file (without it the config has none).  --db puts the records
-database elsewhere than DIR/records.db (a small tmpfs, say)."""
+database elsewhere than DIR/records.db (a small tmpfs, say); --memory-rows
+lowers the rows held while it cannot be written, so a test can overflow it."""
 import argparse
 import re
 import sys
@@ -45,6 +46,7 @@ def main():
     ap.add_argument("--queue-maxlen", type=int)
     ap.add_argument("--leases")
     ap.add_argument("--db")
+    ap.add_argument("--memory-rows", type=int)
     ap.add_argument("--conf", default="conf/schoolgate.conf")
     a = ap.parse_args()
     text = open(a.conf).read()
@@ -67,6 +69,9 @@ def main():
     text = sub(r"queue_count = \d+;", f"queue_count = {a.queues};", text)
     if a.queue_maxlen is not None:
         text = sub(r"queue_maxlen = \d+;", f"queue_maxlen = {a.queue_maxlen};",
+                   text)
+    if a.memory_rows is not None:
+        text = sub(r"memory_rows = \d+;", f"memory_rows = {a.memory_rows};",
                    text)
     if a.fail_closed:
         text = sub(r"fail_open = true;", "fail_open = false;", text)

@@ -672,6 +672,38 @@ test_overflow_drops_oldest(void **state)
 	verify_ok(fx->path, REC_PENDING_MAX);
 }
 
+/* records.memory_rows: a lower bound drops sooner; below one batch it
+ * would drop rows before they could ever be written, so it is raised. */
+static void
+test_pending_max(void **state)
+{
+	struct fixture *fx = *state;
+	struct rec_store *st = open_ok(fx->path);
+	struct rec_flow f;
+	const size_t rows = REC_BATCH_ROWS * 2;
+
+	rec_set_pending_max(st, rows);
+	assert_int_equal(rec_set_max_size(st, 1), REC_OK);
+	for (size_t i = 0; i < rows + 7; i++) {
+		make_flow(&f, (int)i);
+		rec_add_flow(st, &f);
+	}
+	assert_int_equal(rec_pending(st), rows);
+	assert_int_equal(rec_dropped(st), 7);
+
+	rec_set_pending_max(st, 1);
+	for (int i = 0; i < REC_BATCH_ROWS + 3; i++) {
+		make_flow(&f, i);
+		rec_add_flow(st, &f);
+	}
+	assert_int_equal(rec_pending(st), rows);	/* the ring never shrinks */
+	assert_int_equal(rec_dropped(st), 7 + REC_BATCH_ROWS + 3);
+	assert_int_equal(rec_set_max_size(st, 0), REC_OK);
+	assert_int_equal(rec_flush(st), REC_OK);
+	rec_close(st);
+	verify_ok(fx->path, rows);
+}
+
 static void
 test_busy(void **state)
 {
@@ -732,6 +764,7 @@ main(void)
 		T(test_open_readonly_dir),
 		T(test_full_then_recover),
 		T(test_overflow_drops_oldest),
+		T(test_pending_max),
 		T(test_busy),
 		T(test_verify_missing),
 #undef T

@@ -108,7 +108,7 @@ test_store_and_syslog(void **state)
 	char line[4096];
 	ssize_t n;
 
-	assert_non_null(w = rw_start(fx->db, 16, &err));
+	assert_non_null(w = rw_start(fx->db, 16, 0, &err));
 	assert_int_equal(rw_set_syslog(w, fx->sock), 0);
 	sample(&r, "evil]\"host\\.example");
 	rw_flow(w, &r);
@@ -139,7 +139,7 @@ test_no_syslog_socket(void **state)
 	enum rec_error err;
 	struct rw *w;
 
-	assert_non_null(w = rw_start(fx->db, 16, &err));
+	assert_non_null(w = rw_start(fx->db, 16, 0, &err));
 	assert_int_equal(rw_set_syslog(w, "/nonexistent/dev/log"), -1);
 	rw_stop(w);
 }
