@@ -92,7 +92,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (strcmp(argv[1], "-") != 0 &&
-	    (w = rw_start(argv[1], RWB_QUEUE, &err)) == NULL) {
+	    (w = rw_start(argv[1], RWB_QUEUE, 0, &err)) == NULL) {
 		fprintf(stderr, "rwbench: %s: %s\n", argv[1],
 		    rec_strerror(err));
 		return 1;
