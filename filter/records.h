@@ -53,7 +53,7 @@ enum rec_error {
 
 struct rec_store;
 
-#define REC_BATCH_ROWS		256	/* rows written per transaction */
+#define REC_BATCH_ROWS		1024	/* rows written per transaction */
 #define REC_PENDING_MAX		16384	/* rows kept while the store fails */
 
 /* Creates the file (mode 0640) and schema if needed. */
