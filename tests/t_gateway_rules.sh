@@ -149,6 +149,27 @@ fi
 ((SECONDS - start <= 5)) || fail "curl --max-time 2 took too long"
 fetch pupil http://198.51.100.12/10 >/dev/null 2>&1 &&
     fail "fail-closed: pupil flow passed"
+# A bare SYN and the handshake's bare ACK pass without queueing, so the
+# connection opens, but its first data is queued (and, fail-closed with
+# nothing bound, dropped).  A SYN that carries data (TCP Fast Open) is
+# queued like any data: it must not slip a ClientHello past nDPI.
+out="$(run_in staff python3 - <<'PY'
+import socket
+s = socket.create_connection(("198.51.100.11", 80), timeout=2)
+s.settimeout(1)
+s.sendall(b"GET /10 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+try:
+    print("answered" if s.recv(64) else "closed")
+except socket.timeout:
+    print("connected, data held")
+PY
+)" || fail "fail-closed: the handshake did not complete: $out"
+[[ "$out" == "connected, data held" ]] || fail "fail-closed: $out"
+raw() { run_in staff python3 "$top/tests/netns/rawsyn.py" 10.10.0.23 198.51.100.11 80 "$@"; }
+[[ "$(raw)" == synack ]] || fail "fail-closed: a bare SYN was held"
+[[ "$(raw 'GET / HTTP/1.1\r\nHost: www.facebook.com\r\n\r\n')" == none ]] ||
+    fail "fail-closed: a SYN with data passed unqueued"
+echo "ok bare SYN and ACK pass the kernel, data and SYN+data are queued"
 # packets entering from the internet side are not queued ...
 run_in inet ping -c 1 -W 2 10.10.0.23 >/dev/null ||
     fail "fail-closed: traffic from wan0 was queued"
