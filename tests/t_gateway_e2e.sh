@@ -110,10 +110,13 @@ row="$(gw_sql "SELECT bytes_in FROM flows WHERE person='jsmith' AND
 check "wikipedia 2 MB row has conntrack's bytes" "yes" \
     "$([ -n "$row" ] && [ "$row" -ge 2000000 ] && [ "$row" -le 2100000 ] &&
     echo yes || echo "no ($row)")"
+# A small transfer carries relatively more overhead: the certificate
+# chain, IP and TCP headers, and retransmissions on a loaded machine (CI
+# once saw 337,990 bytes).  Twice the size would mean double counting.
 row="$(gw_sql "SELECT bytes_in FROM flows WHERE device='comms-ipad' AND
     app='TLS.Facebook' AND bytes_in > 100000")"
 check "iPad 300 kB row has conntrack's bytes" "yes" \
-    "$([ -n "$row" ] && [ "$row" -ge 300000 ] && [ "$row" -le 330000 ] &&
+    "$([ -n "$row" ] && [ "$row" -ge 300000 ] && [ "$row" -le 375000 ] &&
     echo yes || echo "no ($row)")"
 check "every flow the daemon decided has a row" "0" \
     "$(gw_sql "SELECT count(*) FROM flows WHERE person='' AND grp=''")"
