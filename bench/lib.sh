@@ -22,7 +22,10 @@ BN_SRV_IP=198.51.100.15
 BN_DIR=""
 BN_DAEMON_PID=""
 bn_pids=()
-bn_made_ns=()
+
+# sg_add_ns (namespaces made, in sg_made_ns) and sg_end_pid
+# shellcheck source=tests/netns/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../tests/netns/lib.sh"
 
 bn_ns() {
 	case "$1" in
@@ -49,30 +52,9 @@ bn_bg() {
 	bn_pids+=("$BN_LAST_PID")
 }
 
-bn_end_pid() {
-	local pid="$1" n
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for ((n = 0; n < 50; n++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
-bn_add_ns() {
-	if ip netns list | grep -qw -- "^$1"; then
-		echo "bench: namespace $1 exists (another run?)" >&2
-		return 1
-	fi
-	ip netns add "$1"
-	bn_made_ns+=("$1")
-	ip -n "$1" link set lo up
-}
-
 bn_up() {
 	BN_DIR="$(mktemp -d /tmp/schoolgate-bench.XXXXXX)"
-	bn_add_ns "$BN_CLI" && bn_add_ns "$BN_GW" && bn_add_ns "$BN_SRV" ||
+	sg_add_ns "$BN_CLI" && sg_add_ns "$BN_GW" && sg_add_ns "$BN_SRV" ||
 	    return 1
 	ip -n "$BN_GW" link add lan-staff type veth peer name eth0 \
 	    netns "$BN_CLI"
@@ -101,13 +83,13 @@ bn_up() {
 bn_down() {
 	local i ns
 	for ((i = ${#bn_pids[@]} - 1; i >= 0; i--)); do
-		bn_end_pid "${bn_pids[i]}"
+		sg_end_pid "${bn_pids[i]}"
 	done
 	bn_pids=()
-	for ns in "${bn_made_ns[@]}"; do
+	for ns in "${sg_made_ns[@]}"; do
 		ip netns del "$ns" 2>/dev/null || true
 	done
-	bn_made_ns=()
+	sg_made_ns=()
 	if [[ -n "$BN_DIR" && "${BN_KEEP_DIR:-0}" != 1 ]]; then
 		rm -rf -- "$BN_DIR"
 	fi
@@ -162,7 +144,7 @@ bn_daemon_start() {
 bn_daemon_stop() {
 	local i
 	[[ -n "$BN_DAEMON_PID" ]] || return 0
-	bn_end_pid "$BN_DAEMON_PID"
+	sg_end_pid "$BN_DAEMON_PID"
 	for i in "${!bn_pids[@]}"; do
 		[[ "${bn_pids[$i]}" == "$BN_DAEMON_PID" ]] && unset 'bn_pids[i]'
 	done

@@ -24,12 +24,7 @@ yesno() {	# yesno CMD...: "yes" if CMD succeeds
 }
 
 wait_log() {
-	local pattern="$1" secs="${2:-5}" n
-	for ((n = 0; n < secs * 20; n++)); do
-		grep -qE -- "$pattern" "$SG_RUN_DIR/daemon.log" && return 0
-		sleep 0.05
-	done
-	return 1
+	wait_log_n "$1" 1 "${2:-5}"
 }
 
 wait_log_n() {

@@ -112,7 +112,7 @@ wait_for_port() {
 
 sg_add_ns() {
 	if ip netns list | grep -qw -- "^$1"; then
-		echo "netns_school_up: namespace $1 exists (another run?)" >&2
+		echo "$0: namespace $1 exists (another run?)" >&2
 		return 1
 	fi
 	ip netns add "$1"

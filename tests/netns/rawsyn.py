@@ -3,7 +3,6 @@
 with PAYLOAD as data in it if given (as TCP Fast Open would), and print
 "synack" if the server answers within 1.5 s, else "none".  The tests use
 it to check which SYNs the gateway's rules pass without queueing."""
-import os
 import random
 import socket
 import struct
@@ -66,5 +65,4 @@ def main():
 
 
 if __name__ == "__main__":
-    os.nice(0)
     main()
