@@ -223,6 +223,16 @@ rw_report_gap(struct rw *w)
 		w->gap_reported = lost;
 }
 
+static struct rec_store *
+rw_open_store(struct rw *w, enum rec_error *err)
+{
+	struct rec_store *st = rec_open(w->path, err);
+
+	if (st != NULL && w->store_rows)
+		rec_set_pending_max(st, w->store_rows);
+	return st;
+}
+
 static void
 rw_remember_file(struct rw *w)
 {
@@ -270,20 +280,16 @@ rw_check_file(struct rw *w)
 		rec_close(w->store);
 		w->store = NULL;
 	}
-	if ((w->store = rec_open(w->path, &err)) == NULL) {
-		if (!w->reopen_failing) {
-			w->failing_since_us = now_us();
+	if ((w->store = rw_open_store(w, &err)) == NULL) {
+		if (!w->reopen_failing)
 			log_warnx("records: cannot create %s: %s; records are "
 			    "held in memory and retried", w->path,
 			    rec_strerror(err));
-		}
 		w->reopen_failing = true;
 		w->failing = true;
 		w->last_error = err;
 		return;
 	}
-	if (w->store_rows)
-		rec_set_pending_max(w->store, w->store_rows);
 	w->reopen_failing = false;
 	w->failing = false;
 	rw_remember_file(w);
@@ -388,11 +394,9 @@ rw_start(const char *path, size_t queue_max, size_t store_rows,
 		*err = REC_ERR_NOMEM;
 		goto free_ring;
 	}
-	if ((w->store = rec_open(path, err)) == NULL)
-		goto free_path;
 	w->store_rows = store_rows;
-	if (store_rows)
-		rec_set_pending_max(w->store, store_rows);
+	if ((w->store = rw_open_store(w, err)) == NULL)
+		goto free_path;
 	rw_remember_file(w);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
