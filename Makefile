@@ -12,15 +12,17 @@ WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wpointer-arith \
 CSTD	 = -std=c11 -D_GNU_SOURCE
 OPT	?= -O2 -g
 CFLAGS	?=
-CPPFLAGS += -Ifilter -Iclassifiers $(PKG_CFLAGS)
+# One folder per role (docs/ARCHITECTURE.md); headers are included by name.
+SRC_DIRS = common filter classifiers policy records daemon cli report
+CPPFLAGS += $(SRC_DIRS:%=-I%) $(PKG_CFLAGS)
 LDLIBS	 = $(PKG_LIBS) -lpthread
 
 BUILD	?= build/release
 SAN	 = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined
 
-LIB_SRCS := $(sort $(filter-out filter/main.c, \
-	    $(wildcard filter/*.c classifiers/*.c report/*.c)))
+LIB_SRCS := $(sort $(filter-out cli/main.c, \
+	    $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))))
 LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -36,14 +38,14 @@ DESTDIR	?=
 all: $(BUILD)/schoolgate
 	@ln -sf $(BUILD)/schoolgate schoolgate
 
-$(BUILD)/%.o: %.c $(wildcard filter/*.h classifiers/*.h report/*.h)
+$(BUILD)/%.o: %.c $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.h))
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(OPT) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 $(BUILD)/libschoolgate.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/schoolgate: $(BUILD)/filter/main.o $(BUILD)/libschoolgate.a
+$(BUILD)/schoolgate: $(BUILD)/cli/main.o $(BUILD)/libschoolgate.a
 	$(CC) $(OPT) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libschoolgate.a
@@ -77,10 +79,15 @@ check: deps
 	$(MAKE) build-gcc
 	$(MAKE) test
 
-demo: deps all
+# pkg-config runs when a make parses this file, so whatever "deps" installs
+# is seen only by a sub-make: on a fresh machine "make demo" would
+# otherwise compile without nDPI's headers.
+demo: deps
+	$(MAKE) all
 	bash scripts/demo
 
-bench: deps all
+bench: deps
+	$(MAKE) all
 	bash bench/run
 
 clean:

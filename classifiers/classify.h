@@ -7,7 +7,7 @@
 #define SG_CLASSIFY_H
 
 #include <stdbool.h>
-#include "../filter/sg.h"
+#include "sg.h"
 
 struct cls_module;	/* one per thread: nDPI's module is not thread safe */
 struct cls_flow;

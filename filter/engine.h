@@ -17,7 +17,7 @@
 #include "identity.h"
 #include "policy.h"
 #include "records.h"
-#include "../classifiers/classify.h"
+#include "classify.h"
 
 struct eng;
 

@@ -49,6 +49,9 @@ int		 sg_mac_parse(const char *, uint8_t [6]);
 /* "aa:bb:cc:dd:ee:ff"; buf must hold 18 bytes */
 const char	*sg_mac_str(const uint8_t [6], char *, size_t);
 
+/* The wall clock in microseconds: the time records and events carry. */
+uint64_t	 sg_now_us(void);
+
 /* Civil dates as days since 1970-01-01, so ranges compare as integers. */
 int32_t		 sg_days_from_civil(int y, int m, int d);
 void		 sg_civil_from_days(int32_t, int *y, int *m, int *d);

@@ -20,17 +20,6 @@
 #include "nfq.h"
 #include "recwriter.h"
 
-/* A config shared by the workers' engines; freed with its last user. */
-struct cfg_ref {
-	struct sg_config *cfg;
-	atomic_int	 refs;
-	unsigned	 generation;
-};
-
-struct cfg_ref	*cfg_ref_new(struct sg_config *, unsigned generation);
-void		 cfg_ref_get(struct cfg_ref *);
-void		 cfg_ref_put(struct cfg_ref *);
-
 /* Per-app decision counts for status. */
 #define DMN_MAX_APPS	256
 struct dmn_app {

@@ -13,43 +13,6 @@
 #define WORKER_TICK_US		1000000	/* expiry, leases, stats */
 #define WORKER_BATCH		64	/* receives between checks of stop */
 
-struct cfg_ref *
-cfg_ref_new(struct sg_config *cfg, unsigned generation)
-{
-	struct cfg_ref *r;
-
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return NULL;
-	r->cfg = cfg;
-	r->generation = generation;
-	atomic_init(&r->refs, 1);
-	return r;
-}
-
-void
-cfg_ref_get(struct cfg_ref *r)
-{
-	atomic_fetch_add(&r->refs, 1);
-}
-
-void
-cfg_ref_put(struct cfg_ref *r)
-{
-	if (r != NULL && atomic_fetch_sub(&r->refs, 1) == 1) {
-		conf_free(r->cfg);
-		free(r);
-	}
-}
-
-static uint64_t
-wall_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static void
 count_app(struct daemon *d, const char *app, enum sg_action a)
 {
@@ -81,7 +44,7 @@ worker_decided(const struct eng_flow_view *v, void *arg)
 	eng_view_to_record(v, "live", 0, &r);
 	count_app(d, r.app, v->dec->action);
 	if ((v->decided_after <= 1 && v->dec->action == SG_BLOCK) ||
-	    acct_add(d->acct, &v->flow->key, &r, wall_us()) == -1) {
+	    acct_add(d->acct, &v->flow->key, &r, sg_now_us()) == -1) {
 		rw_flow(d->rw, &r);
 		atomic_fetch_add(&d->direct_records, 1);
 	}
@@ -106,7 +69,7 @@ worker_packet(struct nfq_queue *q, const struct nfq_pkt *p, void *arg)
 
 	ep.l3 = p->data;
 	ep.len = p->len;
-	ep.ts_us = p->ts_us ? p->ts_us : wall_us();
+	ep.ts_us = p->ts_us ? p->ts_us : sg_now_us();
 	ep.mac = p->has_mac ? p->mac : NULL;
 	ep.iface = p->iface[0] ? p->iface : NULL;
 	eng_packet(w->eng, &ep, &v);
@@ -225,12 +188,12 @@ worker_main(void *arg)
 			if (pfd[1].revents & POLLIN)
 				worker_apply_config(w);
 		}
-		if ((now = wall_us()) - last >= WORKER_TICK_US) {
+		if ((now = sg_now_us()) - last >= WORKER_TICK_US) {
 			worker_tick(w, now);
 			last = now;
 		}
 	}
-	worker_tick(w, wall_us());
+	worker_tick(w, sg_now_us());
 	return NULL;
 }
 

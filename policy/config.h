@@ -10,6 +10,7 @@
 #ifndef SG_CONFIG_H
 #define SG_CONFIG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include "sg.h"
 
@@ -209,5 +210,17 @@ int		 conf_person_index(const struct sg_config *, const char *);
 int		 conf_device_index(const struct sg_config *, const char *);
 int		 conf_category_index(const struct sg_config *, const char *);
 int		 conf_schedule_index(const struct sg_config *, const char *);
+
+/* A config shared by the daemon's threads; freed with its last user
+ * (policy/cfgref.c). */
+struct cfg_ref {
+	struct sg_config *cfg;
+	atomic_int	 refs;
+	unsigned	 generation;
+};
+
+struct cfg_ref	*cfg_ref_new(struct sg_config *, unsigned generation);
+void		 cfg_ref_get(struct cfg_ref *);
+void		 cfg_ref_put(struct cfg_ref *);
 
 #endif

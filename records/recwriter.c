@@ -60,15 +60,6 @@ struct rw {
 	int64_t		 failing_since_us;
 };
 
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static bool
 rw_push(struct rw *w, const struct rw_item *it)
 {
@@ -105,7 +96,7 @@ rw_event(struct rw *w, const char *kind, const char *detail)
 
 	memset(&it, 0, sizeof(it));
 	it.is_event = true;
-	it.u.ev.ts_us = now_us();
+	it.u.ev.ts_us = (int64_t)sg_now_us();
 	snprintf(it.u.ev.kind, sizeof(it.u.ev.kind), "%s", kind);
 	snprintf(it.u.ev.detail, sizeof(it.u.ev.detail), "%s", detail);
 	rw_push(w, &it);
@@ -120,12 +111,12 @@ static void
 rw_report_delay(struct rw *w)
 {
 	char detail[192];
-	int64_t secs = (now_us() - w->failing_since_us) / 1000000;
+	int64_t secs = ((int64_t)sg_now_us() - w->failing_since_us) / 1000000;
 
 	snprintf(detail, sizeof(detail), "records could not be written for "
 	    "%lld s (%s); rows held in memory were written late",
 	    (long long)secs, rec_strerror(w->last_error));
-	(void)rec_event(w->store, now_us(), "delay", detail);
+	(void)rec_event(w->store, (int64_t)sg_now_us(), "delay", detail);
 }
 
 /* Logged on the change only: a full disk must not flood the log. */
@@ -138,7 +129,7 @@ rw_note_result(struct rw *w, enum rec_error err)
 	if (err != REC_OK)
 		w->last_error = err;
 	if (err != REC_OK && !was) {
-		w->failing_since_us = now_us();
+		w->failing_since_us = (int64_t)sg_now_us();
 		log_warnx("records: %s (%s); filtering continues, records are "
 		    "held in memory and counted if dropped", rec_strerror(err),
 		    rec_errmsg(w->store));
@@ -219,7 +210,7 @@ rw_report_gap(struct rw *w)
 		return;
 	snprintf(detail, sizeof(detail), "%llu records dropped (queue full or "
 	    "store failing)", (unsigned long long)(lost - w->gap_reported));
-	if (rec_event(w->store, now_us(), "gap", detail) == REC_OK)
+	if (rec_event(w->store, (int64_t)sg_now_us(), "gap", detail) == REC_OK)
 		w->gap_reported = lost;
 }
 
@@ -293,7 +284,7 @@ rw_check_file(struct rw *w)
 	w->reopen_failing = false;
 	w->failing = false;
 	rw_remember_file(w);
-	rw_note_result(w, rec_event(w->store, now_us(), "gap", "the records "
+	rw_note_result(w, rec_event(w->store, (int64_t)sg_now_us(), "gap", "the records "
 	    "database was deleted or replaced while running; this new "
 	    "database and its hash chain start here (rows written since the "
 	    "deletion are lost)"));

@@ -46,15 +46,6 @@ run_usage(FILE *out)
 	    SG_DEFAULT_CONF);
 }
 
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static void
 run_emit(const struct rec_flow *r, void *arg)
 {
@@ -81,7 +72,7 @@ run_ct_seen(const struct ct_entry *c, void *arg)
 {
 	struct daemon *d = arg;
 
-	acct_seen(d->acct, c, now_us());
+	acct_seen(d->acct, c, sg_now_us());
 }
 
 /* Long flows get fresh totals; flows conntrack never knew are written. */
@@ -90,7 +81,7 @@ run_refresh_accounting(struct daemon *d)
 {
 	if (ct_dump(NFQ_MARK_ALLOW & 0xff00, 0xff00, run_ct_seen, d) == -1)
 		log_warn("conntrack dump");
-	acct_expire(d->acct, now_us(), RUN_ACCT_MAX_AGE_US, run_emit, d);
+	acct_expire(d->acct, sg_now_us(), RUN_ACCT_MAX_AGE_US, run_emit, d);
 }
 
 /* A reload that fails leaves the running config alone (relayd style). */

@@ -171,3 +171,12 @@ sg_date_parse(const char *s, int32_t *out)
 	*out = sg_days_from_civil(y, m, d);
 	return 0;
 }
+
+uint64_t
+sg_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
