@@ -1408,7 +1408,7 @@ conf_parse_classification(struct conf_ctx *c, const config_setting_t *root)
 {
 	static const char *const keys[] = { "max_packets", "unknown_action",
 	    "unknown_clause", "circumvention_category", "protocols_file",
-	    NULL };
+	    "evasion_action", NULL };
 	const config_setting_t *s = conf_get_section_group(c, root,
 	    "classification");
 	const char *w = "classification", *a;
@@ -1423,6 +1423,18 @@ conf_parse_classification(struct conf_ctx *c, const config_setting_t *root)
 		conf_err(c, conf_member(s, "unknown_action"), "%s: invalid "
 		    "action \"%s\" (allow, log or block)", w, a);
 	conf_get_text(c, s, "unknown_clause", w, &c->conf->unknown_clause);
+	if ((a = conf_get_str(c, s, "evasion_action", w)) != NULL) {
+		enum sg_action ea;
+
+		if (strcmp(a, "auto") == 0)
+			c->conf->evasion_action = CONF_EVASION_AUTO;
+		else if (sg_action_parse(a, &ea) == 0)
+			c->conf->evasion_action = (int)ea;
+		else
+			conf_err(c, conf_member(s, "evasion_action"), "%s: "
+			    "invalid action \"%s\" (auto, allow, log or "
+			    "block)", w, a);
+	}
 	if (conf_member(s, "circumvention_category") != NULL)
 		c->conf->circumvention = conf_resolve_one(c, s,
 		    "circumvention_category", w, "category",
@@ -1450,12 +1462,43 @@ conf_parse_records(struct conf_ctx *c, const config_setting_t *root)
 	    &c->conf->memory_rows);
 }
 
+/*
+ * Our marks are three values in one run of contiguous bits: at least two
+ * bits, so that allow, log and block differ from each other and from 0.
+ */
+static void
+conf_get_mark_mask(struct conf_ctx *c, const config_setting_t *s,
+    const char *w, uint32_t *out)
+{
+	const config_setting_t *m = conf_member(s, "mark_mask");
+	long long v;
+	uint32_t low;
+
+	if (m == NULL)
+		return;
+	if (config_setting_type(m) != CONFIG_TYPE_INT &&
+	    config_setting_type(m) != CONFIG_TYPE_INT64) {
+		conf_err(c, m, "%s: mark_mask must be a number such as "
+		    "0x0000ff00", w);
+		return;
+	}
+	v = config_setting_get_int64(m);
+	low = (uint32_t)v & (uint32_t)-(int64_t)(uint32_t)v;
+	if (v <= 0 || v > 0xffffffffLL ||
+	    (((uint32_t)v + low) & (uint32_t)v) != 0 ||
+	    ((uint32_t)v >> __builtin_ctz((uint32_t)v)) < 3)
+		conf_err(c, m, "%s: mark_mask 0x%llx must be one run of at "
+		    "least two contiguous bits", w, (unsigned long long)v);
+	else
+		*out = (uint32_t)v;
+}
+
 static void
 conf_parse_daemon(struct conf_ctx *c, const config_setting_t *root)
 {
 	static const char *const keys[] = { "queue_first", "queue_count",
 	    "queue_maxlen", "fail_open", "user", "control_socket",
-	    "metrics_file", NULL };
+	    "metrics_file", "mark_mask", NULL };
 	const config_setting_t *s = conf_get_section_group(c, root, "daemon");
 	struct sg_config *conf = c->conf;
 	const char *w = "daemon";
@@ -1474,6 +1517,7 @@ conf_parse_daemon(struct conf_ctx *c, const config_setting_t *root)
 	conf_get_uint(c, s, "queue_maxlen", w, 1, 1 << 24,
 	    &conf->queue_maxlen);
 	conf_get_bool(c, s, "fail_open", w, &conf->fail_open);
+	conf_get_mark_mask(c, s, w, &conf->mark_mask);
 	conf_get_text(c, s, "user", w, &conf->user);
 	conf_get_path(c, s, "control_socket", w, &conf->control_socket);
 	conf_get_path(c, s, "metrics_file", w, &conf->metrics_file);
@@ -1501,6 +1545,8 @@ conf_set_defaults(struct sg_config *conf)
 	conf->queue_count = 1;
 	conf->queue_maxlen = 4096;
 	conf->fail_open = true;
+	conf->mark_mask = CONF_MARK_MASK_DEFAULT;
+	conf->evasion_action = CONF_EVASION_AUTO;
 	conf->leases_format = LEASES_AUTO;
 	if (conf->timezone == NULL || conf->db_path == NULL ||
 	    conf->pseudonym_key_path == NULL || conf->user == NULL ||

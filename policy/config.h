@@ -139,6 +139,9 @@ enum conf_leases_format {
 	LEASES_KEA,
 };
 
+#define CONF_EVASION_AUTO	(-1)
+#define CONF_MARK_MASK_DEFAULT	0x0000ff00u
+
 struct sg_config {
 	char		*path;
 
@@ -173,6 +176,11 @@ struct sg_config {
 	char		*unknown_clause;
 	int		 circumvention;	/* category index or -1, for reports */
 	char		*protocols_file; /* extra nDPI protocols, may be NULL */
+	/* What a flow that hides its name gets (a split or repeated
+	 * ClientHello, overlapping segments with different data, TLS or
+	 * QUIC still unnamed after max_packets): CONF_EVASION_AUTO blocks
+	 * it for groups that have block rules and logs it otherwise. */
+	int		 evasion_action;	/* enum sg_action, or AUTO */
 
 	/* records */
 	char		*db_path;
@@ -186,6 +194,9 @@ struct sg_config {
 	unsigned int	 queue_count;
 	unsigned int	 queue_maxlen;
 	bool		 fail_open;
+	/* The bits of the packet and connection mark that are ours; the
+	 * rest belong to QoS, multi-WAN and the like (docs/ARCHITECTURE.md). */
+	uint32_t	 mark_mask;
 	char		*user;
 	char		*control_socket;
 	char		*metrics_file;
