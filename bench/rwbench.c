@@ -1,6 +1,6 @@
 /*
  * rwbench (P6): how many flow records per second the daemon's record
- * writer (filter/recwriter.c) puts into SQLite while the verdict path
+ * writer (records/recwriter.c) puts into SQLite while the verdict path
  * keeps producing them, and what each rw_flow() call costs the producer.
  *
  *   rwbench DB ROWS
