@@ -173,7 +173,7 @@ def seed_records(top, outdir):
     if os.path.exists(db):
         os.unlink(db)
     con = sqlite3.connect(db)
-    schema = open(os.path.join(top, "records/records.c")).read()
+    schema = open(os.path.join(top, "records/store.c")).read()
     m = re.search(r'schema_sql\[\] =\s*((?:"(?:[^"\\]|\\.)*"\s*)+)', schema)
     sql = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1)))
     con.executescript(sql.replace("' REC_SCHEMA_VERSION '", "'1'") + "1');")
