@@ -150,61 +150,50 @@ rec_store_checkpoint(sqlite3 *db, int64_t last_id,
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+struct rec_purge_job {
+	int64_t		 cutoff_us;
+	uint64_t	 deleted;
+};
+
 static int
-rec_purge_tx(struct rec_store *st, gcry_md_hd_t md, int64_t cutoff_us,
-    uint8_t event_head[REC_HASH_LEN], uint64_t *deleted)
+rec_purge_tx(struct rec_store *st, gcry_md_hd_t md,
+    uint8_t event_head[REC_HASH_LEN], void *arg)
 {
+	struct rec_purge_job *job = arg;
 	uint8_t hash[REC_HASH_LEN];
 	char detail[160];
 	int64_t last_id;
 	int rc;
 
-	*deleted = 0;
-	if ((rc = rec_purge_boundary(st->db, cutoff_us, &last_id, hash)) !=
-	    SQLITE_OK)
+	job->deleted = 0;
+	if ((rc = rec_purge_boundary(st->db, job->cutoff_us, &last_id,
+	    hash)) != SQLITE_OK)
 		return rc;
 	if (last_id > 0) {
-		if ((rc = rec_delete_upto(st->db, last_id, deleted)) !=
+		if ((rc = rec_delete_upto(st->db, last_id, &job->deleted)) !=
 		    SQLITE_OK ||
 		    (rc = rec_store_checkpoint(st->db, last_id, hash)) !=
 		    SQLITE_OK)
 			return rc;
 	}
 	snprintf(detail, sizeof(detail), "deleted %" PRIu64 " flows ending"
-	    " before %" PRId64 "; checkpoint at row %" PRId64, *deleted,
-	    cutoff_us, last_id);
-	return rec_insert_event(st, md, event_head, cutoff_us, "purge",
+	    " before %" PRId64 "; checkpoint at row %" PRId64, job->deleted,
+	    job->cutoff_us, last_id);
+	return rec_insert_event(st, md, event_head, job->cutoff_us, "purge",
 	    detail);
 }
 
+/* The purge and its event commit together, or not at all. */
 enum rec_error
 rec_purge(struct rec_store *st, int64_t cutoff_us, uint64_t *deleted)
 {
-	uint8_t head[REC_HASH_LEN];
-	uint64_t n = 0;
-	gcry_md_hd_t md;
-	int rc;
+	struct rec_purge_job job = { cutoff_us, 0 };
+	enum rec_error e;
 
-	if (gcry_md_open(&md, GCRY_MD_SHA256, 0) != 0)
-		return REC_ERR_NOMEM;
-	memcpy(head, st->event_head, REC_HASH_LEN);
-	if ((rc = rec_exec(st->db, "BEGIN IMMEDIATE")) != SQLITE_OK)
-		goto close_md;
-	if ((rc = rec_purge_tx(st, md, cutoff_us, head, &n)) != SQLITE_OK ||
-	    (rc = rec_exec(st->db, "COMMIT")) != SQLITE_OK)
-		goto rollback;
-	memcpy(st->event_head, head, REC_HASH_LEN);
-	gcry_md_close(md);
+	if ((e = rec_chain_tx(st, st->event_head, rec_purge_tx, &job)) !=
+	    REC_OK)
+		return e;
 	if (deleted != NULL)
-		*deleted = n;
+		*deleted = job.deleted;
 	return REC_OK;
-
- rollback:
-	snprintf(st->errmsg, sizeof(st->errmsg), "%s", sqlite3_errmsg(st->db));
-	rec_rollback(st->db);
-	gcry_md_close(md);
-	return rec_map_sqlite(rc);
- close_md:
-	gcry_md_close(md);
-	return rec_fail(st, rc);
 }

@@ -55,6 +55,12 @@ enum rec_error	 rec_fail(struct rec_store *, int rc);
 int		 rec_exec(sqlite3 *, const char *sql);
 void		 rec_rollback(sqlite3 *);
 int		 rec_check_schema(sqlite3 *);
+/* Inserts chained rows after head (a working copy of the table's). */
+typedef int	(*rec_tx_fn)(struct rec_store *, gcry_md_hd_t,
+		    uint8_t head[REC_HASH_LEN], void *arg);
+/* Runs body in one transaction; head moves only if it commits. */
+enum rec_error	 rec_chain_tx(struct rec_store *, uint8_t head[REC_HASH_LEN],
+		    rec_tx_fn body, void *arg);
 /* Insert one event row chained after head (moved if it was written). */
 int		 rec_insert_event(struct rec_store *, gcry_md_hd_t,
 		    uint8_t head[REC_HASH_LEN], int64_t ts_us, const char *kind,

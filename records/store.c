@@ -318,9 +318,43 @@ rec_add_flow(struct rec_store *st, const struct rec_flow *f)
 	return REC_OK;
 }
 
+/*
+ * Write chained rows in one transaction: body inserts them after a working
+ * copy of head, which becomes the table's head only once COMMIT succeeds.
+ */
+enum rec_error
+rec_chain_tx(struct rec_store *st, uint8_t head[REC_HASH_LEN],
+    rec_tx_fn body, void *arg)
+{
+	uint8_t work[REC_HASH_LEN];
+	gcry_md_hd_t md;
+	int rc;
+
+	if (gcry_md_open(&md, GCRY_MD_SHA256, 0) != 0)
+		return REC_ERR_NOMEM;
+	memcpy(work, head, REC_HASH_LEN);
+	if ((rc = rec_exec(st->db, "BEGIN IMMEDIATE")) != SQLITE_OK)
+		goto close_md;
+	if ((rc = body(st, md, work, arg)) != SQLITE_OK ||
+	    (rc = rec_exec(st->db, "COMMIT")) != SQLITE_OK)
+		goto rollback;
+	memcpy(head, work, REC_HASH_LEN);
+	gcry_md_close(md);
+	return REC_OK;
+
+ rollback:
+	snprintf(st->errmsg, sizeof(st->errmsg), "%s", sqlite3_errmsg(st->db));
+	rec_rollback(st->db);
+	gcry_md_close(md);
+	return rec_map_sqlite(rc);
+ close_md:
+	gcry_md_close(md);
+	return rec_fail(st, rc);
+}
+
 static int
 rec_write_ring(struct rec_store *st, gcry_md_hd_t md,
-    uint8_t head[REC_HASH_LEN])
+    uint8_t head[REC_HASH_LEN], void *arg)
 {
 	struct rec_val v[REC_FLOW_COLS];
 	int rc;
@@ -338,36 +372,18 @@ rec_write_ring(struct rec_store *st, gcry_md_hd_t md,
 enum rec_error
 rec_flush(struct rec_store *st)
 {
-	uint8_t head[REC_HASH_LEN];
-	gcry_md_hd_t md;
-	int rc;
+	enum rec_error e;
 
 	st->since_attempt = 0;
 	if (st->ring_count == 0)
 		return REC_OK;
-	if (gcry_md_open(&md, GCRY_MD_SHA256, 0) != 0)
-		return REC_ERR_NOMEM;
-	memcpy(head, st->flow_head, REC_HASH_LEN);
-	if ((rc = rec_exec(st->db, "BEGIN IMMEDIATE")) != SQLITE_OK)
-		goto close_md;
-	if ((rc = rec_write_ring(st, md, head)) != SQLITE_OK ||
-	    (rc = rec_exec(st->db, "COMMIT")) != SQLITE_OK)
-		goto rollback;
-	memcpy(st->flow_head, head, REC_HASH_LEN);
+	if ((e = rec_chain_tx(st, st->flow_head, rec_write_ring, NULL)) !=
+	    REC_OK)
+		return e;
 	st->committed += st->ring_count;
 	st->ring_first = 0;
 	st->ring_count = 0;
-	gcry_md_close(md);
 	return REC_OK;
-
- rollback:
-	snprintf(st->errmsg, sizeof(st->errmsg), "%s", sqlite3_errmsg(st->db));
-	rec_rollback(st->db);
-	gcry_md_close(md);
-	return rec_map_sqlite(rc);
- close_md:
-	gcry_md_close(md);
-	return rec_fail(st, rc);
 }
 
 size_t

@@ -14,21 +14,7 @@
 #include <cmocka.h>
 
 #include "identity.h"
-
-static struct sg_addr
-ip(const char *s)
-{
-	struct sg_addr a;
-
-	assert_int_equal(sg_addr_parse(s, &a), 0);
-	return a;
-}
-
-static void
-mac(const char *s, uint8_t m[6])
-{
-	assert_int_equal(sg_mac_parse(s, m), 0);
-}
+#include "testutil.h"
 
 enum { G_STAFF, G_STUDENTS, G_GUESTS, G_UNKNOWN, NGROUPS };
 enum { P_ALICE, P_BOB, NPEOPLE };
@@ -50,7 +36,7 @@ struct world {
 static void
 cidr(struct conf_cidr *c, const char *addr, uint8_t prefix)
 {
-	c->addr = ip(addr);
+	c->addr = tu_ip(addr);
 	c->prefix = prefix;
 }
 
@@ -62,11 +48,11 @@ device(struct conf_device *d, const char *name, const char *hw,
 	d->name = (char *)name;
 	if (hw != NULL) {
 		d->has_mac = true;
-		mac(hw, d->mac);
+		tu_mac(hw, d->mac);
 	}
 	if (addr != NULL) {
 		d->has_ip = true;
-		d->ip = ip(addr);
+		d->ip = tu_ip(addr);
 	}
 	d->owner = owner;
 	d->group = group;
@@ -148,9 +134,9 @@ resolve(struct world *w, const char *hw, const char *addr, const char *iface,
 	uint8_t m[6];
 
 	if (hw != NULL)
-		mac(hw, m);
+		tu_mac(hw, m);
 	if (addr != NULL)
-		a = ip(addr);
+		a = tu_ip(addr);
 	memset(&id, 0xa5, sizeof(id));
 	ident_resolve(&w->cfg, &w->leases, hw != NULL ? m : NULL,
 	    addr != NULL ? &a : NULL, iface, as_group, &id);
@@ -231,7 +217,7 @@ test_resolve_lease_mac(void **state)
 
 	expect(&id, D_ALICE, P_ALICE, G_STAFF, "lease MAC");
 	assert_true(id.has_mac);
-	mac("02:00:00:00:00:01", m);
+	tu_mac("02:00:00:00:00:01", m);
 	assert_memory_equal(id.mac, m, 6);
 
 	/* A lease for an unknown MAC gives the MAC but no device. */
@@ -261,7 +247,7 @@ test_resolve_router_mac_uses_lease(void **state)
 	uint8_t m[6];
 
 	expect(&id, D_ALICE, P_ALICE, G_STAFF, "lease MAC");
-	mac("02:00:00:00:00:01", m);
+	tu_mac("02:00:00:00:00:01", m);
 	assert_memory_equal(id.mac, m, 6);
 }
 

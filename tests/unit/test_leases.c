@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "leases.h"
+#include "testutil.h"
 
 /*
  * Parse from an exact-size heap copy with no NUL after it, so that
@@ -36,32 +37,17 @@ parse(const char *text, enum conf_leases_format fmt, struct leases *out,
 	return rc;
 }
 
-static struct sg_addr
-ip(const char *s)
-{
-	struct sg_addr a;
-
-	assert_int_equal(sg_addr_parse(s, &a), 0);
-	return a;
-}
-
-static void
-mac(const char *s, uint8_t m[6])
-{
-	assert_int_equal(sg_mac_parse(s, m), 0);
-}
-
 static void
 assert_lease(const struct leases *ls, const char *addr, const char *hw,
     const char *host, int64_t expires)
 {
-	struct sg_addr a = ip(addr);
+	struct sg_addr a = tu_ip(addr);
 	const struct lease *l = leases_find_ip(ls, &a);
 	uint8_t m[6];
 
 	if (l == NULL)
 		fail_msg("no lease for %s", addr);
-	mac(hw, m);
+	tu_mac(hw, m);
 	assert_memory_equal(l->mac, m, 6);
 	assert_string_equal(l->hostname, host);
 	assert_int_equal(l->expires, expires);
@@ -70,7 +56,7 @@ assert_lease(const struct leases *ls, const char *addr, const char *hw,
 static void
 assert_no_lease(const struct leases *ls, const char *addr)
 {
-	struct sg_addr a = ip(addr);
+	struct sg_addr a = tu_ip(addr);
 
 	assert_null(leases_find_ip(ls, &a));
 }
