@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "report.h"
+#include "rows.h"
 #include "schedule.h"
 
 #define Q_BUSY_MS	5000
@@ -155,44 +156,27 @@ struct q_ctx {
 	int			 scan;	/* 1: plain scans, not the index */
 };
 
+#define Q_RANGE_BINDS	5	/* q_range: four values and the end */
+
+/* Every query runs through rows.c with this context. */
 static enum rpt_error
-q_prepare(struct q_ctx *q, const char *sql, sqlite3_stmt **st)
+q_each(struct q_ctx *q, const char *sql, const struct rpt_bind *b,
+    rpt_row_fn row, void *out)
 {
-	if (sqlite3_prepare_v2(q->db, sql, -1, st, NULL) != SQLITE_OK)
-		return RPT_ERR_DB;
-	return RPT_OK;
+	return rpt_each(q->db, sql, b, row, q, out);
 }
 
 /* ?1 from, ?2 to, ?3 circumvention category, ?4 person or "" */
-static enum rpt_error
-q_prepare_range(struct q_ctx *q, const char *sql,
-    const struct rpt_period *p, sqlite3_stmt **st)
+static const struct rpt_bind *
+q_range(struct q_ctx *q, const struct rpt_period *p,
+    struct rpt_bind b[Q_RANGE_BINDS])
 {
-	if (q_prepare(q, sql, st) != RPT_OK)
-		return RPT_ERR_DB;
-	sqlite3_bind_int64(*st, 1, p->from_us);
-	sqlite3_bind_int64(*st, 2, p->to_us);
-	sqlite3_bind_text(*st, 3, q->circ, -1, SQLITE_STATIC);
-	sqlite3_bind_text(*st, 4, q->o->person ? q->o->person : "", -1,
-	    SQLITE_STATIC);
-	return RPT_OK;
-}
-
-static void
-q_text(sqlite3_stmt *st, int col, char *out, size_t len)
-{
-	const unsigned char *s = sqlite3_column_text(st, col);
-	int n = sqlite3_column_bytes(st, col);
-
-	if (s == NULL || len == 0) {
-		if (len)
-			out[0] = '\0';
-		return;
-	}
-	if ((size_t)n >= len)
-		n = (int)len - 1;
-	memcpy(out, s, (size_t)n);
-	out[n] = '\0';
+	b[0] = (struct rpt_bind)RPT_INT(p->from_us);
+	b[1] = (struct rpt_bind)RPT_INT(p->to_us);
+	b[2] = (struct rpt_bind)RPT_TEXT(q->circ);
+	b[3] = (struct rpt_bind)RPT_TEXT(q->o->person ? q->o->person : "");
+	b[4] = (struct rpt_bind)RPT_END;
+	return b;
 }
 
 /* Columns col .. col+5: who, person, grp, device, mac, ip. */
@@ -200,101 +184,85 @@ static void
 q_who(struct q_ctx *q, sqlite3_stmt *st, int col, struct rpt_who *w)
 {
 	memset(w, 0, sizeof(*w));
-	q_text(st, col + 1, w->person, sizeof(w->person));
-	q_text(st, col + 2, w->group, sizeof(w->group));
-	q_text(st, col + 3, w->device, sizeof(w->device));
-	q_text(st, col + 4, w->mac, sizeof(w->mac));
-	q_text(st, col + 5, w->ip, sizeof(w->ip));
+	rpt_col_text(st, col + 1, w->person, sizeof(w->person));
+	rpt_col_text(st, col + 2, w->group, sizeof(w->group));
+	rpt_col_text(st, col + 3, w->device, sizeof(w->device));
+	rpt_col_text(st, col + 4, w->mac, sizeof(w->mac));
+	rpt_col_text(st, col + 5, w->ip, sizeof(w->ip));
 	rpt_who_name(q->cfg, w);
 	if (q->o->key)
 		rpt_who_pseudonymise(q->o->key, w);
 }
 
-/* Grow *arr by one zeroed element. */
-static void *
-q_push(void *arrp, size_t *n, size_t size)
+/* A single count: the first column into an int64_t. */
+static enum rpt_error
+q_count_row(void *ctx, sqlite3_stmt *st, void *out)
 {
-	void **arr = arrp;
-	char *p;
-
-	if ((p = realloc(*arr, (*n + 1) * size)) == NULL)
-		return NULL;
-	*arr = p;
-	memset(p + *n * size, 0, size);
-	return p + (*n)++ * size;
+	*(int64_t *)out = sqlite3_column_int64(st, 0);
+	return RPT_OK;
 }
 
 static enum rpt_error
-q_finish(sqlite3_stmt *st, int rc)
+q_totals_row(void *ctx, sqlite3_stmt *st, void *out)
 {
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? RPT_OK : RPT_ERR_DB;
+	struct rpt_totals *t = out;
+
+	t->flows = sqlite3_column_int64(st, 0);
+	t->devices = sqlite3_column_int64(st, 1);
+	t->people = sqlite3_column_int64(st, 2);
+	t->attempts = sqlite3_column_int64(st, 3);
+	t->breaches = sqlite3_column_int64(st, 4);
+	t->circumvention = sqlite3_column_int64(st, 5);
+	t->lookups = sqlite3_column_int64(st, 6);
+	t->account_uses = sqlite3_column_int64(st, 7);
+	return RPT_OK;
 }
 
 static enum rpt_error
 q_totals(struct q_ctx *q, const struct rpt_period *p, struct rpt_totals *t)
 {
-	sqlite3_stmt *st;
-	int rc;
+	struct rpt_bind b[Q_RANGE_BINDS];
 
-	if (q_prepare_range(q, sql_totals[q->scan], p, &st) != RPT_OK)
-		return RPT_ERR_DB;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		t->flows = sqlite3_column_int64(st, 0);
-		t->devices = sqlite3_column_int64(st, 1);
-		t->people = sqlite3_column_int64(st, 2);
-		t->attempts = sqlite3_column_int64(st, 3);
-		t->breaches = sqlite3_column_int64(st, 4);
-		t->circumvention = sqlite3_column_int64(st, 5);
-		t->lookups = sqlite3_column_int64(st, 6);
-		t->account_uses = sqlite3_column_int64(st, 7);
-		rc = SQLITE_DONE;
-	}
-	return q_finish(st, rc);
+	return q_each(q, sql_totals[q->scan], q_range(q, p, b), q_totals_row,
+	    t);
 }
 
 static enum rpt_error
 q_make_findings(struct q_ctx *q)
 {
-	sqlite3_stmt *st;
+	struct rpt_bind b[Q_RANGE_BINDS];
 
-	if (q_prepare_range(q, sql_findings_table[q->scan], &q->r->period,
-	    &st) != RPT_OK)
-		return RPT_ERR_DB;
-	return q_finish(st, sqlite3_step(st));
+	return q_each(q, sql_findings_table[q->scan],
+	    q_range(q, &q->r->period, b), NULL, NULL);
+}
+
+static enum rpt_error
+q_finding_row(void *ctx, sqlite3_stmt *st, void *out)
+{
+	struct q_ctx *q = ctx;
+	struct rpt_finding *f = out;
+
+	q_who(q, st, 0, &f->who);
+	rpt_col_text(st, 6, f->kind, sizeof(f->kind));
+	rpt_col_text(st, 7, f->app, sizeof(f->app));
+	rpt_col_text(st, 8, f->category, sizeof(f->category));
+	rpt_col_text(st, 9, f->host, sizeof(f->host));
+	rpt_col_text(st, 10, f->action, sizeof(f->action));
+	rpt_col_text(st, 11, f->rule, sizeof(f->rule));
+	rpt_col_text(st, 12, f->clause, sizeof(f->clause));
+	f->in_hours = sqlite3_column_int(st, 13) != 0;
+	f->count = sqlite3_column_int64(st, 14);
+	f->days = sqlite3_column_int64(st, 15);
+	f->first_us = sqlite3_column_int64(st, 16);
+	f->last_us = sqlite3_column_int64(st, 17);
+	return RPT_OK;
 }
 
 static enum rpt_error
 q_findings(struct q_ctx *q)
 {
-	struct rpt_report *r = q->r;
-	struct rpt_finding *f;
-	sqlite3_stmt *st;
-	int rc;
-
-	if (q_prepare(q, sql_findings, &st) != RPT_OK)
-		return RPT_ERR_DB;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((f = q_push(&r->findings, &r->nfindings, sizeof(*f))) ==
-		    NULL) {
-			sqlite3_finalize(st);
-			return RPT_ERR_NOMEM;
-		}
-		q_who(q, st, 0, &f->who);
-		q_text(st, 6, f->kind, sizeof(f->kind));
-		q_text(st, 7, f->app, sizeof(f->app));
-		q_text(st, 8, f->category, sizeof(f->category));
-		q_text(st, 9, f->host, sizeof(f->host));
-		q_text(st, 10, f->action, sizeof(f->action));
-		q_text(st, 11, f->rule, sizeof(f->rule));
-		q_text(st, 12, f->clause, sizeof(f->clause));
-		f->in_hours = sqlite3_column_int(st, 13) != 0;
-		f->count = sqlite3_column_int64(st, 14);
-		f->days = sqlite3_column_int64(st, 15);
-		f->first_us = sqlite3_column_int64(st, 16);
-		f->last_us = sqlite3_column_int64(st, 17);
-	}
-	return q_finish(st, rc);
+	return RPT_ROWS(q->db, sql_findings, NULL, q_finding_row, q,
+	    q->r->findings, q->r->nfindings);
 }
 
 static void
@@ -315,11 +283,25 @@ q_group_list(const struct rpt_options *o, char *buf, size_t len,
 	}
 }
 
-static void
-q_person_row(struct q_ctx *q, sqlite3_stmt *st, struct rpt_person *p,
-    char *key, size_t keylen)
+/* Each person's "who" key, in the order of r->people. */
+struct q_keys {
+	char		**v;
+	size_t		 n;
+};
+
+static enum rpt_error
+q_person_row(void *ctx, sqlite3_stmt *st, void *out)
 {
-	q_text(st, 0, key, keylen);
+	struct q_ctx *q = ctx;
+	struct q_keys *keys = out;
+	struct rpt_person *p;
+	char key[RPT_DETAIL_MAX], **k;
+
+	rpt_col_text(st, 0, key, sizeof(key));
+	if ((k = rpt_push(&keys->v, &keys->n, sizeof(*k))) == NULL ||
+	    (*k = strdup(key)) == NULL ||
+	    (p = rpt_push(&q->r->people, &q->r->npeople, sizeof(*p))) == NULL)
+		return RPT_ERR_NOMEM;
 	q_who(q, st, 0, &p->who);
 	p->attempts = sqlite3_column_int64(st, 6);
 	p->breaches = sqlite3_column_int64(st, 7);
@@ -330,114 +312,78 @@ q_person_row(struct q_ctx *q, sqlite3_stmt *st, struct rpt_person *p,
 	p->days = sqlite3_column_int64(st, 12);
 	p->first_us = sqlite3_column_int64(st, 13);
 	p->last_us = sqlite3_column_int64(st, 14);
-	q_text(st, 15, p->clauses, sizeof(p->clauses));
-}
-
-static enum rpt_error
-q_people(struct q_ctx *q, char ***keys)
-{
-	struct rpt_report *r = q->r;
-	struct rpt_person *p;
-	char groups[512], key[RPT_DETAIL_MAX], **k;
-	size_t nkeys = 0;
-	sqlite3_stmt *st;
-	int rc;
-
-	q_group_list(q->o, groups, sizeof(groups), r->groups, sizeof(r->groups));
-	if (q_prepare(q, sql_people, &st) != RPT_OK)
-		return RPT_ERR_DB;
-	sqlite3_bind_text(st, 1, groups, -1, SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((p = q_push(&r->people, &r->npeople, sizeof(*p))) == NULL ||
-		    (k = q_push(keys, &nkeys, sizeof(*k))) == NULL) {
-			sqlite3_finalize(st);
-			return RPT_ERR_NOMEM;
-		}
-		q_person_row(q, st, p, key, sizeof(key));
-		if ((*k = strdup(key)) == NULL) {
-			sqlite3_finalize(st);
-			return RPT_ERR_NOMEM;
-		}
-	}
-	return q_finish(st, rc);
+	rpt_col_text(st, 15, p->clauses, sizeof(p->clauses));
+	return RPT_OK;
 }
 
 static struct rpt_person *
-q_person_by_key(struct rpt_report *r, char **keys, const char *key)
+q_person_by_key(struct rpt_report *r, const struct q_keys *keys,
+    const char *key)
 {
-	for (size_t i = 0; i < r->npeople; i++)
-		if (strcmp(keys[i], key) == 0)
+	for (size_t i = 0; i < r->npeople && i < keys->n; i++)
+		if (strcmp(keys->v[i], key) == 0)
 			return &r->people[i];
 	return NULL;
 }
 
 static enum rpt_error
-q_person_apps(struct q_ctx *q, char **keys)
+q_person_app_row(void *ctx, sqlite3_stmt *st, void *out)
 {
+	struct q_ctx *q = ctx;
 	struct rpt_person *p;
 	struct rpt_person_app *a;
 	char key[RPT_DETAIL_MAX];
-	sqlite3_stmt *st;
-	int rc;
 
-	if (q_prepare(q, sql_person_apps, &st) != RPT_OK)
-		return RPT_ERR_DB;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		q_text(st, 0, key, sizeof(key));
-		if ((p = q_person_by_key(q->r, keys, key)) == NULL)
-			continue;	/* a group not shown */
-		if ((a = q_push(&p->apps, &p->napps, sizeof(*a))) == NULL) {
-			sqlite3_finalize(st);
-			return RPT_ERR_NOMEM;
-		}
-		q_text(st, 1, a->app, sizeof(a->app));
-		q_text(st, 2, a->rule, sizeof(a->rule));
-		q_text(st, 3, a->clause, sizeof(a->clause));
-		a->blocked_in = sqlite3_column_int64(st, 4);
-		a->blocked_out = sqlite3_column_int64(st, 5);
-		a->logged_in = sqlite3_column_int64(st, 6);
-		a->logged_out = sqlite3_column_int64(st, 7);
-	}
-	return q_finish(st, rc);
+	rpt_col_text(st, 0, key, sizeof(key));
+	if ((p = q_person_by_key(q->r, out, key)) == NULL)
+		return RPT_OK;	/* a group not shown */
+	if ((a = rpt_push(&p->apps, &p->napps, sizeof(*a))) == NULL)
+		return RPT_ERR_NOMEM;
+	rpt_col_text(st, 1, a->app, sizeof(a->app));
+	rpt_col_text(st, 2, a->rule, sizeof(a->rule));
+	rpt_col_text(st, 3, a->clause, sizeof(a->clause));
+	a->blocked_in = sqlite3_column_int64(st, 4);
+	a->blocked_out = sqlite3_column_int64(st, 5);
+	a->logged_in = sqlite3_column_int64(st, 6);
+	a->logged_out = sqlite3_column_int64(st, 7);
+	return RPT_OK;
 }
 
 static enum rpt_error
 q_people_all(struct q_ctx *q)
 {
-	char **keys = NULL;
+	struct rpt_report *r = q->r;
+	struct q_keys keys = { NULL, 0 };
+	char groups[512];
+	struct rpt_bind b[] = { RPT_TEXT(groups), RPT_END };
 	enum rpt_error err;
-	size_t n;
 
-	err = q_people(q, &keys);
-	n = q->r->npeople;
+	q_group_list(q->o, groups, sizeof(groups), r->groups, sizeof(r->groups));
+	err = q_each(q, sql_people, b, q_person_row, &keys);
 	if (err == RPT_OK)
-		err = q_person_apps(q, keys);
-	for (size_t i = 0; keys && i < n; i++)
-		free(keys[i]);
-	free(keys);
+		err = q_each(q, sql_person_apps, NULL, q_person_app_row, &keys);
+	for (size_t i = 0; i < keys.n; i++)
+		free(keys.v[i]);
+	free(keys.v);
 	return err;
+}
+
+static enum rpt_error
+q_app_row(void *ctx, sqlite3_stmt *st, void *out)
+{
+	struct rpt_app_total *a = out;
+
+	rpt_col_text(st, 0, a->app, sizeof(a->app));
+	a->attempts = sqlite3_column_int64(st, 1);
+	a->breaches = sqlite3_column_int64(st, 2);
+	return RPT_OK;
 }
 
 static enum rpt_error
 q_apps(struct q_ctx *q)
 {
-	struct rpt_report *r = q->r;
-	struct rpt_app_total *a;
-	sqlite3_stmt *st;
-	int rc;
-
-	if (q_prepare(q, sql_apps, &st) != RPT_OK)
-		return RPT_ERR_DB;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((a = q_push(&r->apps, &r->napps, sizeof(*a))) == NULL) {
-			sqlite3_finalize(st);
-			return RPT_ERR_NOMEM;
-		}
-		q_text(st, 0, a->app, sizeof(a->app));
-		a->attempts = sqlite3_column_int64(st, 1);
-		a->breaches = sqlite3_column_int64(st, 2);
-	}
-	return q_finish(st, rc);
+	return RPT_ROWS(q->db, sql_apps, NULL, q_app_row, q, q->r->apps,
+	    q->r->napps);
 }
 
 /* Whether anything at all was recorded on each day of the period. */
@@ -445,24 +391,33 @@ static enum rpt_error
 q_days_recorded(struct q_ctx *q)
 {
 	struct rpt_report *r = q->r;
-	sqlite3_stmt *st;
+	enum rpt_error err;
 
-	if (q_prepare(q, sql_day_any, &st) != RPT_OK)
-		return RPT_ERR_DB;
 	for (size_t i = 0; i < r->ndays; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, rpt_day_start_us(r->days[i].day));
-		sqlite3_bind_int64(st, 2, rpt_day_start_us(r->days[i].day + 1));
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			sqlite3_finalize(st);
-			return RPT_ERR_DB;
-		}
-		r->days[i].flows = sqlite3_column_int64(st, 0);
-		if (r->days[i].flows == 0 && r->days[i].school_day &&
-		    r->days[i].day <= r->today)
+		struct rpt_day *d = &r->days[i];
+		struct rpt_bind b[] = { RPT_INT(rpt_day_start_us(d->day)),
+		    RPT_INT(rpt_day_start_us(d->day + 1)), RPT_END };
+
+		if ((err = q_each(q, sql_day_any, b, q_count_row,
+		    &d->flows)) != RPT_OK)
+			return err;
+		if (d->flows == 0 && d->school_day && d->day <= r->today)
 			r->quality.missing_school_days++;
 	}
-	sqlite3_finalize(st);
+	return RPT_OK;
+}
+
+static enum rpt_error
+q_day_row(void *ctx, sqlite3_stmt *st, void *out)
+{
+	struct q_ctx *q = ctx;
+	struct rpt_report *r = q->r;
+	int64_t d = sqlite3_column_int64(st, 0) - r->period.first_day;
+
+	if (d < 0 || (size_t)d >= r->ndays)
+		return RPT_OK;	/* the clock-change edge of a day */
+	r->days[d].attempts = sqlite3_column_int64(st, 1);
+	r->days[d].breaches = sqlite3_column_int64(st, 2);
 	return RPT_OK;
 }
 
@@ -471,72 +426,57 @@ q_days(struct q_ctx *q)
 {
 	struct rpt_report *r = q->r;
 	enum rpt_error err;
-	sqlite3_stmt *st;
-	int64_t d;
-	int rc;
 
 	rpt_days_from_config(q->cfg, r);
 	if (r->ndays > 0 && r->days == NULL)
 		return RPT_ERR_NOMEM;
-	if (q_prepare(q, sql_days, &st) != RPT_OK)
-		return RPT_ERR_DB;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		d = sqlite3_column_int64(st, 0) - r->period.first_day;
-		if (d < 0 || (size_t)d >= r->ndays)
-			continue;	/* the clock-change edge of a day */
-		r->days[d].attempts = sqlite3_column_int64(st, 1);
-		r->days[d].breaches = sqlite3_column_int64(st, 2);
-	}
-	if ((err = q_finish(st, rc)) != RPT_OK)
+	if ((err = q_each(q, sql_days, NULL, q_day_row, NULL)) != RPT_OK)
 		return err;
 	return q_days_recorded(q);
 }
 
 static enum rpt_error
+q_heat_row(void *ctx, sqlite3_stmt *st, void *out)
+{
+	struct q_ctx *q = ctx;
+	struct rpt_report *r = q->r;
+	int wd = sqlite3_column_int(st, 0), h = sqlite3_column_int(st, 1);
+
+	if (wd < 0 || wd > 6 || h < 0 || h > 23)
+		return RPT_OK;
+	r->heat[wd][h] = sqlite3_column_int64(st, 2);
+	if (r->heat[wd][h] > r->heat_max)
+		r->heat_max = r->heat[wd][h];
+	return RPT_OK;
+}
+
+static enum rpt_error
 q_heat(struct q_ctx *q)
 {
-	struct rpt_report *r = q->r;
-	sqlite3_stmt *st;
-	int rc, wd, h;
+	return q_each(q, sql_heat, NULL, q_heat_row, NULL);
+}
 
-	if (q_prepare(q, sql_heat, &st) != RPT_OK)
-		return RPT_ERR_DB;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		wd = sqlite3_column_int(st, 0);
-		h = sqlite3_column_int(st, 1);
-		if (wd < 0 || wd > 6 || h < 0 || h > 23)
-			continue;
-		r->heat[wd][h] = sqlite3_column_int64(st, 2);
-		if (r->heat[wd][h] > r->heat_max)
-			r->heat_max = r->heat[wd][h];
-	}
-	return q_finish(st, rc);
+static enum rpt_error
+q_circ_row(void *ctx, sqlite3_stmt *st, void *out)
+{
+	struct q_ctx *q = ctx;
+	struct rpt_circ *c = out;
+
+	q_who(q, st, 0, &c->who);
+	rpt_col_text(st, 6, c->app, sizeof(c->app));
+	rpt_col_text(st, 7, c->host, sizeof(c->host));
+	rpt_col_text(st, 8, c->action, sizeof(c->action));
+	c->count = sqlite3_column_int64(st, 9);
+	c->first_us = sqlite3_column_int64(st, 10);
+	c->last_us = sqlite3_column_int64(st, 11);
+	return RPT_OK;
 }
 
 static enum rpt_error
 q_circ(struct q_ctx *q)
 {
-	struct rpt_report *r = q->r;
-	struct rpt_circ *c;
-	sqlite3_stmt *st;
-	int rc;
-
-	if (q_prepare(q, sql_circ, &st) != RPT_OK)
-		return RPT_ERR_DB;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((c = q_push(&r->circ, &r->ncirc, sizeof(*c))) == NULL) {
-			sqlite3_finalize(st);
-			return RPT_ERR_NOMEM;
-		}
-		q_who(q, st, 0, &c->who);
-		q_text(st, 6, c->app, sizeof(c->app));
-		q_text(st, 7, c->host, sizeof(c->host));
-		q_text(st, 8, c->action, sizeof(c->action));
-		c->count = sqlite3_column_int64(st, 9);
-		c->first_us = sqlite3_column_int64(st, 10);
-		c->last_us = sqlite3_column_int64(st, 11);
-	}
-	return q_finish(st, rc);
+	return RPT_ROWS(q->db, sql_circ, NULL, q_circ_row, q, q->r->circ,
+	    q->r->ncirc);
 }
 
 static int
@@ -561,39 +501,50 @@ q_note_device(struct rpt_account *ra, const struct rpt_who *w, int64_t n)
 	    "%s%s (%lld)", len ? ", " : "", label, (long long)n);
 }
 
+/* An account as configured, and its line in the report. */
+struct q_account {
+	const struct conf_account *a;
+	struct rpt_account	*ra;
+};
+
+static enum rpt_error
+q_account_device_row(void *ctx, sqlite3_stmt *st, void *out)
+{
+	struct q_ctx *q = ctx;
+	struct q_account *acc = out;
+	struct rpt_who w;
+
+	memset(&w, 0, sizeof(w));
+	rpt_col_text(st, 0, w.device, sizeof(w.device));
+	rpt_col_text(st, 1, w.mac, sizeof(w.mac));
+	if (q_account_has_device(acc->a, q->cfg, w.device))
+		return RPT_OK;
+	rpt_who_name(q->cfg, &w);
+	if (q->o->key)
+		rpt_who_pseudonymise(q->o->key, &w);
+	q_note_device(acc->ra, &w, sqlite3_column_int64(st, 2));
+	return RPT_OK;
+}
+
 /* The owners' use of the platform from devices the account does not list. */
 static enum rpt_error
 q_account_unregistered(struct q_ctx *q, const struct conf_account *a,
     struct rpt_account *ra)
 {
 	const struct sg_config *cfg = q->cfg;
-	struct rpt_who w;
-	sqlite3_stmt *st;
-	int rc = SQLITE_DONE;
+	struct q_account acc = { a, ra };
+	enum rpt_error err = RPT_OK;
 
-	if (q_prepare(q, sql_account_devices, &st) != RPT_OK)
-		return RPT_ERR_DB;
-	for (size_t i = 0; i < a->nowners && rc == SQLITE_DONE; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, cfg->people[a->owners[i]].id, -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, a->category >= 0 ?
-		    cfg->categories[a->category].name : "", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, a->app ? a->app : "", -1,
-		    SQLITE_STATIC);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			memset(&w, 0, sizeof(w));
-			q_text(st, 0, w.device, sizeof(w.device));
-			q_text(st, 1, w.mac, sizeof(w.mac));
-			if (q_account_has_device(a, cfg, w.device))
-				continue;
-			rpt_who_name(cfg, &w);
-			if (q->o->key)
-				rpt_who_pseudonymise(q->o->key, &w);
-			q_note_device(ra, &w, sqlite3_column_int64(st, 2));
-		}
+	for (size_t i = 0; i < a->nowners && err == RPT_OK; i++) {
+		struct rpt_bind b[] = { RPT_TEXT(cfg->people[a->owners[i]].id),
+		    RPT_TEXT(a->category >= 0 ?
+		    cfg->categories[a->category].name : ""),
+		    RPT_TEXT(a->app ? a->app : ""), RPT_END };
+
+		err = q_each(q, sql_account_devices, b, q_account_device_row,
+		    &acc);
 	}
-	return q_finish(st, rc);
+	return err;
 }
 
 static enum rpt_error
@@ -601,8 +552,8 @@ q_accounts(struct q_ctx *q)
 {
 	struct rpt_report *r = q->r;
 	char rule[SG_NAME_MAX + 16];
+	struct rpt_bind b[] = { RPT_TEXT(rule), RPT_END };
 	enum rpt_error err;
-	sqlite3_stmt *st;
 
 	rpt_accounts_from_config(q->cfg, r);
 	if (q->cfg->naccounts > 0 && r->accounts == NULL)
@@ -611,23 +562,16 @@ q_accounts(struct q_ctx *q)
 		for (size_t i = 0; i < r->naccounts; i++)
 			rpt_pseudonymise_account(q->cfg, q->o->key, i,
 			    &r->accounts[i]);
-	if (q_prepare(q, sql_account_uses, &st) != RPT_OK)
-		return RPT_ERR_DB;
 	for (size_t i = 0; i < r->naccounts; i++) {
 		/* the engine records at most SG_NAME_MAX bytes of it */
 		snprintf(rule, SG_NAME_MAX, "account:%s",
 		    q->cfg->accounts[i].name);
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, rule, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			r->accounts[i].uses = sqlite3_column_int64(st, 0);
-		if ((err = q_account_unregistered(q, &q->cfg->accounts[i],
-		    &r->accounts[i])) != RPT_OK) {
-			sqlite3_finalize(st);
+		if ((err = q_each(q, sql_account_uses, b, q_count_row,
+		    &r->accounts[i].uses)) != RPT_OK ||
+		    (err = q_account_unregistered(q, &q->cfg->accounts[i],
+		    &r->accounts[i])) != RPT_OK)
 			return err;
-		}
 	}
-	sqlite3_finalize(st);
 	return RPT_OK;
 }
 
@@ -649,32 +593,31 @@ q_count_event(struct rpt_quality *qa, const char *kind)
 }
 
 static enum rpt_error
-q_events(struct q_ctx *q)
+q_event_row(void *ctx, sqlite3_stmt *st, void *out)
 {
+	struct q_ctx *q = ctx;
 	struct rpt_quality *qa = &q->r->quality;
 	struct rpt_event *e, tmp;
-	sqlite3_stmt *st;
-	int rc;
 
-	if (q_prepare(q, sql_events, &st) != RPT_OK)
-		return RPT_ERR_DB;
-	sqlite3_bind_int64(st, 1, q->r->period.from_us);
-	sqlite3_bind_int64(st, 2, q->r->period.to_us);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		tmp.ts_us = sqlite3_column_int64(st, 0);
-		q_text(st, 1, tmp.kind, sizeof(tmp.kind));
-		q_text(st, 2, tmp.detail, sizeof(tmp.detail));
-		q_count_event(qa, tmp.kind);
-		if (qa->nevents >= RPT_MAX_EVENTS)
-			continue;	/* counted, not listed */
-		if ((e = q_push(&qa->events, &qa->nevents, sizeof(*e))) ==
-		    NULL) {
-			sqlite3_finalize(st);
-			return RPT_ERR_NOMEM;
-		}
-		*e = tmp;
-	}
-	return q_finish(st, rc);
+	tmp.ts_us = sqlite3_column_int64(st, 0);
+	rpt_col_text(st, 1, tmp.kind, sizeof(tmp.kind));
+	rpt_col_text(st, 2, tmp.detail, sizeof(tmp.detail));
+	q_count_event(qa, tmp.kind);
+	if (qa->nevents >= RPT_MAX_EVENTS)
+		return RPT_OK;	/* counted, not listed */
+	if ((e = rpt_push(&qa->events, &qa->nevents, sizeof(*e))) == NULL)
+		return RPT_ERR_NOMEM;
+	*e = tmp;
+	return RPT_OK;
+}
+
+static enum rpt_error
+q_events(struct q_ctx *q)
+{
+	struct rpt_bind b[] = { RPT_INT(q->r->period.from_us),
+	    RPT_INT(q->r->period.to_us), RPT_END };
+
+	return q_each(q, sql_events, b, q_event_row, NULL);
 }
 
 struct q_verify_job {
@@ -709,21 +652,25 @@ q_verify(void *arg)
 	return NULL;
 }
 
-/* Whether the period holds so much of the table that a scan is faster. */
+static enum rpt_error
+q_share_row(void *ctx, sqlite3_stmt *st, void *out)
+{
+	*(int *)out = sqlite3_column_int64(st, 0) * Q_SCAN_SHARE >
+	    sqlite3_column_int64(st, 1);
+	return RPT_OK;
+}
+
+/* Whether the period holds so much of the table that a scan is faster;
+ * if that cannot be told, the index. */
 static int
 q_choose_scan(struct q_ctx *q, const struct rpt_period *p)
 {
-	sqlite3_stmt *st;
+	struct rpt_bind b[] = { RPT_INT(p->from_us), RPT_INT(p->to_us),
+	    RPT_END };
 	int scan = 0;
 
-	if (q_prepare(q, sql_share, &st) != RPT_OK)
+	if (q_each(q, sql_share, b, q_share_row, &scan) != RPT_OK)
 		return 0;
-	sqlite3_bind_int64(st, 1, p->from_us);
-	sqlite3_bind_int64(st, 2, p->to_us);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		scan = sqlite3_column_int64(st, 0) * Q_SCAN_SHARE >
-		    sqlite3_column_int64(st, 1);
-	sqlite3_finalize(st);
 	return scan;
 }
 

@@ -3,7 +3,7 @@
  * leases_parse, then a lookup of every address it produced.
  * Byte 0 picks the format; the rest is the file.
  */
-#include "identity.h"
+#include "leases.h"
 #include "fuzzutil.h"
 
 int

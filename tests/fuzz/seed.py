@@ -3,7 +3,7 @@
 
 Writes OUTDIR/NAME/* for every fuzz target, from the real captures in
 SHARED/pcaps, the example and malformed configs, and the lease samples in
-tests/unit/test_identity.c.  Standard library only."""
+tests/unit/test_leases.c and test_identity.c.  Standard library only."""
 import os
 import re
 import sqlite3
@@ -149,11 +149,11 @@ def seed_text(top, outdir):
     bad = os.path.join(top, "tests/configs/bad")
     for fn in sorted(os.listdir(bad)):
         write(outdir, "config", fn, open(os.path.join(bad, fn), "rb").read())
-    for name, text in c_strings(os.path.join(top,
-                                             "tests/unit/test_identity.c")):
-        for fmt in range(4):
-            write(outdir, "leases", "%s.%d" % (name, fmt),
-                  bytes([fmt]) + text)
+    for test in ("test_leases.c", "test_identity.c"):
+        for name, text in c_strings(os.path.join(top, "tests/unit", test)):
+            for fmt in range(4):
+                write(outdir, "leases", "%s.%d" % (name, fmt),
+                      bytes([fmt]) + text)
 
 
 def seed_records(top, outdir):
@@ -173,7 +173,7 @@ def seed_records(top, outdir):
     if os.path.exists(db):
         os.unlink(db)
     con = sqlite3.connect(db)
-    schema = open(os.path.join(top, "records/records.c")).read()
+    schema = open(os.path.join(top, "records/store.c")).read()
     m = re.search(r'schema_sql\[\] =\s*((?:"(?:[^"\\]|\\.)*"\s*)+)', schema)
     sql = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1)))
     con.executescript(sql.replace("' REC_SCHEMA_VERSION '", "'1'") + "1');")

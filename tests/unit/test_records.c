@@ -1,152 +1,9 @@
 /*
- * The record store, checked from outside through a second SQLite
- * connection: what was written, the file's mode, the hash chain.
+ * The record store (records/store.c), checked from outside through a
+ * second SQLite connection: what was written, the file's mode, batches,
+ * and what happens while the store fails.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cmocka.h>
-#include <sqlite3.h>
-
-#include "records.h"
-
-struct fixture {
-	char	 dir[64];
-	char	 path[128];
-	char	 ropath[128];	/* a file in dir, for the read-only case */
-};
-
-static int
-setup(void **state)
-{
-	struct fixture *fx = calloc(1, sizeof(*fx));
-
-	if (fx == NULL)
-		return -1;
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/sg-test-records-XXXXXX");
-	if (mkdtemp(fx->dir) == NULL) {
-		free(fx);
-		return -1;
-	}
-	snprintf(fx->path, sizeof(fx->path), "%s/usage.db", fx->dir);
-	snprintf(fx->ropath, sizeof(fx->ropath), "%s/ro.db", fx->dir);
-	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *fx = *state;
-	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
-	char p[160];
-
-	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		snprintf(p, sizeof(p), "%s%s", fx->path, sfx[i]);
-		unlink(p);
-	}
-	rmdir(fx->dir);
-	free(fx);
-	return 0;
-}
-
-static void
-make_flow(struct rec_flow *f, int i)
-{
-	memset(f, 0, sizeof(*f));
-	f->start_us = 1700000000000000LL + i * 1000000LL;
-	f->end_us = f->start_us + 500000 + i;
-	snprintf(f->device, sizeof(f->device), "laptop-%d", i);
-	snprintf(f->mac, sizeof(f->mac), "02:00:00:00:%02x:%02x",
-	    (i >> 8) & 0xff, i & 0xff);
-	snprintf(f->ip, sizeof(f->ip), "10.1.%d.%d", (i >> 8) & 0xff, i & 0xff);
-	snprintf(f->person, sizeof(f->person), "staff%d", i % 7);
-	snprintf(f->group, sizeof(f->group), "staff");
-	snprintf(f->app, sizeof(f->app), "TLS.Facebook");
-	snprintf(f->category, sizeof(f->category), "social");
-	snprintf(f->host, sizeof(f->host), "www%d.facebook.com", i);
-	snprintf(f->host_source, sizeof(f->host_source), "sni");
-	snprintf(f->dst_ip, sizeof(f->dst_ip), "2a03:2880:f10c::%x", i);
-	f->dst_port = 443;
-	snprintf(f->transport, sizeof(f->transport), "tcp");
-	f->bytes_out = 1000u + (uint64_t)i;
-	f->bytes_in = 50000u + (uint64_t)i;
-	f->pkts_out = 10u + (uint64_t)i;
-	f->pkts_in = 40u + (uint64_t)i;
-	snprintf(f->action, sizeof(f->action), "block");
-	snprintf(f->rule, sizeof(f->rule), "no-social-in-hours");
-	snprintf(f->clause, sizeof(f->clause), "7.3");
-	f->in_school_hours = (i % 2) == 0;
-	snprintf(f->source, sizeof(f->source), "live");
-}
-
-static sqlite3 *
-peek_open(const char *path)
-{
-	sqlite3 *db = NULL;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE,
-	    NULL), SQLITE_OK);
-	sqlite3_busy_timeout(db, 2000);
-	return db;
-}
-
-static int64_t
-peek_int(const char *path, const char *sql)
-{
-	sqlite3 *db = peek_open(path);
-	sqlite3_stmt *s = NULL;
-	int64_t v;
-
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
-}
-
-static void
-peek_exec(const char *path, const char *sql)
-{
-	sqlite3 *db = peek_open(path);
-
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-}
-
-static struct rec_store *
-open_ok(const char *path)
-{
-	enum rec_error e = REC_ERR_IO;
-	struct rec_store *st = rec_open(path, &e);
-
-	assert_non_null(st);
-	assert_int_equal(e, REC_OK);
-	return st;
-}
-
-static void
-add_flows(const char *path, int first, int n)
-{
-	struct rec_store *st = open_ok(path);
-	struct rec_flow f;
-
-	for (int i = first; i < first + n; i++) {
-		make_flow(&f, i);
-		assert_int_equal(rec_add_flow(st, &f), REC_OK);
-	}
-	assert_int_equal(rec_flush(st), REC_OK);
-	assert_int_equal(rec_pending(st), 0);
-	rec_close(st);
-}
+#include "records_fixture.h"
 
 static void
 assert_text_col(sqlite3_stmt *s, int col, const char *want, size_t wantlen)
@@ -213,6 +70,20 @@ check_rows(const char *path, const struct rec_flow *f, size_t n)
 }
 
 static void
+check_mode(const char *path, mode_t mask)
+{
+	struct stat sb;
+	mode_t old = umask(mask);
+	struct rec_store *st = open_ok(path);
+
+	umask(old);
+	assert_int_equal(rec_event(st, 1, "start", "test"), REC_OK);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0640);
+	rec_close(st);
+}
+
+static void
 test_round_trip(void **state)
 {
 	struct fixture *fx = *state;
@@ -269,20 +140,6 @@ test_hostile_strings(void **state)
 	assert_int_equal(rec_verify(fx->path, &vr), REC_OK);
 	assert_true(vr.ok);
 	assert_int_equal(vr.verified, 2);
-}
-
-static void
-check_mode(const char *path, mode_t mask)
-{
-	struct stat sb;
-	mode_t old = umask(mask);
-	struct rec_store *st = open_ok(path);
-
-	umask(old);
-	assert_int_equal(rec_event(st, 1, "start", "test"), REC_OK);
-	assert_int_equal(stat(path, &sb), 0);
-	assert_int_equal(sb.st_mode & 07777, 0640);
-	rec_close(st);
 }
 
 static void
@@ -345,216 +202,6 @@ test_batch(void **state)
 	rec_close(st);	/* flushes the last one */
 	assert_int_equal(peek_int(fx->path, "SELECT count(*) FROM flows"),
 	    REC_BATCH_ROWS + 1);
-}
-
-static void
-write_chain(const char *path, int nflows, int nevents)
-{
-	struct rec_store *st;
-
-	add_flows(path, 0, nflows);
-	st = open_ok(path);
-	for (int i = 0; i < nevents; i++)
-		assert_int_equal(rec_event(st, i, "config", "reloaded"), REC_OK);
-	rec_close(st);
-}
-
-static void
-verify_ok(const char *path, uint64_t rows)
-{
-	struct rec_verify_result vr;
-
-	assert_int_equal(rec_verify(path, &vr), REC_OK);
-	if (!vr.ok)
-		fail_msg("verify: %s %s", vr.table, vr.reason);
-	assert_int_equal(vr.verified, rows);
-}
-
-static void
-verify_fails(const char *path, const char *table, int64_t id,
-    const char *reason)
-{
-	struct rec_verify_result vr;
-	char want[128];
-
-	assert_int_equal(rec_verify(path, &vr), REC_OK);
-	assert_false(vr.ok);
-	assert_string_equal(vr.table, table);
-	assert_int_equal(vr.bad_id, id);
-	snprintf(want, sizeof(want), "row %lld: %s", (long long)id, reason);
-	assert_string_equal(vr.reason, want);
-}
-
-static void
-test_verify_ok(void **state)
-{
-	struct fixture *fx = *state;
-
-	write_chain(fx->path, 300, 3);
-	verify_ok(fx->path, 303);
-	/* A reopened store continues the chain from the last row. */
-	add_flows(fx->path, 300, 5);
-	verify_ok(fx->path, 308);
-}
-
-static void
-test_tamper_update(void **state)
-{
-	struct fixture *fx = *state;
-
-	write_chain(fx->path, 30, 2);
-	peek_exec(fx->path, "UPDATE flows SET action = 'allow' WHERE id = 17");
-	verify_fails(fx->path, "flows", 17, "hash does not match its contents");
-}
-
-static void
-test_tamper_type(void **state)
-{
-	struct fixture *fx = *state;
-
-	/* Same digits, but no longer the number that was hashed. */
-	write_chain(fx->path, 30, 2);
-	peek_exec(fx->path, "UPDATE flows SET dst_port = 443.5 WHERE id = 9");
-	verify_fails(fx->path, "flows", 9, "hash does not match its contents");
-}
-
-static void
-test_tamper_shift(void **state)
-{
-	struct fixture *fx = *state;
-
-	struct rec_store *st = open_ok(fx->path);
-	struct rec_flow f;
-
-	/*
-	 * Moving bytes from one field to the next must not keep the hash,
-	 * even when the bytes moved look like the encoding's own markers.
-	 */
-	make_flow(&f, 1);
-	snprintf(f.clause, sizeof(f.clause), "7.3\x03");
-	assert_int_equal(rec_add_flow(st, &f), REC_OK);
-	rec_close(st);
-	verify_ok(fx->path, 1);
-	peek_exec(fx->path, "UPDATE flows SET rule = rule || char(3) || '7.3',"
-	    " clause = '' WHERE id = 1");
-	verify_fails(fx->path, "flows", 1, "hash does not match its contents");
-}
-
-static void
-test_tamper_delete(void **state)
-{
-	struct fixture *fx = *state;
-
-	write_chain(fx->path, 30, 2);
-	peek_exec(fx->path, "DELETE FROM flows WHERE id = 17");
-	verify_fails(fx->path, "flows", 18, "previous row missing or changed");
-}
-
-static void
-test_tamper_event(void **state)
-{
-	struct fixture *fx = *state;
-
-	write_chain(fx->path, 5, 4);
-	peek_exec(fx->path, "DELETE FROM events WHERE id = 1");
-	verify_fails(fx->path, "events", 2, "previous row missing or changed");
-}
-
-static void
-test_tamper_rehashed(void **state)
-{
-	struct fixture *fx = *state;
-
-	/* Replacing a row by a copy of another, hash and all, breaks the link. */
-	write_chain(fx->path, 30, 0);
-	peek_exec(fx->path, "UPDATE flows SET (start_us, end_us, duration_us,"
-	    " device, mac, ip, person, grp, app, category, host, host_source,"
-	    " dst_ip, dst_port, transport, bytes_out, bytes_in, pkts_out,"
-	    " pkts_in, action, rule, clause, in_school_hours, source, prev_hash,"
-	    " hash) = (SELECT start_us, end_us, duration_us, device, mac, ip,"
-	    " person, grp, app, category, host, host_source, dst_ip, dst_port,"
-	    " transport, bytes_out, bytes_in, pkts_out, pkts_in, action, rule,"
-	    " clause, in_school_hours, source, prev_hash, hash FROM flows"
-	    " WHERE id = 3) WHERE id = 10");
-	verify_fails(fx->path, "flows", 10, "previous row missing or changed");
-}
-
-static void
-test_purge(void **state)
-{
-	struct fixture *fx = *state;
-	struct rec_flow f;
-	struct rec_store *st;
-	uint64_t deleted = 99;
-
-	write_chain(fx->path, 40, 1);
-	make_flow(&f, 25);
-	st = open_ok(fx->path);
-	assert_int_equal(rec_purge(st, f.end_us, &deleted), REC_OK);
-	assert_int_equal(deleted, 25);
-	rec_close(st);
-	assert_int_equal(peek_int(fx->path, "SELECT count(*) FROM flows"), 15);
-	assert_int_equal(peek_int(fx->path, "SELECT min(id) FROM flows"), 26);
-	assert_int_equal(peek_int(fx->path, "SELECT value FROM meta WHERE key ="
-	    " 'flows_checkpoint_id'"), 25);
-	assert_int_equal(peek_int(fx->path, "SELECT count(*) FROM events"
-	    " WHERE kind = 'purge' AND detail LIKE 'deleted 25 flows%'"), 1);
-	verify_ok(fx->path, 15 + 2);
-
-	/* The chain goes on after a purge, and after a reopen. */
-	add_flows(fx->path, 100, 3);
-	verify_ok(fx->path, 18 + 2);
-
-	/* Losing the first row left must still show. */
-	peek_exec(fx->path, "DELETE FROM flows WHERE id = 26");
-	verify_fails(fx->path, "flows", 27, "previous row missing or changed");
-}
-
-static void
-test_purge_all(void **state)
-{
-	struct fixture *fx = *state;
-	struct rec_store *st;
-	uint64_t deleted = 0;
-
-	write_chain(fx->path, 10, 0);
-	st = open_ok(fx->path);
-	assert_int_equal(rec_purge(st, INT64_MAX, &deleted), REC_OK);
-	assert_int_equal(deleted, 10);
-	rec_close(st);
-	verify_ok(fx->path, 1);
-	/* An empty table resumes from the checkpoint, not from zeros. */
-	add_flows(fx->path, 50, 4);
-	verify_ok(fx->path, 5);
-	assert_int_equal(peek_int(fx->path, "SELECT min(id) FROM flows"), 11);
-	st = open_ok(fx->path);
-	assert_int_equal(rec_purge(st, 0, &deleted), REC_OK);
-	assert_int_equal(deleted, 0);
-	rec_close(st);
-	verify_ok(fx->path, 6);
-}
-
-static void
-test_purge_prefix_only(void **state)
-{
-	struct fixture *fx = *state;
-	struct rec_store *st = open_ok(fx->path);
-	struct rec_flow f;
-	uint64_t deleted = 0;
-
-	/* Rows 1-2 old, row 3 new, row 4 old: only 1-2 may go. */
-	for (int i = 0; i < 4; i++) {
-		make_flow(&f, i == 2 ? 1000 : i);
-		assert_int_equal(rec_add_flow(st, &f), REC_OK);
-	}
-	make_flow(&f, 500);
-	assert_int_equal(rec_purge(st, f.end_us, &deleted), REC_OK);
-	assert_int_equal(deleted, 0);	/* nothing was flushed yet */
-	assert_int_equal(rec_flush(st), REC_OK);
-	assert_int_equal(rec_purge(st, f.end_us, &deleted), REC_OK);
-	assert_int_equal(deleted, 2);
-	rec_close(st);
-	verify_ok(fx->path, 2 + 2);
 }
 
 static void
@@ -729,45 +376,22 @@ test_busy(void **state)
 	verify_ok(fx->path, 1);
 }
 
-static void
-test_verify_missing(void **state)
-{
-	struct fixture *fx = *state;
-	struct rec_verify_result vr;
-
-	assert_int_not_equal(rec_verify(fx->path, &vr), REC_OK);
-	assert_false(vr.ok);
-}
-
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_round_trip),
 		T(test_hostile_strings),
 		T(test_mode_umask0),
 		T(test_mode_umask077),
 		T(test_wal),
 		T(test_batch),
-		T(test_verify_ok),
-		T(test_tamper_update),
-		T(test_tamper_type),
-		T(test_tamper_shift),
-		T(test_tamper_delete),
-		T(test_tamper_event),
-		T(test_tamper_rehashed),
-		T(test_purge),
-		T(test_purge_all),
-		T(test_purge_prefix_only),
 		T(test_open_errors),
 		T(test_open_readonly_dir),
 		T(test_full_then_recover),
 		T(test_overflow_drops_oldest),
 		T(test_pending_max),
 		T(test_busy),
-		T(test_verify_missing),
-#undef T
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -48,4 +48,26 @@ tu_utc(int y, int mo, int d, int h, int mi)
 	return (time_t)sg_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60;
 }
 
+/* An address or MAC the test spells out; aborts the test if it is bad. */
+static inline struct sg_addr
+tu_ip(const char *s)
+{
+	struct sg_addr a;
+
+	if (sg_addr_parse(s, &a) == -1) {
+		fprintf(stderr, "tu_ip: bad address %s\n", s);
+		abort();
+	}
+	return a;
+}
+
+static inline void
+tu_mac(const char *s, uint8_t m[6])
+{
+	if (sg_mac_parse(s, m) == -1) {
+		fprintf(stderr, "tu_mac: bad MAC %s\n", s);
+		abort();
+	}
+}
+
 #endif
