@@ -93,7 +93,7 @@ run_reload(struct daemon *d)
 	struct cfg_ref *r;
 	char detail[256];
 
-	if ((cfg = conf_load(d->conf_path, &errs)) == NULL) {
+	if ((cfg = conf_load_checked(d->conf_path, &errs)) == NULL) {
 		for (size_t i = 0; i < errs.n; i++)
 			log_warnx("reload rejected: %s", errs.msg[i]);
 		snprintf(detail, sizeof(detail), "reload rejected: %s",
@@ -484,7 +484,7 @@ cmd_run(int argc, char **argv)
 		return 2;
 	}
 	log_init(d.foreground, verbose);
-	if ((cfg = cmd_load_config(d.conf_path)) == NULL)
+	if ((cfg = cmd_load_config_checked(d.conf_path)) == NULL)
 		return 1;
 	d.generation = 1;
 	d.started = time(NULL);

@@ -71,6 +71,9 @@ conf_parse_classification(struct conf_ctx *c, const config_setting_t *root)
 		    "circumvention_category", w, "category",
 		    conf_category_index);
 	conf_get_path(c, s, "protocols_file", w, &c->conf->protocols_file);
+	if (c->conf->protocols_file != NULL)
+		c->conf->protocols_file_line = config_setting_source_line(
+		    conf_member(s, "protocols_file"));
 }
 
 void
