@@ -79,8 +79,7 @@ pf_ports(const char *elem, const char *v, char *err, size_t errlen)
 static int
 pf_ip(const char *elem, const char *v, char *err, size_t errlen)
 {
-	char addr[INET_ADDRSTRLEN], *colon, *slash;
-	char buf[PF_ELEM_MAX];
+	char buf[PF_ELEM_MAX], *colon, *slash;
 	struct in_addr in;
 	unsigned len, port;
 
@@ -102,8 +101,7 @@ pf_ip(const char *elem, const char *v, char *err, size_t errlen)
 			return pf_fail(err, errlen, "invalid prefix length in "
 			    "\"%s\" (0-32)", elem);
 	}
-	snprintf(addr, sizeof(addr), "%s", buf);
-	if (strlen(buf) >= sizeof(addr) || inet_pton(AF_INET, addr, &in) != 1)
+	if (strlen(buf) >= INET_ADDRSTRLEN || inet_pton(AF_INET, buf, &in) != 1)
 		return pf_fail(err, errlen, "invalid IPv4 address in \"%s\"",
 		    elem);
 	return 0;

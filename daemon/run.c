@@ -87,7 +87,7 @@ run_refresh_accounting(struct daemon *d)
 static void
 run_reload_rejected(struct daemon *d, const char *why)
 {
-	char detail[256];
+	char detail[320];	/* "reload rejected: " and an error */
 
 	snprintf(detail, sizeof(detail), "reload rejected: %s", why);
 	rw_event(d->rw, "config", detail);
