@@ -115,7 +115,8 @@ pf_host(const char *elem, const char *v, char *err, size_t errlen)
 	bool lq = n > 0 && v[0] == '"', rq = n > 1 && v[n - 1] == '"';
 
 	if (lq != rq)
-		return pf_fail(err, errlen, "unbalanced quotes in \"%s\"", elem);
+		return pf_fail(err, errlen, "unbalanced quotes in \"%s\"",
+		    elem);
 	if (lq) {
 		v++;
 		n -= 2;
@@ -127,9 +128,11 @@ pf_host(const char *elem, const char *v, char *err, size_t errlen)
 		return pf_fail(err, errlen, "host name too long in \"%s\"",
 		    elem);
 	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)v[i]) && strchr(".-_*", v[i]) == NULL)
-			return pf_fail(err, errlen, "invalid host name in \"%s\" "
-			    "(letters, digits, '.', '-', '_' and '*')", elem);
+		if (!isalnum((unsigned char)v[i]) &&
+		    strchr(".-_*", v[i]) == NULL)
+			return pf_fail(err, errlen, "invalid host name in "
+			    "\"%s\" (letters, digits, '.', '-', '_' and '*')",
+			    elem);
 	return 0;
 }
 

@@ -13,7 +13,8 @@ check_config_usage(FILE *out)
 	    "Prints \"configuration OK\", or every error as FILE:LINE: message\n"
 	    "and exits 1.  Also checks the protocols file line by line and\n"
 	    "every nDPI protocol name the categories, rules and accounts use\n"
-	    "against nDPI 4.2: \"run\" and \"reload\" check exactly the same.\n\n"
+	    "against nDPI 4.2: \"run\" and \"reload\" check exactly the\n"
+	    "same.\n\n"
 	    "  -c FILE   the configuration file\n", SG_DEFAULT_CONF);
 }
 

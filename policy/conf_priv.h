@@ -20,7 +20,7 @@ struct conf_ctx {
 	struct sg_config	*conf;
 	struct conf_errors	*errs;
 	const char		*path;
-	size_t			 nerr;	/* counted even if msg could not be stored */
+	size_t			 nerr;	/* counted even if msg was not stored */
 };
 
 typedef int	 (*conf_lookup_fn)(const struct sg_config *, const char *);
@@ -114,19 +114,23 @@ void		 conf_resolve_account_platform(struct conf_ctx *,
 		    struct conf_account *);
 
 /* the sections, in the order config.c parses them */
-void		 conf_parse_schedules(struct conf_ctx *, const config_setting_t *);
+void		 conf_parse_schedules(struct conf_ctx *,
+		    const config_setting_t *);
 void		 conf_parse_categories(struct conf_ctx *,
 		    const config_setting_t *);
 void		 conf_parse_groups(struct conf_ctx *, const config_setting_t *);
 void		 conf_parse_people(struct conf_ctx *, const config_setting_t *);
-void		 conf_parse_devices(struct conf_ctx *, const config_setting_t *);
+void		 conf_parse_devices(struct conf_ctx *,
+		    const config_setting_t *);
 void		 conf_parse_school(struct conf_ctx *, const config_setting_t *);
 void		 conf_parse_rules(struct conf_ctx *, const config_setting_t *);
-void		 conf_parse_accounts(struct conf_ctx *, const config_setting_t *);
+void		 conf_parse_accounts(struct conf_ctx *,
+		    const config_setting_t *);
 void		 conf_parse_leases(struct conf_ctx *, const config_setting_t *);
 void		 conf_parse_classification(struct conf_ctx *,
 		    const config_setting_t *);
-void		 conf_parse_records(struct conf_ctx *, const config_setting_t *);
+void		 conf_parse_records(struct conf_ctx *,
+		    const config_setting_t *);
 void		 conf_parse_daemon(struct conf_ctx *, const config_setting_t *);
 
 #endif

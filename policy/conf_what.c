@@ -58,9 +58,11 @@ conf_parse_categories(struct conf_ctx *c, const config_setting_t *root)
 {
 	const config_setting_t *l;
 
-	c->conf->categories = conf_section_alloc(c, root, "categories", CONF_MAX_CATEGORIES,
-	    sizeof(*c->conf->categories), &c->conf->ncategories, &l);
-	conf_section_each(c, l, "categories", c->conf->ncategories, conf_parse_category);
+	c->conf->categories = conf_section_alloc(c, root, "categories",
+	    CONF_MAX_CATEGORIES, sizeof(*c->conf->categories),
+	    &c->conf->ncategories, &l);
+	conf_section_each(c, l, "categories", c->conf->ncategories,
+	    conf_parse_category);
 }
 
 /* ---- rules ---- */
@@ -189,7 +191,9 @@ conf_parse_accounts(struct conf_ctx *c, const config_setting_t *root)
 {
 	const config_setting_t *l;
 
-	c->conf->accounts = conf_section_alloc(c, root, "professional_accounts", 0,
-	    sizeof(*c->conf->accounts), &c->conf->naccounts, &l);
-	conf_section_each(c, l, "professional_accounts", c->conf->naccounts, conf_parse_account);
+	c->conf->accounts = conf_section_alloc(c, root,
+	    "professional_accounts", 0, sizeof(*c->conf->accounts),
+	    &c->conf->naccounts, &l);
+	conf_section_each(c, l, "professional_accounts", c->conf->naccounts,
+	    conf_parse_account);
 }

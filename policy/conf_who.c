@@ -238,7 +238,8 @@ conf_parse_schedules(struct conf_ctx *c, const config_setting_t *root)
 
 	c->conf->schedules = conf_section_alloc(c, root, "schedules", 0,
 	    sizeof(*c->conf->schedules), &c->conf->nschedules, &l);
-	conf_section_each(c, l, "schedules", c->conf->nschedules, conf_parse_schedule);
+	conf_section_each(c, l, "schedules", c->conf->nschedules,
+	    conf_parse_schedule);
 }
 
 /* ---- groups ---- */
@@ -393,5 +394,6 @@ conf_parse_devices(struct conf_ctx *c, const config_setting_t *root)
 
 	c->conf->devices = conf_section_alloc(c, root, "devices", 0,
 	    sizeof(*c->conf->devices), &c->conf->ndevices, &l);
-	conf_section_each(c, l, "devices", c->conf->ndevices, conf_parse_device);
+	conf_section_each(c, l, "devices", c->conf->ndevices,
+	    conf_parse_device);
 }

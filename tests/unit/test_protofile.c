@@ -49,7 +49,8 @@ test_good_lines(void **state)
 	(void)state;
 	ok_rule("host:\"padlet.com\"@Padlet", "Padlet");
 	ok_rule("host:padlet.com@Padlet", "Padlet");
-	ok_rule("host:\"a.example\",host:\"*.b-c.example\"@Two_Names", "Two_Names");
+	ok_rule("host:\"a.example\",host:\"*.b-c.example\"@Two_Names",
+	    "Two_Names");
 	ok_rule("host:\"Example.ORG\"@Facebook", "Facebook");
 	ok_rule("tcp:81,tcp:8181@HTTP", "HTTP");
 	ok_rule("udp:5061-5062@SIP", "SIP");
