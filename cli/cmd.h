@@ -23,6 +23,8 @@ int	cmd_export(int, char **);
 /* Load, validate and put the school's time zone in force; on error every
  * problem is printed as FILE:LINE: message and NULL returned. */
 struct sg_config *cmd_load_config(const char *path);
+/* The same through conf_load_checked(): for what enforces the config. */
+struct sg_config *cmd_load_config_checked(const char *path);
 /* True if argv asks for --help or -h anywhere. */
 int	cmd_wants_help(int, char **);
 

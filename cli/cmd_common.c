@@ -16,13 +16,14 @@ cmd_wants_help(int argc, char **argv)
 	return 0;
 }
 
-struct sg_config *
-cmd_load_config(const char *path)
+static struct sg_config *
+cmd_load(const char *path, struct sg_config *(*load)(const char *,
+    struct conf_errors *))
 {
 	struct conf_errors errs = { NULL, 0 };
 	struct sg_config *cfg;
 
-	if ((cfg = conf_load(path, &errs)) == NULL) {
+	if ((cfg = load(path, &errs)) == NULL) {
 		for (size_t i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.msg[i]);
 		if (errs.n == 0)
@@ -37,4 +38,16 @@ cmd_load_config(const char *path)
 		return NULL;
 	}
 	return cfg;
+}
+
+struct sg_config *
+cmd_load_config(const char *path)
+{
+	return cmd_load(path, conf_load);
+}
+
+struct sg_config *
+cmd_load_config_checked(const char *path)
+{
+	return cmd_load(path, conf_load_checked);
 }

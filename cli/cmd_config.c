@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "classify.h"
 #include "cmd.h"
 
 static void
@@ -12,49 +11,11 @@ check_config_usage(FILE *out)
 	    "usage: schoolgate check-config [-c FILE]\n\n"
 	    "Parse and validate the configuration (default %s).\n"
 	    "Prints \"configuration OK\", or every error as FILE:LINE: message\n"
-	    "and exits 1.  Also checks every nDPI protocol name the categories,\n"
-	    "rules and accounts use against nDPI 4.2.\n\n"
+	    "and exits 1.  Also checks the protocols file line by line and\n"
+	    "every nDPI protocol name the categories, rules and accounts use\n"
+	    "against nDPI 4.2: \"run\" and \"reload\" check exactly the\n"
+	    "same.\n\n"
 	    "  -c FILE   the configuration file\n", SG_DEFAULT_CONF);
-}
-
-static int
-check_protocol(struct cls_module *m, const struct sg_config *cfg,
-    const char *name, int line)
-{
-	if (cls_protocol_known(m, name))
-		return 0;
-	fprintf(stderr, "%s:%d: nDPI 4.2 has no protocol \"%s\" (use a host "
-	    "pattern for sites it lacks)\n", cfg->path, line, name);
-	return 1;
-}
-
-/* Names are only checkable with nDPI loaded, so this lives here and not
- * in the config loader, which must stay free of nDPI. */
-static int
-check_protocol_names(const struct sg_config *cfg)
-{
-	struct cls_module *m;
-	char err[256];
-	int bad = 0;
-
-	if ((m = cls_module_new(cfg->protocols_file, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "%s: %s\n", cfg->path, err);
-		return 1;
-	}
-	for (size_t i = 0; i < cfg->ncategories; i++)
-		for (size_t j = 0; j < cfg->categories[i].nprotocols; j++)
-			bad += check_protocol(m, cfg, cfg->categories[i].protocols[j],
-			    cfg->categories[i].line);
-	for (size_t i = 0; i < cfg->nrules; i++)
-		for (size_t j = 0; j < cfg->rules[i].napps; j++)
-			bad += check_protocol(m, cfg, cfg->rules[i].apps[j],
-			    cfg->rules[i].line);
-	for (size_t i = 0; i < cfg->naccounts; i++)
-		if (cfg->accounts[i].app != NULL)
-			bad += check_protocol(m, cfg, cfg->accounts[i].app,
-			    cfg->accounts[i].line);
-	cls_module_free(m);
-	return bad;
 }
 
 int
@@ -62,7 +23,7 @@ cmd_check_config(int argc, char **argv)
 {
 	const char *path = SG_DEFAULT_CONF;
 	struct sg_config *cfg;
-	int ch, bad;
+	int ch;
 
 	if (cmd_wants_help(argc, argv)) {
 		check_config_usage(stdout);
@@ -82,12 +43,10 @@ cmd_check_config(int argc, char **argv)
 		check_config_usage(stderr);
 		return 2;
 	}
-	if ((cfg = cmd_load_config(path)) == NULL)
+	/* the same checks as run and reload */
+	if ((cfg = cmd_load_config_checked(path)) == NULL)
 		return 1;
-	bad = check_protocol_names(cfg);
 	conf_free(cfg);
-	if (bad)
-		return 1;
 	printf("configuration OK\n");
 	return 0;
 }

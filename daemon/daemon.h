@@ -29,13 +29,20 @@ struct dmn_app {
 
 struct daemon;
 
+/* A worker's nDPI module, shared by the configs it classified flows for
+ * (a reload with a protocols file builds a new one). */
+struct worker_cls {
+	struct cls_module *mod;
+	int		 refs;		/* the worker thread's only */
+};
+
 struct worker {
 	struct daemon	*d;
 	unsigned	 queue;
 	pthread_t	 thread;
 	bool		 started;
 	struct nfq_queue *q;
-	struct cls_module *cls;
+	struct worker_cls *cls;		/* the current config's */
 	struct eng	*eng;
 	struct cfg_ref	*cur;		/* the worker's own reference */
 	struct leases_file leases;
@@ -44,6 +51,7 @@ struct worker {
 
 	pthread_mutex_t	 lock;		/* guards the fields below */
 	struct cfg_ref	*next;		/* posted by the main thread */
+	struct cls_module *next_cls;	/* with next, NULL: keep the module */
 	struct eng_stats eng_st;	/* published snapshots */
 	struct nfq_stats nfq_st;
 };
@@ -80,7 +88,9 @@ int		 worker_init(struct worker *, struct daemon *, unsigned queue,
 		    struct cfg_ref *);
 int		 worker_start(struct worker *);
 void		 worker_stop(struct worker *);
-void		 worker_post_config(struct worker *, struct cfg_ref *);
+/* cls: the worker's new nDPI module, taken over; NULL keeps its own. */
+void		 worker_post_config(struct worker *, struct cfg_ref *,
+		    struct cls_module *cls);
 
 /* Drop to user, keeping only CAP_NET_ADMIN.  -1 with err on failure. */
 int		 priv_drop(const char *user, char *err, size_t errlen);

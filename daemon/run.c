@@ -84,40 +84,92 @@ run_refresh_accounting(struct daemon *d)
 	acct_expire(d->acct, sg_now_us(), RUN_ACCT_MAX_AGE_US, run_emit, d);
 }
 
+static void
+run_reload_rejected(struct daemon *d, const char *why)
+{
+	char detail[320];	/* "reload rejected: " and an error */
+
+	snprintf(detail, sizeof(detail), "reload rejected: %s", why);
+	rw_event(d->rw, "config", detail);
+	d->reloads_rejected++;
+}
+
+/*
+ * Each worker's nDPI module is built with the protocols file, so a config
+ * that names one (or an old one that did) gets new modules, built here so
+ * that a failure rejects the reload for every worker alike.  *mods stays
+ * NULL when the modules are kept.
+ */
+static int
+run_reload_classifiers(struct daemon *d, const struct sg_config *cfg,
+    struct cls_module ***mods, char *err, size_t errlen)
+{
+	size_t i;
+
+	*mods = NULL;
+	if (cfg->protocols_file == NULL && d->cfg->cfg->protocols_file == NULL)
+		return 0;
+	if ((*mods = calloc(d->nworkers, sizeof(**mods))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < d->nworkers; i++)
+		if (((*mods)[i] = cls_module_new(cfg->protocols_file, err,
+		    errlen)) == NULL)
+			break;
+	if (i == d->nworkers)
+		return 0;
+	while (i-- > 0)
+		cls_module_free((*mods)[i]);
+	free(*mods);
+	*mods = NULL;
+	return -1;
+}
+
 /* A reload that fails leaves the running config alone (relayd style). */
 static void
 run_reload(struct daemon *d)
 {
+	struct cls_module **mods;
 	struct conf_errors errs;
 	struct sg_config *cfg;
 	struct cfg_ref *r;
-	char detail[256];
+	char detail[256], err[256];
+	bool rebuilt;
 
-	if ((cfg = conf_load(d->conf_path, &errs)) == NULL) {
+	if ((cfg = conf_load_checked(d->conf_path, &errs)) == NULL) {
 		for (size_t i = 0; i < errs.n; i++)
 			log_warnx("reload rejected: %s", errs.msg[i]);
-		snprintf(detail, sizeof(detail), "reload rejected: %s",
-		    errs.n ? errs.msg[0] : "cannot load");
-		rw_event(d->rw, "config", detail);
+		run_reload_rejected(d, errs.n ? errs.msg[0] : "cannot load");
 		conf_errors_clear(&errs);
-		d->reloads_rejected++;
+		return;
+	}
+	if (run_reload_classifiers(d, cfg, &mods, err, sizeof(err)) == -1) {
+		log_warnx("reload rejected: nDPI: %s", err);
+		run_reload_rejected(d, err);
+		conf_free(cfg);
 		return;
 	}
 	if (strcmp(cfg->timezone, d->cfg->cfg->timezone) != 0)
 		log_warnx("reload: time zone changed to %s; restart to apply it",
 		    cfg->timezone);
 	if ((r = cfg_ref_new(cfg, d->generation + 1)) == NULL) {
+		for (size_t i = 0; mods != NULL && i < d->nworkers; i++)
+			cls_module_free(mods[i]);
+		free(mods);
 		conf_free(cfg);
 		return;
 	}
 	d->generation++;
+	rebuilt = mods != NULL;
 	for (size_t i = 0; i < d->nworkers; i++)
-		worker_post_config(&d->workers[i], r);
+		worker_post_config(&d->workers[i], r, rebuilt ? mods[i] : NULL);
+	free(mods);
 	cfg_ref_put(d->cfg);
 	d->cfg = r;
 	d->reloads_ok++;
-	snprintf(detail, sizeof(detail), "configuration reloaded, generation %u",
-	    d->generation);
+	snprintf(detail, sizeof(detail), "configuration reloaded, generation "
+	    "%u%s", d->generation, rebuilt ? " (nDPI protocols rebuilt)" : "");
 	rw_event(d->rw, "reload", detail);
 	log_info("%s", detail);
 }
@@ -484,7 +536,7 @@ cmd_run(int argc, char **argv)
 		return 2;
 	}
 	log_init(d.foreground, verbose);
-	if ((cfg = cmd_load_config(d.conf_path)) == NULL)
+	if ((cfg = cmd_load_config_checked(d.conf_path)) == NULL)
 		return 1;
 	d.generation = 1;
 	d.started = time(NULL);

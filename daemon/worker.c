@@ -81,11 +81,58 @@ worker_packet(struct nfq_queue *q, const struct nfq_pkt *p, void *arg)
 		nfq_verdict(q, p->id, NFQ_REPEAT_MARK, mark_of(v.action));
 }
 
+/* What an old config held in this worker's engine. */
+struct worker_gen {
+	struct cfg_ref		*ref;
+	struct worker_cls	*cls;
+};
+
+static struct worker_cls *
+worker_cls_new(struct cls_module *mod)
+{
+	struct worker_cls *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->mod = mod;
+	c->refs = 1;
+	return c;
+}
+
+static void
+worker_cls_put(struct worker_cls *c)
+{
+	if (c == NULL || --c->refs > 0)
+		return;
+	cls_module_free(c->mod);
+	free(c);
+}
+
+/* The engine's last flow under an old config has ended. */
 static void
 worker_release(const struct sg_config *cfg, void *arg)
 {
+	struct worker_gen *g = arg;
+
 	(void)cfg;
-	cfg_ref_put(arg);
+	cfg_ref_put(g->ref);
+	worker_cls_put(g->cls);
+	free(g);
+}
+
+/* The module for the next config: a new one, or the current one shared. */
+static struct worker_cls *
+worker_next_cls(struct worker *w, struct cls_module *mod)
+{
+	struct worker_cls *c;
+
+	if (mod == NULL) {
+		w->cls->refs++;
+		return w->cls;
+	}
+	if ((c = worker_cls_new(mod)) == NULL)
+		cls_module_free(mod);
+	return c;
 }
 
 static void
@@ -136,6 +183,9 @@ worker_leases_reload(struct worker *w)
 static void
 worker_apply_config(struct worker *w)
 {
+	struct cls_module *mod;
+	struct worker_gen *old = NULL;
+	struct worker_cls *cls = NULL;
 	struct cfg_ref *next;
 	uint64_t v;
 
@@ -143,16 +193,30 @@ worker_apply_config(struct worker *w)
 		return;
 	pthread_mutex_lock(&w->lock);
 	next = w->next;
+	mod = w->next_cls;
 	w->next = NULL;
+	w->next_cls = NULL;
 	pthread_mutex_unlock(&w->lock);
 	if (next == NULL)
 		return;
-	if (eng_set_config(w->eng, next->cfg, worker_release, w->cur) == -1) {
-		cfg_ref_put(next);	/* keep enforcing the old one */
-		return;
-	}
+	if ((cls = worker_next_cls(w, mod)) == NULL ||
+	    (old = malloc(sizeof(*old))) == NULL)
+		goto keep_old;
+	*old = (struct worker_gen){ w->cur, w->cls };
+	if (eng_set_config(w->eng, next->cfg, worker_release, old) == -1)
+		goto keep_old;
+	eng_set_classifier(w->eng, cls->mod);
 	w->cur = next;
+	w->cls = cls;
 	worker_leases_reload(w);
+	return;
+
+ keep_old:
+	log_warnx("queue %u: out of memory applying a reload; still "
+	    "enforcing the previous config", w->queue);
+	free(old);
+	worker_cls_put(cls);
+	cfg_ref_put(next);
 }
 
 static void
@@ -216,6 +280,7 @@ worker_init(struct worker *w, struct daemon *d, unsigned queue,
 int
 worker_start(struct worker *w)
 {
+	struct cls_module *mod;
 	struct eng_opts eo;
 	char err[256];
 
@@ -227,12 +292,16 @@ worker_start(struct worker *w)
 	eo.quic_fallback = true;
 	eo.tcp_timeout_us = 60 * 1000000ULL;	/* decided flows linger only */
 	eo.udp_timeout_us = 30 * 1000000ULL;	/* for packets in flight */
-	if ((w->cls = cls_module_new(w->cur->cfg->protocols_file, err,
+	if ((mod = cls_module_new(w->cur->cfg->protocols_file, err,
 	    sizeof(err))) == NULL) {
 		log_warnx("nDPI: %s", err);
 		return -1;
 	}
-	if ((w->eng = eng_new(w->cur->cfg, w->cls, &eo)) == NULL)
+	if ((w->cls = worker_cls_new(mod)) == NULL) {
+		cls_module_free(mod);
+		return -1;
+	}
+	if ((w->eng = eng_new(w->cur->cfg, w->cls->mod, &eo)) == NULL)
 		return -1;
 	worker_leases_init(w);
 	if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
@@ -242,7 +311,7 @@ worker_start(struct worker *w)
 }
 
 void
-worker_post_config(struct worker *w, struct cfg_ref *r)
+worker_post_config(struct worker *w, struct cfg_ref *r, struct cls_module *cls)
 {
 	uint64_t one = 1;
 
@@ -250,6 +319,13 @@ worker_post_config(struct worker *w, struct cfg_ref *r)
 	pthread_mutex_lock(&w->lock);
 	if (w->next != NULL)
 		cfg_ref_put(w->next);	/* superseded before it was taken */
+	/* A module not yet taken stays for the config that supersedes it:
+	 * a reload comes without one only when neither it nor the config
+	 * before it names a protocols file, so that module has none either. */
+	if (cls != NULL) {
+		cls_module_free(w->next_cls);
+		w->next_cls = cls;
+	}
 	w->next = r;
 	pthread_mutex_unlock(&w->lock);
 	if (write(w->wakefd, &one, sizeof(one)) < 0)
@@ -273,8 +349,10 @@ worker_stop(struct worker *w)
 	if (w->eng)
 		eng_free(w->eng);
 	w->eng = NULL;
-	if (w->cls)
-		cls_module_free(w->cls);
+	worker_cls_put(w->cls);	/* old configs' went with the engine */
+	w->cls = NULL;
+	cls_module_free(w->next_cls);	/* posted, never taken */
+	w->next_cls = NULL;
 	if (w->q)
 		nfq_queue_close(w->q);
 	leases_free(&w->leases.cur);

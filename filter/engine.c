@@ -9,9 +9,10 @@
 #define ENG_DNS_ENTRIES	65536
 #define ENG_DNS_MAX_TTL	3600
 
-/* A config and how many open flows were started under it. */
+/* A config, its classifier and how many open flows were started under it. */
 struct eng_gen {
 	const struct sg_config	*cfg;
+	struct cls_module	*cls;
 	size_t			 nflows;
 	eng_release_cb		*release;
 	void			*arg;
@@ -20,7 +21,6 @@ struct eng_gen {
 struct eng {
 	struct eng_gen		*gens;
 	size_t			 ngens;		/* the last one is current */
-	struct cls_module	*cls;
 	const struct leases	*leases;
 	struct flow_table	*flows;
 	struct dns_cache	*dns;
@@ -60,10 +60,10 @@ eng_new(const struct sg_config *cfg, struct cls_module *cls,
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return NULL;
 	e->opts = *opts;
-	e->cls = cls;
 	if ((e->gens = calloc(1, sizeof(*e->gens))) == NULL)
 		goto free_eng;
 	e->gens[0].cfg = cfg;
+	e->gens[0].cls = cls;
 	e->ngens = 1;
 	memset(&fo, 0, sizeof(fo));
 	fo.max_flows = opts->max_flows ? opts->max_flows : 262144;
@@ -118,9 +118,16 @@ eng_set_config(struct eng *e, const struct sg_config *cfg,
 	/* the outgoing config is released by whoever loaded it */
 	e->gens[e->ngens - 1].release = release;
 	e->gens[e->ngens - 1].arg = arg;
-	e->gens[e->ngens] = (struct eng_gen){ cfg, 0, NULL, NULL };
+	e->gens[e->ngens] = (struct eng_gen){ cfg, e->gens[e->ngens - 1].cls,
+	    0, NULL, NULL };
 	e->ngens++;
 	return 0;
+}
+
+void
+eng_set_classifier(struct eng *e, struct cls_module *cls)
+{
+	e->gens[e->ngens - 1].cls = cls;
 }
 
 void
@@ -183,7 +190,7 @@ eng_name_from_dns(struct eng *e, const struct flow *f, struct eng_flow *ef,
 	/* nDPI saw no name; if all it knows is the carrier, ask its host
 	 * list what the resolved name is */
 	if (!eng_is_carrier(&ef->res) ||
-	    !cls_app_for_host(e->cls, name, proto, sizeof(proto)))
+	    !cls_app_for_host(e->gens[ef->gen].cls, name, proto, sizeof(proto)))
 		return;
 	if (strcmp(ef->res.proto, "Unknown") != 0 && ef->res.proto[0] != '\0')
 		snprintf(ef->res.master, sizeof(ef->res.master), "%s",
@@ -331,9 +338,10 @@ eng_inspect(struct eng *e, struct flow *f, struct eng_flow *ef,
 	ef->inspected++;
 	if (p->paylen > 0)
 		ef->payload_seen = true;
-	cls_process(e->cls, ef->cls, p->l3, p->l3len, ts_us / 1000, &ef->res);
+	cls_process(e->gens[ef->gen].cls, ef->cls, p->l3, p->l3len,
+	    ts_us / 1000, &ef->res);
 	if (ef->inspected >= cfg->max_packets)
-		cls_giveup(e->cls, ef->cls, &ef->res);
+		cls_giveup(e->gens[ef->gen].cls, ef->cls, &ef->res);
 	eng_name_from_dns(e, f, ef, when);
 	eng_decide(e, f, ef, when);
 	if (ef->inspected >= cfg->max_packets || eng_ready(ef)) {
@@ -388,7 +396,7 @@ eng_flow_new(struct eng *e, const struct dec_pkt *p, const struct eng_pkt *in)
 
 	if ((ef = calloc(1, sizeof(*ef))) == NULL)
 		return NULL;
-	if ((ef->cls = cls_flow_new(e->cls)) == NULL) {
+	if ((ef->cls = cls_flow_new(e->gens[e->ngens - 1].cls)) == NULL) {
 		free(ef);
 		return NULL;
 	}
@@ -474,7 +482,7 @@ eng_flow_ended(struct flow *f, enum flow_end_reason why, void *arg)
 	if (ef == NULL)
 		return;
 	if (!ef->decided) {
-		cls_giveup(e->cls, ef->cls, &ef->res);
+		cls_giveup(e->gens[ef->gen].cls, ef->cls, &ef->res);
 		eng_name_from_dns(e, f, ef, eng_when(e, f->last_us));
 		eng_decide(e, f, ef, eng_when(e, f->first_us));
 		eng_finalise(e, f, ef);

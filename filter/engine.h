@@ -96,6 +96,12 @@ void		 eng_expire(struct eng *, uint64_t now_us);
 typedef void	 eng_release_cb(const struct sg_config *, void *arg);
 int		 eng_set_config(struct eng *, const struct sg_config *,
 		    eng_release_cb *release, void *arg);
+/*
+ * After eng_set_config, when the new config's protocols file rebuilt the
+ * classifier: new flows use cls, flows in progress keep the one they
+ * started with, which the caller frees once their config is released.
+ */
+void		 eng_set_classifier(struct eng *, struct cls_module *);
 void		 eng_set_leases(struct eng *, const struct leases *);
 const struct eng_stats *eng_stats(const struct eng *);
 

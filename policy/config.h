@@ -176,6 +176,7 @@ struct sg_config {
 	char		*unknown_clause;
 	int		 circumvention;	/* category index or -1, for reports */
 	char		*protocols_file; /* extra nDPI protocols, may be NULL */
+	int		 protocols_file_line;	/* where the config names it */
 	/* What a flow that hides its name gets (a split or repeated
 	 * ClientHello, overlapping segments with different data, TLS or
 	 * QUIC still unnamed after max_packets): CONF_EVASION_AUTO blocks
@@ -213,6 +214,14 @@ struct conf_errors {
  * errs empty; on failure returns NULL with every error in errs.
  */
 struct sg_config *conf_load(const char *path, struct conf_errors *errs);
+/*
+ * The one validator for whatever enforces the config ("run", "reload",
+ * "check-config"): conf_load(), then the protocols file line by line and
+ * every nDPI protocol name the categories, rules and accounts use, against
+ * nDPI 4.2 with that file loaded (policy/conf_check.c).  Same contract.
+ */
+struct sg_config *conf_load_checked(const char *path,
+		    struct conf_errors *errs);
 void		 conf_free(struct sg_config *);
 void		 conf_errors_clear(struct conf_errors *);
 

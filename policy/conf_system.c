@@ -1,0 +1,158 @@
+/*
+ * How schoolgate runs: the leases file, classification settings, the
+ * records store and the daemon.  Each is one group { ... } of settings.
+ */
+#include <string.h>
+
+#include "conf_priv.h"
+#include "records.h"
+
+void
+conf_parse_leases(struct conf_ctx *c, const config_setting_t *root)
+{
+	static const char *const keys[] = { "file", "format", NULL };
+	static const char *const formats[] = { "auto", "dnsmasq", "isc",
+	    "kea" };
+	const config_setting_t *s = conf_get_section_group(c, root, "leases");
+	const char *f;
+	size_t k;
+
+	if (s == NULL)
+		return;
+	conf_check_keys(c, s, keys, "leases");
+	if (conf_require(c, s, "file", "leases"))
+		conf_get_path(c, s, "file", "leases", &c->conf->leases_path);
+	if ((f = conf_get_str(c, s, "format", "leases")) == NULL)
+		return;
+	for (k = 0; k < sizeof(formats) / sizeof(formats[0]); k++)
+		if (strcmp(f, formats[k]) == 0)
+			break;
+	if (k == sizeof(formats) / sizeof(formats[0]))
+		conf_err(c, conf_member(s, "format"), "leases: invalid format "
+		    "\"%s\" (auto, dnsmasq, isc or kea)", f);
+	else
+		c->conf->leases_format = (enum conf_leases_format)k;
+}
+
+void
+conf_parse_classification(struct conf_ctx *c, const config_setting_t *root)
+{
+	static const char *const keys[] = { "max_packets", "unknown_action",
+	    "unknown_clause", "circumvention_category", "protocols_file",
+	    "evasion_action", NULL };
+	const config_setting_t *s = conf_get_section_group(c, root,
+	    "classification");
+	const char *w = "classification", *a;
+
+	c->conf->circumvention = conf_category_index(c->conf, "circumvention");
+	if (s == NULL)
+		return;
+	conf_check_keys(c, s, keys, w);
+	conf_get_uint(c, s, "max_packets", w, 1, 255, &c->conf->max_packets);
+	if ((a = conf_get_str(c, s, "unknown_action", w)) != NULL &&
+	    sg_action_parse(a, &c->conf->unknown_action) == -1)
+		conf_err(c, conf_member(s, "unknown_action"), "%s: invalid "
+		    "action \"%s\" (allow, log or block)", w, a);
+	conf_get_text(c, s, "unknown_clause", w, &c->conf->unknown_clause);
+	if ((a = conf_get_str(c, s, "evasion_action", w)) != NULL) {
+		enum sg_action ea;
+
+		if (strcmp(a, "auto") == 0)
+			c->conf->evasion_action = CONF_EVASION_AUTO;
+		else if (sg_action_parse(a, &ea) == 0)
+			c->conf->evasion_action = (int)ea;
+		else
+			conf_err(c, conf_member(s, "evasion_action"), "%s: "
+			    "invalid action \"%s\" (auto, allow, log or "
+			    "block)", w, a);
+	}
+	if (conf_member(s, "circumvention_category") != NULL)
+		c->conf->circumvention = conf_resolve_one(c, s,
+		    "circumvention_category", w, "category",
+		    conf_category_index);
+	conf_get_path(c, s, "protocols_file", w, &c->conf->protocols_file);
+	if (c->conf->protocols_file != NULL)
+		c->conf->protocols_file_line = config_setting_source_line(
+		    conf_member(s, "protocols_file"));
+}
+
+void
+conf_parse_records(struct conf_ctx *c, const config_setting_t *root)
+{
+	static const char *const keys[] = { "database", "retention_days",
+	    "pseudonym_key", "syslog", "memory_rows", NULL };
+	const config_setting_t *s = conf_get_section_group(c, root, "records");
+	const char *w = "records";
+
+	if (s == NULL)
+		return;
+	conf_check_keys(c, s, keys, w);
+	conf_get_path(c, s, "database", w, &c->conf->db_path);
+	conf_get_uint(c, s, "retention_days", w, 1, 100000,
+	    &c->conf->retention_days);
+	conf_get_path(c, s, "pseudonym_key", w, &c->conf->pseudonym_key_path);
+	conf_get_bool(c, s, "syslog", w, &c->conf->syslog_records);
+	conf_get_uint(c, s, "memory_rows", w, REC_BATCH_ROWS, 1U << 20,
+	    &c->conf->memory_rows);
+}
+
+/*
+ * Our marks are three values in one run of contiguous bits: at least two
+ * bits, so that allow, log and block differ from each other and from 0.
+ */
+static void
+conf_get_mark_mask(struct conf_ctx *c, const config_setting_t *s,
+    const char *w, uint32_t *out)
+{
+	const config_setting_t *m = conf_member(s, "mark_mask");
+	long long v;
+	uint32_t low;
+
+	if (m == NULL)
+		return;
+	if (config_setting_type(m) != CONFIG_TYPE_INT &&
+	    config_setting_type(m) != CONFIG_TYPE_INT64) {
+		conf_err(c, m, "%s: mark_mask must be a number such as "
+		    "0x0000ff00", w);
+		return;
+	}
+	v = config_setting_get_int64(m);
+	low = (uint32_t)v & (uint32_t)-(int64_t)(uint32_t)v;
+	if (v <= 0 || v > 0xffffffffLL ||
+	    (((uint32_t)v + low) & (uint32_t)v) != 0 ||
+	    ((uint32_t)v >> __builtin_ctz((uint32_t)v)) < 3)
+		conf_err(c, m, "%s: mark_mask 0x%llx must be one run of at "
+		    "least two contiguous bits", w, (unsigned long long)v);
+	else
+		*out = (uint32_t)v;
+}
+
+void
+conf_parse_daemon(struct conf_ctx *c, const config_setting_t *root)
+{
+	static const char *const keys[] = { "queue_first", "queue_count",
+	    "queue_maxlen", "fail_open", "user", "control_socket",
+	    "metrics_file", "mark_mask", NULL };
+	const config_setting_t *s = conf_get_section_group(c, root, "daemon");
+	struct sg_config *conf = c->conf;
+	const char *w = "daemon";
+
+	if (s == NULL)
+		return;
+	conf_check_keys(c, s, keys, w);
+	if (conf_get_uint(c, s, "queue_first", w, 0, 65535,
+	    &conf->queue_first) == 0 &&
+	    conf_get_uint(c, s, "queue_count", w, 1, 16,
+	    &conf->queue_count) == 0 &&
+	    conf->queue_first + conf->queue_count > 65536)
+		conf_err(c, s, "daemon: queues %u..%u exceed 65535",
+		    conf->queue_first, conf->queue_first + conf->queue_count -
+		    1);
+	conf_get_uint(c, s, "queue_maxlen", w, 1, 1 << 24,
+	    &conf->queue_maxlen);
+	conf_get_bool(c, s, "fail_open", w, &conf->fail_open);
+	conf_get_mark_mask(c, s, w, &conf->mark_mask);
+	conf_get_text(c, s, "user", w, &conf->user);
+	conf_get_path(c, s, "control_socket", w, &conf->control_socket);
+	conf_get_path(c, s, "metrics_file", w, &conf->metrics_file);
+}
