@@ -155,6 +155,31 @@ sbx_close_fds(const struct sbx_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A monitor that is no longer root keeps CAP_SYS_CHROOT, CAP_SETUID and
+ * CAP_SETGID (and perhaps CAP_SETPCAP) permitted, to start inspectors
+ * after a crash: raise whichever of them it has into the effective set.
+ */
+static int
+sbx_raise(char *err, size_t errlen)
+{
+	cap_value_t	 want[] = { CAP_SYS_CHROOT, CAP_SETUID, CAP_SETGID,
+			    CAP_SETPCAP };
+	cap_flag_value_t have;
+	cap_t		 caps;
+	int		 rc;
+
+	if ((caps = cap_get_proc()) == NULL)
+		return sbx_fail(err, errlen, "cap_get_proc");
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (cap_get_flag(caps, want[i], CAP_PERMITTED, &have) == 0 &&
+		    have == CAP_SET)
+			cap_set_flag(caps, CAP_EFFECTIVE, 1, &want[i], CAP_SET);
+	rc = cap_set_proc(caps);
+	cap_free(caps);
+	return rc == -1 ? sbx_fail(err, errlen, "cap_set_proc") : 0;
+}
+
 /* Every capability out of the bounding set: needs CAP_SETPCAP, so done
  * while still root.  A process started without it (systemd's
  * CapabilityBoundingSet) has a bounding set that is already small. */
@@ -289,7 +314,8 @@ sbx_enter(const struct sbx_opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "sandbox: %s is root", o->user);
 		return -1;
 	}
-	if (sbx_mkdir_empty(dir, err, errlen) == -1 ||
+	if (sbx_raise(err, errlen) == -1 ||
+	    sbx_mkdir_empty(dir, err, errlen) == -1 ||
 	    sbx_close_fds(o, err, errlen) == -1)
 		return -1;
 	if (chroot(dir) == -1 || chdir("/") == -1)

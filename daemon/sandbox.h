@@ -1,8 +1,9 @@
 /*
  * The inspector's sandbox (docs/PRIVSEP.md): the process that runs nDPI
- * over hostile bytes keeps nothing worth taking.  sbx_enter, called as
- * root in a freshly forked child after its nDPI module is built, leaves
- * it with
+ * over hostile bytes keeps nothing worth taking.  sbx_enter, called in a
+ * freshly forked child after its nDPI module is built, as root or with
+ * CAP_SYS_CHROOT, CAP_SETUID and CAP_SETGID permitted (CAP_SETPCAP too
+ * to empty the bounding set), leaves it with
  *   - only the descriptors in the keep-list (0, 1 and 2 on /dev/null
  *     unless kept), so nothing inherited stays open;
  *   - an empty, root-owned directory as its root;

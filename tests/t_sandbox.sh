@@ -48,39 +48,53 @@ check "the empty root was created, root-owned 0755" "0 755 directory" \
     "$(stat -c '%u %a %F' "$empty")"
 
 # --- what a sandboxed process holds ---
-mkfifo "$run/in" "$run/out"
-ASAN_OPTIONS="$sandboxed_asan" "$probe" nobody "$empty" status \
-    <"$run/in" >"$run/out" &
-probe_pid=$!
-exec 3>"$run/in"
-read -r -t 20 ready <"$run/out" || ready="(nothing)"
-check "probe entered the sandbox" "ready" "$ready"
-for f in CapEff CapPrm CapInh CapAmb CapBnd; do
-	check "$f" "0000000000000000" "$(status_field "$probe_pid" "$f")"
-done
-check "NoNewPrivs" "1" "$(status_field "$probe_pid" NoNewPrivs)"
-check "Seccomp" "2" "$(status_field "$probe_pid" Seccomp)"
-check "uid is nobody's" "$(id -u nobody)" \
-    "$(status_field "$probe_pid" Uid)"
-check "root directory is the empty one" "$empty" \
-    "$(readlink "/proc/$probe_pid/root")"
-kinds=""
-for fd in "/proc/$probe_pid/fd/"*; do
-	t="$(stat -L -c %F "$fd")"
-	[ "$t" = "character special file" ] && t="$(readlink "$fd")"
-	kinds="$kinds ${fd##*/}:$t"
-done
-check "descriptors: stdin and stdout kept, stderr on /dev/null" \
-    " 0:fifo 1:fifo 2:/dev/null" "$kinds"
-check "libndpi not mapped" "no" \
-    "$(grep -q libndpi "/proc/$probe_pid/maps" && echo yes || echo no)"
-exec 3>&-
-set +e
-wait "$probe_pid"
-rc=$?
-set -e
-probe_pid=""
-check "a sandboxed process exits cleanly" "0" "$rc"
+# holds PREFIX...: the status probe, started through PREFIX (may be empty)
+holds() {
+	local who="$1" ready rc kinds fd t
+	shift
+	rm -f "$run/in" "$run/out"
+	mkfifo "$run/in" "$run/out"
+	ASAN_OPTIONS="$sandboxed_asan" "$@" "$probe" nobody "$empty" status \
+	    <"$run/in" >"$run/out" &
+	probe_pid=$!
+	exec 3>"$run/in"
+	read -r -t 20 ready <"$run/out" || ready="(nothing)"
+	check "$who: probe entered the sandbox" "ready" "$ready"
+	for f in CapEff CapPrm CapInh CapAmb CapBnd; do
+		check "$who: $f" "0000000000000000" \
+		    "$(status_field "$probe_pid" "$f")"
+	done
+	check "$who: NoNewPrivs" "1" "$(status_field "$probe_pid" NoNewPrivs)"
+	check "$who: Seccomp" "2" "$(status_field "$probe_pid" Seccomp)"
+	check "$who: uid is nobody's" "$(id -u nobody)" \
+	    "$(status_field "$probe_pid" Uid)"
+	check "$who: root directory is the empty one" "$empty" \
+	    "$(readlink "/proc/$probe_pid/root")"
+	kinds=""
+	for fd in "/proc/$probe_pid/fd/"*; do
+		t="$(stat -L -c %F "$fd")"
+		[ "$t" = "character special file" ] && t="$(readlink "$fd")"
+		kinds="$kinds ${fd##*/}:$t"
+	done
+	check "$who: descriptors: stdin, stdout kept, stderr on /dev/null" \
+	    " 0:fifo 1:fifo 2:/dev/null" "$kinds"
+	check "$who: libndpi not mapped" "no" \
+	    "$(grep -q libndpi "/proc/$probe_pid/maps" && echo yes || echo no)"
+	exec 3>&-
+	set +e
+	wait "$probe_pid"
+	rc=$?
+	set -e
+	probe_pid=""
+	check "$who: a sandboxed process exits cleanly" "0" "$rc"
+}
+holds root
+# a monitor that dropped root but kept what restarting inspectors needs
+# (the bounding set then stays as the service manager left it: here full)
+chmod 755 "$run"
+caps="+sys_chroot,+setuid,+setgid,+setpcap"
+holds "as daemon with $caps" setpriv --reuid=daemon --regid=daemon \
+    --clear-groups --inh-caps="$caps" --ambient-caps="$caps"
 
 # --- a directory that is not empty is refused ---
 mkdir -p "$run/full" && touch "$run/full/file"
