@@ -459,9 +459,12 @@ msg_recv(int sock, struct msg *m, enum msg_error *why)
 	while ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) == -1)
 		if (errno != EINTR)
 			return -1;
-	if (n == 0)
-		return 0;
 	nfds = msg_take_fds(&mh, &fd);
+	if (n == 0) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
 	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0)
 		*why = MSG_E_TRUNC;
 	else if (nfds > 1)

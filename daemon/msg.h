@@ -196,7 +196,9 @@ int		 msg_send_blob(int sock, uint16_t type, const void *blob,
 
 /*
  * Receive one datagram into *m and check it.  1: a valid message; 0: the
- * peer closed; -1: errno set (EAGAIN...), or errno EBADMSG with *why
+ * peer closed (or sent an empty datagram, which SEQPACKET cannot tell
+ * apart: either way the caller ends that peer); -1: errno set (EAGAIN...),
+ * or errno EBADMSG with *why
  * saying what was wrong (the datagram is consumed and any descriptor it
  * carried is closed).
  */

@@ -120,6 +120,13 @@ check "over real traffic" "yes" \
 # --- libndpi is loaded by cls_module_new, never by starting schoolgate ---
 check "schoolgate does not link libndpi" "no" \
     "$(readelf -d "$SCHOOLGATE" | grep -q 'libndpi' && echo yes || echo no)"
+loads() {	# loads CMD...: how many times the loader brings in libndpi
+	LD_DEBUG=files "$@" 2>&1 | grep -c 'calling init: .*libndpi' || true
+}
+check "schoolgate status, which builds no classifier, never loads it" "0" \
+    "$(loads "$SCHOOLGATE" status -s "$run/none.sock")"
+check "check-config loads it once, for the protocol names" "1" \
+    "$(loads "$SCHOOLGATE" check-config -c conf/schoolgate.conf)"
 check "a process maps libndpi only once it builds a module" \
     "before no after yes" "$("$probe" - - maps | tr '\n' ' ' | sed 's/ $//')"
 
