@@ -156,7 +156,8 @@ struct msg_event {
 	char		 detail[512];
 };
 
-/* A received, checked message.  data is aligned for the structs above. */
+/* A received, checked message.  data is aligned for the structs above.
+ * About 128 KiB: allocate it once, never on a thread's stack. */
 struct msg {
 	struct msg_hdr	 hdr;
 	int		 fd;		/* passed descriptor, -1 if none */
