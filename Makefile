@@ -2,9 +2,11 @@
 # dependencies and runs every test, "make demo" runs the simulated school.
 
 CC	?= cc
-PKGS	 = libndpi libnetfilter_queue libmnl libnetfilter_conntrack libpcap \
-	   libconfig jansson sqlite3 libgcrypt libcap
-PKG_CFLAGS != pkg-config --cflags $(PKGS) 2>/dev/null || true
+PKGS	 = libnetfilter_queue libmnl libnetfilter_conntrack libpcap \
+	   libconfig jansson sqlite3 libgcrypt libcap libseccomp
+# nDPI's headers only: classifiers/ndpi.c dlopen()s the library, so a
+# process that builds no classifier never maps it (docs/PRIVSEP.md).
+PKG_CFLAGS != pkg-config --cflags libndpi $(PKGS) 2>/dev/null || true
 PKG_LIBS   != pkg-config --libs $(PKGS) 2>/dev/null || true
 
 WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wpointer-arith \
@@ -15,7 +17,7 @@ CFLAGS	?=
 # One folder per role (docs/ARCHITECTURE.md); headers are included by name.
 SRC_DIRS = common filter classifiers policy records daemon cli report
 CPPFLAGS += $(SRC_DIRS:%=-I%) $(PKG_CFLAGS)
-LDLIBS	 = $(PKG_LIBS) -lpthread
+LDLIBS	 = $(PKG_LIBS) -lm -ldl -lpthread
 
 BUILD	?= build/release
 SAN	 = -fsanitize=address,undefined -fno-omit-frame-pointer \

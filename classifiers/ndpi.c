@@ -1,9 +1,17 @@
 /*
  * The nDPI 4.2 classifier.  This is the only file that includes nDPI's
  * headers: everything else sees struct cls_result.
+ *
+ * libndpi is loaded with dlopen() by the first cls_module_new(), never
+ * linked: a process that builds no module (the privileged monitor of
+ * docs/PRIVSEP.md) never maps the library that parses hostile bytes.
+ * The headers are still used for types and macros, and each function
+ * pointer below has the type of nDPI's own declaration.
  */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +20,58 @@
 #include <ndpi_api.h>
 
 #include "classify.h"
+
+/* Debian 12's libndpi4.2 package: the SONAME, so no -dev package needed */
+#define CLS_NDPI_SONAME		"libndpi.so.4.2"
+
+#define CLS_NDPI_FUNCS(X)					\
+	X(ndpi_init_detection_module)				\
+	X(ndpi_set_protocol_detection_bitmask2)			\
+	X(ndpi_load_protocols_file)				\
+	X(ndpi_finalize_initialization)				\
+	X(ndpi_exit_detection_module)				\
+	X(ndpi_calloc)						\
+	X(ndpi_detection_get_sizeof_ndpi_flow_struct)		\
+	X(ndpi_free_flow)					\
+	X(ndpi_protocol2name)					\
+	X(ndpi_get_proto_name)					\
+	X(ndpi_extra_dissection_possible)			\
+	X(ndpi_detection_process_packet)			\
+	X(ndpi_detection_giveup)				\
+	X(ndpi_match_string_subprotocol)			\
+	X(ndpi_get_protocol_id)
+
+#define CLS_FN_FIELD(name)	__typeof__(name) *name;
+static struct {
+	CLS_NDPI_FUNCS(CLS_FN_FIELD)
+} nd;
+#undef CLS_FN_FIELD
+
+static pthread_once_t	 cls_load_once = PTHREAD_ONCE_INIT;
+static char		 cls_load_err[256] = "not loaded"; /* "" once loaded */
+
+/* Never dlclose()d: nDPI keeps process-wide state between modules. */
+static void
+cls_load(void)
+{
+	void	*h;
+	void	*sym;
+
+	if ((h = dlopen(CLS_NDPI_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		snprintf(cls_load_err, sizeof(cls_load_err), "%s", dlerror());
+		return;
+	}
+#define CLS_FN_LOAD(name)						\
+	if ((sym = dlsym(h, #name)) == NULL) {				\
+		snprintf(cls_load_err, sizeof(cls_load_err),		\
+		    "%s: no symbol %s", CLS_NDPI_SONAME, #name);	\
+		return;							\
+	}								\
+	memcpy(&nd.name, &sym, sizeof(sym));
+	CLS_NDPI_FUNCS(CLS_FN_LOAD)
+#undef CLS_FN_LOAD
+	cls_load_err[0] = '\0';
+}
 
 struct cls_module {
 	struct ndpi_detection_module_struct *ndpi;
@@ -70,33 +130,39 @@ cls_module_new(const char *protocols_file, char *err, size_t errlen)
 	struct cls_module	*mod;
 	NDPI_PROTOCOL_BITMASK	 all;
 
+	if (pthread_once(&cls_load_once, cls_load) != 0 ||
+	    cls_load_err[0] != '\0') {
+		cls_seterr(err, errlen, cls_load_err[0] != '\0' ?
+		    cls_load_err : "cannot load nDPI");
+		return NULL;
+	}
 	if ((mod = calloc(1, sizeof(*mod))) == NULL) {
 		cls_seterr(err, errlen, "out of memory");
 		return NULL;
 	}
-	if ((mod->ndpi = ndpi_init_detection_module(ndpi_no_prefs)) == NULL) {
+	if ((mod->ndpi = nd.ndpi_init_detection_module(ndpi_no_prefs)) == NULL) {
 		cls_seterr(err, errlen, "nDPI initialisation failed");
 		goto free_mod;
 	}
 	/* 4.2 calls any TCP flow to port 5001/5201 TargusDataspeed on its SYN */
 	NDPI_BITMASK_SET_ALL(all);
 	NDPI_DEL_PROTOCOL_FROM_BITMASK(all, NDPI_PROTOCOL_TARGUS_GETDATA);
-	ndpi_set_protocol_detection_bitmask2(mod->ndpi, &all);
+	nd.ndpi_set_protocol_detection_bitmask2(mod->ndpi, &all);
 	if (protocols_file != NULL) {
 		if (cls_readable(protocols_file, err, errlen) == -1)
 			goto exit_ndpi;
-		if (ndpi_load_protocols_file(mod->ndpi, protocols_file) != 0) {
+		if (nd.ndpi_load_protocols_file(mod->ndpi, protocols_file) != 0) {
 			if (err != NULL && errlen > 0)
 				snprintf(err, errlen, "%s: cannot load nDPI "
 				    "protocols file", protocols_file);
 			goto exit_ndpi;
 		}
 	}
-	ndpi_finalize_initialization(mod->ndpi);
+	nd.ndpi_finalize_initialization(mod->ndpi);
 	return mod;
 
  exit_ndpi:
-	ndpi_exit_detection_module(mod->ndpi);
+	nd.ndpi_exit_detection_module(mod->ndpi);
  free_mod:
 	free(mod);
 	return NULL;
@@ -107,7 +173,7 @@ cls_module_free(struct cls_module *mod)
 {
 	if (mod == NULL)
 		return;
-	ndpi_exit_detection_module(mod->ndpi);
+	nd.ndpi_exit_detection_module(mod->ndpi);
 	free(mod);
 }
 
@@ -119,7 +185,8 @@ cls_flow_new(struct cls_module *mod)
 	if ((flow = calloc(1, sizeof(*flow))) == NULL)
 		return NULL;
 	/* ndpi_free_flow() releases it with ndpi_free(), so pair the two */
-	flow->ndpi = ndpi_calloc(1, ndpi_detection_get_sizeof_ndpi_flow_struct());
+	flow->ndpi = nd.ndpi_calloc(1,
+	    nd.ndpi_detection_get_sizeof_ndpi_flow_struct());
 	if (flow->ndpi == NULL) {
 		free(flow);
 		return NULL;
@@ -133,7 +200,7 @@ cls_flow_free(struct cls_flow *flow)
 	if (flow == NULL)
 		return;
 	/* 4.2: frees the flow's internal buffers and then the struct itself */
-	ndpi_free_flow(flow->ndpi);
+	nd.ndpi_free_flow(flow->ndpi);
 	free(flow);
 }
 
@@ -198,13 +265,13 @@ cls_fill(struct cls_module *mod, struct cls_flow *flow, ndpi_protocol p,
 	p.master_protocol = master;
 
 	memset(res, 0, sizeof(*res));
-	ndpi_protocol2name(mod->ndpi, p, buf, sizeof(buf));
+	nd.ndpi_protocol2name(mod->ndpi, p, buf, sizeof(buf));
 	snprintf(res->app, sizeof(res->app), "%s", buf);
 	snprintf(res->proto, sizeof(res->proto), "%s",
-	    ndpi_get_proto_name(mod->ndpi, app));
+	    nd.ndpi_get_proto_name(mod->ndpi, app));
 	if (master != NDPI_PROTOCOL_UNKNOWN)
 		snprintf(res->master, sizeof(res->master), "%s",
-		    ndpi_get_proto_name(mod->ndpi, master));
+		    nd.ndpi_get_proto_name(mod->ndpi, master));
 
 	cls_copy_lower(res->host, sizeof(res->host), f->host_server_name);
 	if (res->host[0] != '\0') {
@@ -225,7 +292,7 @@ cls_more_to_dissect(struct cls_module *mod, struct ndpi_flow_struct *f)
 {
 	if (!f->check_extra_packets || f->extra_packets_func == NULL)
 		return false;
-	return ndpi_extra_dissection_possible(mod->ndpi, f) != 0;
+	return nd.ndpi_extra_dissection_possible(mod->ndpi, f) != 0;
 }
 
 void
@@ -239,7 +306,7 @@ cls_process(struct cls_module *mod, struct cls_flow *flow, const uint8_t *l3,
 		len = 0xffff;
 	if (cls_packet_has_payload(l3, len))
 		flow->payload_seen = true;
-	p = ndpi_detection_process_packet(mod->ndpi, flow->ndpi, l3,
+	p = nd.ndpi_detection_process_packet(mod->ndpi, flow->ndpi, l3,
 	    (unsigned short)len, ts_ms);
 	cls_fill(mod, flow, p, res);
 	res->done = res->detected && flow->payload_seen &&
@@ -253,7 +320,7 @@ cls_giveup(struct cls_module *mod, struct cls_flow *flow,
 	ndpi_protocol	 p;
 	uint8_t		 guessed = 0;
 
-	p = ndpi_detection_giveup(mod->ndpi, flow->ndpi, 1, &guessed);
+	p = nd.ndpi_detection_giveup(mod->ndpi, flow->ndpi, 1, &guessed);
 	cls_fill(mod, flow, p, res);
 	if (guessed)
 		res->detected = false;
@@ -275,11 +342,11 @@ cls_app_for_host(struct cls_module *mod, const char *host, char *proto,
 	if (name[0] == '\0')
 		return false;
 	memset(&match, 0, sizeof(match));
-	id = ndpi_match_string_subprotocol(mod->ndpi, name,
+	id = nd.ndpi_match_string_subprotocol(mod->ndpi, name,
 	    (u_int)strlen(name), &match);
 	if (id <= NDPI_PROTOCOL_UNKNOWN)
 		return false;
-	snprintf(proto, len, "%s", ndpi_get_proto_name(mod->ndpi,
+	snprintf(proto, len, "%s", nd.ndpi_get_proto_name(mod->ndpi,
 	    (u_int16_t)id));
 	return true;
 }
@@ -293,7 +360,7 @@ cls_protocol_known(struct cls_module *mod, const char *name)
 	n = snprintf(copy, sizeof(copy), "%s", name);
 	if (n < 0 || (size_t)n >= sizeof(copy))
 		return false;
-	return ndpi_get_protocol_id(mod->ndpi, copy) >= 0;
+	return nd.ndpi_get_protocol_id(mod->ndpi, copy) >= 0;
 }
 
 /*

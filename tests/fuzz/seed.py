@@ -186,10 +186,75 @@ def seed_records(top, outdir):
     os.unlink(db)
 
 
+def msg(mtype, payload, flags=0, fd=False):
+    """fuzz_msg.c's input: a byte saying whether a descriptor came, then
+    the datagram (daemon/msg.h's header in host order, then payload)."""
+    return bytes([1 if fd else 0]) + struct.pack("=HHI", mtype, flags,
+                                                 len(payload)) + payload
+
+
+def cstr(text, size):
+    b = text.encode("utf-8")[:size - 1]
+    return b + bytes(size - len(b))
+
+
+def seed_msg(shared, outdir):
+    """One valid message of each type in daemon/msg.h's enum msg_type."""
+    (CONFIG, LEASES, QUEUE_FD, PACKETS, VERDICTS, STATS, LOG, FLOW,
+     EVENT) = range(1, 10)
+    conf = b"school = { name = \"T\"; };\n" * 40
+    write(outdir, "msg", "config", msg(CONFIG, conf))
+    write(outdir, "msg", "config-more", msg(CONFIG, conf, flags=1))
+    lease = (struct.pack("=B16s6sxq", 2, bytes([10, 1, 0, 23]),
+                         bytes.fromhex("3c22fb123456"), 0) +
+             cstr("laptop-j-smith", 64))
+    write(outdir, "msg", "leases", msg(LEASES, lease * 3, flags=1))
+    write(outdir, "msg", "queue-fd", msg(QUEUE_FD, struct.pack("=II", 0, 0),
+                                         fd=True))
+    write(outdir, "msg", "verdicts",
+          msg(VERDICTS, struct.pack("=IIB7x", 7, 0x300, 2) +
+              struct.pack("=IIB7x", 8, 0, 1)))
+    write(outdir, "msg", "stats", msg(STATS, bytes(26 * 8)))
+    write(outdir, "msg", "log", msg(LOG, struct.pack("=iI", 4, 0) +
+                                    cstr("queue 0: flow table full", 1024)))
+    flow = (struct.pack("=qqQQQQHBBB3x", 1794911400000000,
+                        1794911490000000, 4096, 8192, 10, 12, 443, 2, 1, 1) +
+            cstr("laptop-j-smith", 64) + cstr("3c:22:fb:12:34:56", 18) +
+            cstr("10.1.0.23", 48) + cstr("jsmith", 64) + cstr("staff", 64) +
+            cstr("TLS.Facebook", 64) + cstr("social", 64) +
+            cstr("www.facebook.com", 256) + cstr("157.240.1.35", 48) +
+            cstr("tcp", 8) + cstr("staff-social-hours", 64) +
+            cstr("7.3", 16) + cstr("live", 256) + bytes(6))
+    write(outdir, "msg", "flow", msg(FLOW, flow))
+    write(outdir, "msg", "event", msg(EVENT, struct.pack("=q", 1) +
+                                      cstr("crash", 16) +
+                                      cstr("inspector 0: SIGSEGV", 512)))
+    pcaps = os.path.join(shared, "pcaps")
+    nseed = 0
+    for fn in sorted(os.listdir(pcaps)):
+        if not fn.endswith((".pcap", ".pcapng")) or nseed >= 16:
+            continue
+        with open(os.path.join(pcaps, fn), "rb") as f:
+            link, frames = read_pcap(f.read())
+        batch = b""
+        for i, fr in enumerate(frames[:8]):
+            p = l3_of(link, fr)
+            if p is None:
+                continue
+            p = p[:0xffff]
+            batch += (struct.pack("=IIQHB6s7x", i, 0, 1, len(p), 1,
+                                  bytes(6)) + cstr("eth0", 16) + p +
+                      bytes((8 - len(p) % 8) % 8))
+        if batch:
+            write(outdir, "msg", "packets.%s" % fn, msg(PACKETS, batch))
+            nseed += 1
+
+
 def main():
     top, shared, outdir = sys.argv[1:4]
     seed_captures(shared, outdir)
     seed_text(top, outdir)
+    seed_msg(shared, outdir)
     try:
         seed_records(top, outdir)
     except (sqlite3.Error, AttributeError) as e:

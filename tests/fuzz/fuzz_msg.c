@@ -1,0 +1,80 @@
+/*
+ * The messages between schoolgate's processes (daemon/msg.c), as a
+ * compromised inspector could send them: the first input byte says
+ * whether a descriptor came along, the rest is the datagram.  Whatever
+ * msg_parse accepts is then read the way the receivers read it, so a
+ * check that lets a bad length through shows as an overflow here.
+ */
+#include "fuzzutil.h"
+#include "msg.h"
+
+static struct msg	 fuzz_m;
+static struct msg_blob	 fuzz_blob = { .max = 1 << 20 };
+
+static void
+fuzz_msg_read(const struct msg *m)
+{
+	const struct msg_pkt	*p;
+	const uint8_t		*data;
+	const struct msg_flow	*f;
+	size_t			 off = 0, sum = 0;
+	char			 out[64];
+
+	switch (m->hdr.type) {
+	case MSG_PACKETS:
+		while (msg_pkt_next(m, &off, &p, &data))
+			for (size_t i = 0; i < p->len; i++)
+				sum += data[i];
+		break;
+	case MSG_CONFIG:
+	case MSG_LEASES:
+		if (msg_blob_add(&fuzz_blob, m) != 0)
+			msg_blob_reset(&fuzz_blob);
+		break;
+	case MSG_FLOW:
+		f = (const struct msg_flow *)m->data;
+		sum += strlen(f->host) + strlen(f->source) + strlen(f->rule);
+		msg_copy_utf8(out, sizeof(out), f->host);
+		if (!msg_utf8_valid(out, sizeof(out)))
+			abort();
+		break;
+	default:
+		sum += msg_count(m, 8);
+		break;
+	}
+	if (sum == (size_t)-1)
+		abort();
+}
+
+int
+fuzz_one_msg(const uint8_t *data, size_t size)
+{
+	char		 out[96], text[96];
+	size_t		 n;
+	int		 fd;
+
+	if (size < 1)
+		return 0;
+	/* a descriptor number nobody closes: msg_parse never closes it */
+	fd = (data[0] & 1) ? 1000 : -1;
+	if (msg_parse(&fuzz_m, data + 1, size - 1, fd) == MSG_OK)
+		fuzz_msg_read(&fuzz_m);
+	n = size - 1 < sizeof(text) - 1 ? size - 1 : sizeof(text) - 1;
+	memcpy(text, data + 1, n);
+	text[n] = '\0';
+	msg_copy_utf8(out, (data[0] >> 1) % sizeof(out), text);
+	if ((data[0] >> 1) % sizeof(out) != 0 &&
+	    !msg_utf8_valid(out, sizeof(out)))
+		abort();
+	return 0;
+}
+
+#ifndef FUZZ_NO_MAIN
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return fuzz_one_msg(data, size);
+}
+#endif
