@@ -53,6 +53,7 @@ struct daemon {
 	bool		 foreground;
 	bool		 no_handoff;	/* -B: benchmark the queue-everything cost */
 	struct cfg_ref	*cfg;		/* current; the main thread's ref */
+	uint32_t	 mark_mask;	/* from the first config: the ruleset's */
 	unsigned	 generation;
 	uint64_t	 reloads_ok;
 	uint64_t	 reloads_rejected;
@@ -81,6 +82,7 @@ int		 worker_init(struct worker *, struct daemon *, unsigned queue,
 int		 worker_start(struct worker *);
 void		 worker_stop(struct worker *);
 void		 worker_post_config(struct worker *, struct cfg_ref *);
+enum nfq_mark	 worker_mark_of(enum sg_action);
 
 /* Drop to user, keeping only CAP_NET_ADMIN.  -1 with err on failure. */
 int		 priv_drop(const char *user, char *err, size_t errlen);

@@ -79,7 +79,7 @@ run_ct_seen(const struct ct_entry *c, void *arg)
 static void
 run_refresh_accounting(struct daemon *d)
 {
-	if (ct_dump(NFQ_MARK_ALLOW & 0xff00, 0xff00, run_ct_seen, d) == -1)
+	if (ct_dump(d->mark_mask, run_ct_seen, d) == -1)
 		log_warn("conntrack dump");
 	acct_expire(d->acct, sg_now_us(), RUN_ACCT_MAX_AGE_US, run_emit, d);
 }
@@ -106,6 +106,9 @@ run_reload(struct daemon *d)
 	if (strcmp(cfg->timezone, d->cfg->cfg->timezone) != 0)
 		log_warnx("reload: time zone changed to %s; restart to apply it",
 		    cfg->timezone);
+	if (cfg->mark_mask != d->mark_mask)
+		log_warnx("reload: daemon.mark_mask changed to %#x; restart "
+		    "(and reinstall gateway-rules) to apply it", cfg->mark_mask);
 	if ((r = cfg_ref_new(cfg, d->generation + 1)) == NULL) {
 		conf_free(cfg);
 		return;
@@ -416,7 +419,7 @@ run_final_totals(struct daemon *d)
 {
 	struct pollfd pfd;
 
-	if (ct_dump(NFQ_MARK_ALLOW & 0xff00, 0xff00, run_ct_seen, d) == -1)
+	if (ct_dump(d->mark_mask, run_ct_seen, d) == -1)
 		log_debug("final conntrack dump failed");
 	if (d->ct == NULL)
 		return;
@@ -487,6 +490,7 @@ cmd_run(int argc, char **argv)
 	if ((cfg = cmd_load_config(d.conf_path)) == NULL)
 		return 1;
 	d.generation = 1;
+	d.mark_mask = cfg->mark_mask;
 	d.started = time(NULL);
 	pthread_mutex_init(&d.apps_lock, NULL);
 	if ((d.cfg = cfg_ref_new(cfg, d.generation)) == NULL) {

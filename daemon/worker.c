@@ -50,8 +50,8 @@ worker_decided(const struct eng_flow_view *v, void *arg)
 	}
 }
 
-static uint32_t
-mark_of(enum sg_action a)
+enum nfq_mark
+worker_mark_of(enum sg_action a)
 {
 	switch (a) {
 	case SG_BLOCK:	return NFQ_MARK_BLOCK;
@@ -77,8 +77,9 @@ worker_packet(struct nfq_queue *q, const struct nfq_pkt *p, void *arg)
 	if (v.skipped || !v.final || w->d->no_handoff)
 		nfq_verdict(q, p->id, v.final && v.action == SG_BLOCK ? NFQ_DROP :
 		    NFQ_ACCEPT, 0);
-	else
-		nfq_verdict(q, p->id, NFQ_REPEAT_MARK, mark_of(v.action));
+	else	/* the packet's other mark bits are someone else's */
+		nfq_verdict(q, p->id, NFQ_REPEAT_MARK, nfq_mark_merge(p->mark,
+		    w->d->mark_mask, worker_mark_of(v.action)));
 }
 
 static void

@@ -27,7 +27,6 @@ struct ct_watch {
 };
 
 struct ct_dump_ctx {
-	uint32_t		 mark;
 	uint32_t		 mask;
 	ct_cb			*cb;
 	void			*cb_arg;
@@ -223,16 +222,16 @@ ct_dump_entry(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 	struct ct_entry		 e;
 
 	ct_entry_from(ct, false, &e);
-	if ((e.mark & d->mask) == (d->mark & d->mask))
+	if (d->mask == 0 || (e.mark & d->mask) != 0)
 		d->cb(&e, d->cb_arg);
 	return NFCT_CB_CONTINUE;
 }
 
 int
-ct_dump(uint32_t mark, uint32_t mask, ct_cb *cb, void *arg)
+ct_dump(uint32_t mask, ct_cb *cb, void *arg)
 {
 	struct nfct_handle	*h;
-	struct ct_dump_ctx	 d = { mark, mask, cb, arg };
+	struct ct_dump_ctx	 d = { mask, cb, arg };
 	uint32_t		 family = AF_UNSPEC;	/* both v4 and v6 */
 	int			 ret, saved;
 

@@ -40,7 +40,7 @@ int		 ct_watch_fd(const struct ct_watch *);
 int		 ct_watch_read(struct ct_watch *, ct_cb *, void *arg);
 uint64_t	 ct_watch_lost(const struct ct_watch *);
 
-/* Dump every entry whose mark & mask == mark & mask (mask 0: all). */
-int		 ct_dump(uint32_t mark, uint32_t mask, ct_cb *, void *arg);
+/* Dump every entry with any bit of mask set in its mark (mask 0: all). */
+int		 ct_dump(uint32_t mask, ct_cb *, void *arg);
 
 #endif

@@ -91,7 +91,7 @@ main(int argc, char *argv[])
 	if (argc == 2 && strcmp(argv[1], "watch") == 0)
 		return ctp_watch();
 	if (argc == 2 && strcmp(argv[1], "dump") == 0) {
-		if (ct_dump(0, 0, ctp_print, "DUMP") == -1) {
+		if (ct_dump(0, ctp_print, "DUMP") == -1) {
 			perror("ct_dump");
 			return 1;
 		}
