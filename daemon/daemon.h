@@ -38,6 +38,7 @@ struct worker {
 	struct cls_module *cls;
 	struct eng	*eng;
 	struct cfg_ref	*cur;		/* the worker's own reference */
+	const char	*pkt_iface;	/* the packet in hand's input interface */
 	struct leases_file leases;
 	int		 wakefd;	/* eventfd: a new config or stop */
 	atomic_bool	 stop;
@@ -70,6 +71,11 @@ struct daemon {
 					 * opened as root: it is 0440 */
 	atomic_uint_fast64_t direct_records;	/* written without conntrack */
 	uint64_t	 failopen_seen;	/* overload already in a "gap" event */
+	int		 rd_timerfd;	/* the next schedule boundary */
+	time_t		 rd_next;
+	time_t		 rd_followup;	/* 0, or when to decide once more */
+	const char	*rd_followup_why;
+	uint64_t	 redecided;	/* open flows whose outcome changed */
 	uint64_t	 overruns_seen;
 
 	pthread_mutex_t	 apps_lock;
@@ -88,6 +94,15 @@ enum nfq_mark	 worker_mark_of(enum sg_action);
 int		 priv_drop(const char *user, char *err, size_t errlen);
 /* CapEff of this process, for the status page and tests. */
 uint64_t	 priv_effective(void);
+
+/* daemon/redecide.c: open flows decided again at schedule boundaries
+ * and after reloads. */
+int		 rd_start(struct daemon *);
+void		 rd_stop(struct daemon *);
+void		 rd_timer_fired(struct daemon *);
+void		 rd_reloaded(struct daemon *);
+void		 rd_tick(struct daemon *, time_t now);
+void		 rd_pass(struct daemon *, const char *why);
 
 size_t		 status_text(struct daemon *, char *buf, size_t len);
 /* Packets passed uninspected (fail-open estimate) and socket overruns,

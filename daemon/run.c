@@ -123,6 +123,7 @@ run_reload(struct daemon *d)
 	    d->generation);
 	rw_event(d->rw, "reload", detail);
 	log_info("%s", detail);
+	rd_reloaded(d);
 }
 
 static size_t
@@ -226,15 +227,18 @@ run_heartbeat(struct daemon *d, const char *db)
 static void
 run_loop(struct daemon *d)
 {
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
 	time_t last_beat = 0, last_dump = time(NULL), now;
 	const char *db = d->cfg->cfg->db_path;
 
 	pfd[0] = (struct pollfd){ d->sigfd, POLLIN, 0 };
 	pfd[1] = (struct pollfd){ ctl_fd(d->ctl), POLLIN, 0 };
 	pfd[2] = (struct pollfd){ d->ct ? ct_watch_fd(d->ct) : -1, POLLIN, 0 };
+	pfd[3] = (struct pollfd){ d->rd_timerfd, POLLIN, 0 };
 	for (;;) {
-		if (poll(pfd, 3, 1000) > 0) {
+		if (poll(pfd, 4, 1000) > 0) {
+			if (pfd[3].revents & POLLIN)
+				rd_timer_fired(d);
 			if ((pfd[0].revents & POLLIN) && !run_signal(d))
 				return;
 			if (pfd[1].revents & POLLIN)
@@ -247,6 +251,7 @@ run_loop(struct daemon *d)
 				;
 		}
 		now = time(NULL);
+		rd_tick(d, now);
 		if (now - last_beat >= RUN_METRICS_EVERY) {
 			run_heartbeat(d, db);
 			last_beat = now;
@@ -385,7 +390,7 @@ run_start(struct daemon *d)
 	if (run_signals(d) == -1 || run_open_privileged(d) == -1 ||
 	    run_drop_privileges(d) == -1)
 		return -1;
-	if ((d->acct = acct_new(0)) == NULL)
+	if ((d->acct = acct_new(0)) == NULL || rd_start(d) == -1)
 		return -1;
 	if ((d->rw = rw_start(cfg->db_path, 0, cfg->memory_rows, &rerr)) == NULL) {
 		log_warnx("records: %s: %s", cfg->db_path, rec_strerror(rerr));
@@ -448,6 +453,7 @@ run_stop(struct daemon *d)
 		rw_event(d->rw, "stop", "stopped cleanly");
 	}
 	rw_stop(d->rw);
+	rd_stop(d);
 	acct_free(d->acct);
 	ct_watch_close(d->ct);
 	ctl_close(d->ctl);
@@ -473,6 +479,7 @@ cmd_run(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	d.conf_path = SG_DEFAULT_CONF;
 	d.kq_fd = -1;
+	d.rd_timerfd = -1;
 	while ((ch = getopt(argc, argv, "c:fvB")) != -1) {
 		switch (ch) {
 		case 'c': d.conf_path = optarg; break;
