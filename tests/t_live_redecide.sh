@@ -73,6 +73,7 @@ run_in gw iptables -t mangle -A FORWARD -j CONNMARK \
     --set-xmark "$QOS/0x00ff0000"
 run_in gw iptables -t mangle -A FORWARD -j MARK --set-xmark "$QOS/0x00ff0000"
 
+splits="1 1"	# redecide events, counted and listed
 echo "== 1. a schedule boundary, no reload"
 read -r h m s <<<"$(TZ=Europe/London date '+%-H %-M %-S')"
 start=$((h * 60 + m + (s < 35 ? 1 : 2)))
@@ -102,6 +103,7 @@ else
 	    "$(events '%log staff-social-out-of-hours (7.3) -> block staff-social-in-hours (7.3), schedule boundary')"
 	stop_bg "$KEEP_PID"
 	stop_bg "$SG_GW_PID"
+	splits="2 2"
 fi
 
 echo "== 2. reload, block -> allow"
@@ -138,7 +140,7 @@ check "a redecide event for the reload" "1" \
 stop_bg "$KEEP_PID"
 stop_bg "$SG_GW_PID"
 # both rows: logged until the reload, blocked from it
-t0us="$(awk -v t="$t0" 'BEGIN { printf "%d", t * 1000000 }')"
+t0us="$(awk -v t="$t0" 'BEGIN { printf "%.0f", t * 1000000 }')"
 check "its record is split at the reload" "1" "$(gw_sql "SELECT count(*)
     FROM flows a JOIN flows b ON b.start_us = a.end_us AND b.ip = a.ip
     AND b.dst_ip = a.dst_ip WHERE a.host = 'www.facebook.com'
@@ -150,4 +152,12 @@ check "its record is split at the reload" "1" "$(gw_sql "SELECT count(*)
 check "the chain still verifies" "verified" \
     "$("$SCHOOLGATE" verify -c "$SG_RUN_DIR/gateway.conf" 2>&1 |
     sed -n 's/^[0-9]* records \(verified\)$/\1/p')"
+today="$(TZ=Europe/London date +%F)"
+"$SCHOOLGATE" report -c "$SG_RUN_DIR/gateway.conf" --from "$today" \
+    --to "$today" --format json -o "$SG_RUN_DIR/report.json" --no-verify
+check "the report counts the changed decisions" "$splits" \
+    "$(python3 -c 'import json, sys
+q = json.load(open(sys.argv[1]))["data_quality"]
+print(q["redecisions"], sum(e["kind"] == "redecide" for e in q["events"]))' \
+    "$SG_RUN_DIR/report.json")"
 fault_finish
