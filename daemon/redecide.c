@@ -73,7 +73,7 @@ static void
 rd_event(struct daemon *d, const struct acct_change *c, const char *why)
 {
 	char src[SG_ADDRSTR_MAX], dst[SG_ADDRSTR_MAX], host[SG_HOST_MAX];
-	char detail[512];
+	char detail[2048];	/* the longest fields fit whole */
 
 	sg_addr_str(&c->key.src, src, sizeof(src));
 	sg_addr_str(&c->key.dst, dst, sizeof(dst));
