@@ -87,21 +87,30 @@ teardown(void **state)
 #define IN_HOURS	tu_utc(2026, 10, 20, 9, 30)
 #define AFTER_HOURS	tu_utc(2026, 10, 20, 18, 0)
 
-static struct policy_decision
-decide(const struct sg_config *cfg, const char *who, const char *master,
-    const char *proto, const char *host, time_t when)
+/* who: a MAC or an address */
+static void
+resolve_who(const struct sg_config *cfg, const char *who, const char *iface,
+    struct ident *id)
 {
-	struct policy_decision d;
-	struct policy_flow f;
 	struct sg_addr ip;
-	struct ident id;
 	uint8_t mac[6];
 	bool is_mac = sg_mac_parse(who, mac) == 0;
 
 	memset(&ip, 0, sizeof(ip));
 	if (!is_mac)
 		assert_int_equal(sg_addr_parse(who, &ip), 0);
-	ident_resolve(cfg, NULL, is_mac ? mac : NULL, &ip, NULL, -1, &id);
+	ident_resolve(cfg, NULL, is_mac ? mac : NULL, &ip, iface, -1, id);
+}
+
+static struct policy_decision
+decide(const struct sg_config *cfg, const char *who, const char *master,
+    const char *proto, const char *host, time_t when)
+{
+	struct policy_decision d;
+	struct policy_flow f;
+	struct ident id;
+
+	resolve_who(cfg, who, NULL, &id);
 	memset(&f, 0, sizeof(f));
 	f.id = &id;
 	f.master = master;
@@ -284,18 +293,9 @@ kept_flow(const struct sg_config *cfg, const char *who, const char *proto,
     const char *host, time_t when, struct policy_decision *first)
 {
 	struct policy_kept k;
-	struct sg_addr ip;
 	struct ident id;
-	uint8_t mac[6];
-	bool is_mac = sg_mac_parse(who, mac) == 0;
 
-	memset(&ip, 0, sizeof(ip));
-	if (!is_mac)
-		assert_int_equal(sg_addr_parse(who, &ip), 0);
-	else
-		assert_int_equal(sg_addr_parse("10.10.0.50", &ip), 0);
-	ident_resolve(cfg, NULL, is_mac ? mac : NULL, &ip, "lan-staff", -1,
-	    &id);
+	resolve_who(cfg, who, "lan-staff", &id);
 	*first = decide(cfg, who, "TLS", proto, host, when);
 	policy_kept_init(&k, &id, "lan-staff", "TLS", proto, host, first);
 	return k;
