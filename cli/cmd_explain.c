@@ -209,7 +209,7 @@ explain_run(const struct sg_config *cfg, const struct explain_opts *o)
 	}
 	if (!hostpat_normalise(o->host, host, sizeof(host))) {
 		fprintf(stderr, "schoolgate: \"%s\" is not a host name\n",
-		    out_printable(o->host, shown, sizeof(shown)));
+		    sg_printable(o->host, shown, sizeof(shown)));
 		return 1;
 	}
 	if (explain_identity(cfg, o, &id) == -1 ||

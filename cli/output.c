@@ -4,22 +4,6 @@
 
 #include "output.h"
 
-const char *
-out_printable(const char *s, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	for (; *s && o + 5 < len; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			buf[o++] = (char)c;
-		else
-			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
 void
 out_table_header(FILE *fp)
 {
@@ -42,8 +26,8 @@ out_flow_table(FILE *fp, const struct eng_flow_view *v,
 	char host[SG_HOST_MAX * 4 + 1], app[SG_APP_MAX * 4 + 1];
 
 	endpoints(v->flow, src, dst, sizeof(src));
-	out_printable(r->host, host, sizeof(host));
-	out_printable(r->app, app, sizeof(app));
+	sg_printable(r->host, host, sizeof(host));
+	sg_printable(r->app, app, sizeof(app));
 	fprintf(fp, "%-22s %-26s %-5s %-20s %-15s %-28s %-6s %-28s %-6s %6llu "
 	    "%9llu\n", src, dst, r->transport, app,
 	    r->category[0] ? r->category : "-", host[0] ? host : "-", r->action,
@@ -169,7 +153,7 @@ out_summary_print(FILE *fp, struct out_summary *s)
 	    "BLOCK");
 	for (size_t i = 0; i < s->napps; i++)
 		fprintf(fp, "  %-30s %6llu %6llu %6llu %6llu\n",
-		    out_printable(s->apps[i].app, app, sizeof(app)),
+		    sg_printable(s->apps[i].app, app, sizeof(app)),
 		    (unsigned long long)s->apps[i].flows,
 		    (unsigned long long)s->apps[i].actions[SG_ALLOW],
 		    (unsigned long long)s->apps[i].actions[SG_LOG],

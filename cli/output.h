@@ -35,7 +35,5 @@ void	out_summary_add(struct out_summary *, const struct rec_flow *);
 void	out_summary_engine(struct out_summary *, const struct eng_stats *);
 /* Prints, then frees what the summary holds. */
 void	out_summary_print(FILE *, struct out_summary *);
-/* Copy s into buf with bytes outside printable ASCII as \xNN. */
-const char *out_printable(const char *s, char *buf, size_t len);
 
 #endif

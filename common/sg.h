@@ -49,6 +49,10 @@ int		 sg_mac_parse(const char *, uint8_t [6]);
 /* "aa:bb:cc:dd:ee:ff"; buf must hold 18 bytes */
 const char	*sg_mac_str(const uint8_t [6], char *, size_t);
 
+/* Copy s into buf with bytes outside printable ASCII (and \) as \xNN:
+ * names from the wire, for logs and terminals. */
+const char	*sg_printable(const char *s, char *buf, size_t len);
+
 /* The wall clock in microseconds: the time records and events carry. */
 uint64_t	 sg_now_us(void);
 

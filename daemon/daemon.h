@@ -45,6 +45,7 @@ struct worker {
 	struct worker_cls *cls;		/* the current config's */
 	struct eng	*eng;
 	struct cfg_ref	*cur;		/* the worker's own reference */
+	const char	*pkt_iface;	/* the packet in hand's input interface */
 	struct leases_file leases;
 	int		 wakefd;	/* eventfd: a new config or stop */
 	atomic_bool	 stop;
@@ -61,6 +62,7 @@ struct daemon {
 	bool		 foreground;
 	bool		 no_handoff;	/* -B: benchmark the queue-everything cost */
 	struct cfg_ref	*cfg;		/* current; the main thread's ref */
+	uint32_t	 mark_mask;	/* from the first config: the ruleset's */
 	unsigned	 generation;
 	uint64_t	 reloads_ok;
 	uint64_t	 reloads_rejected;
@@ -77,6 +79,11 @@ struct daemon {
 					 * opened as root: it is 0440 */
 	atomic_uint_fast64_t direct_records;	/* written without conntrack */
 	uint64_t	 failopen_seen;	/* overload already in a "gap" event */
+	int		 rd_timerfd;	/* the next schedule boundary */
+	time_t		 rd_next;
+	time_t		 rd_followup;	/* 0, or when to decide once more */
+	const char	*rd_followup_why;
+	uint64_t	 redecided;	/* open flows whose outcome changed */
 	uint64_t	 overruns_seen;
 
 	pthread_mutex_t	 apps_lock;
@@ -91,11 +98,21 @@ void		 worker_stop(struct worker *);
 /* cls: the worker's new nDPI module, taken over; NULL keeps its own. */
 void		 worker_post_config(struct worker *, struct cfg_ref *,
 		    struct cls_module *cls);
+enum nfq_mark	 worker_mark_of(enum sg_action);
 
 /* Drop to user, keeping only CAP_NET_ADMIN.  -1 with err on failure. */
 int		 priv_drop(const char *user, char *err, size_t errlen);
 /* CapEff of this process, for the status page and tests. */
 uint64_t	 priv_effective(void);
+
+/* daemon/redecide.c: open flows decided again at schedule boundaries
+ * and after reloads. */
+int		 rd_start(struct daemon *);
+void		 rd_stop(struct daemon *);
+void		 rd_timer_fired(struct daemon *);
+void		 rd_reloaded(struct daemon *);
+void		 rd_tick(struct daemon *, time_t now);
+void		 rd_pass(struct daemon *, const char *why);
 
 size_t		 status_text(struct daemon *, char *buf, size_t len);
 /* Packets passed uninspected (fail-open estimate) and socket overruns,

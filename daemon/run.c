@@ -79,7 +79,7 @@ run_ct_seen(const struct ct_entry *c, void *arg)
 static void
 run_refresh_accounting(struct daemon *d)
 {
-	if (ct_dump(NFQ_MARK_ALLOW & 0xff00, 0xff00, run_ct_seen, d) == -1)
+	if (ct_dump(d->mark_mask, run_ct_seen, d) == -1)
 		log_warn("conntrack dump");
 	acct_expire(d->acct, sg_now_us(), RUN_ACCT_MAX_AGE_US, run_emit, d);
 }
@@ -153,6 +153,9 @@ run_reload(struct daemon *d)
 	if (strcmp(cfg->timezone, d->cfg->cfg->timezone) != 0)
 		log_warnx("reload: time zone changed to %s; restart to apply it",
 		    cfg->timezone);
+	if (cfg->mark_mask != d->mark_mask)
+		log_warnx("reload: daemon.mark_mask changed to %#x; restart "
+		    "(and reinstall gateway-rules) to apply it", cfg->mark_mask);
 	if ((r = cfg_ref_new(cfg, d->generation + 1)) == NULL) {
 		for (size_t i = 0; mods != NULL && i < d->nworkers; i++)
 			cls_module_free(mods[i]);
@@ -172,6 +175,7 @@ run_reload(struct daemon *d)
 	    "%u%s", d->generation, rebuilt ? " (nDPI protocols rebuilt)" : "");
 	rw_event(d->rw, "reload", detail);
 	log_info("%s", detail);
+	rd_reloaded(d);
 }
 
 static size_t
@@ -275,15 +279,18 @@ run_heartbeat(struct daemon *d, const char *db)
 static void
 run_loop(struct daemon *d)
 {
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
 	time_t last_beat = 0, last_dump = time(NULL), now;
 	const char *db = d->cfg->cfg->db_path;
 
 	pfd[0] = (struct pollfd){ d->sigfd, POLLIN, 0 };
 	pfd[1] = (struct pollfd){ ctl_fd(d->ctl), POLLIN, 0 };
 	pfd[2] = (struct pollfd){ d->ct ? ct_watch_fd(d->ct) : -1, POLLIN, 0 };
+	pfd[3] = (struct pollfd){ d->rd_timerfd, POLLIN, 0 };
 	for (;;) {
-		if (poll(pfd, 3, 1000) > 0) {
+		if (poll(pfd, 4, 1000) > 0) {
+			if (pfd[3].revents & POLLIN)
+				rd_timer_fired(d);
 			if ((pfd[0].revents & POLLIN) && !run_signal(d))
 				return;
 			if (pfd[1].revents & POLLIN)
@@ -296,6 +303,7 @@ run_loop(struct daemon *d)
 				;
 		}
 		now = time(NULL);
+		rd_tick(d, now);
 		if (now - last_beat >= RUN_METRICS_EVERY) {
 			run_heartbeat(d, db);
 			last_beat = now;
@@ -434,7 +442,7 @@ run_start(struct daemon *d)
 	if (run_signals(d) == -1 || run_open_privileged(d) == -1 ||
 	    run_drop_privileges(d) == -1)
 		return -1;
-	if ((d->acct = acct_new(0)) == NULL)
+	if ((d->acct = acct_new(0)) == NULL || rd_start(d) == -1)
 		return -1;
 	if ((d->rw = rw_start(cfg->db_path, 0, cfg->memory_rows, &rerr)) == NULL) {
 		log_warnx("records: %s: %s", cfg->db_path, rec_strerror(rerr));
@@ -468,7 +476,7 @@ run_final_totals(struct daemon *d)
 {
 	struct pollfd pfd;
 
-	if (ct_dump(NFQ_MARK_ALLOW & 0xff00, 0xff00, run_ct_seen, d) == -1)
+	if (ct_dump(d->mark_mask, run_ct_seen, d) == -1)
 		log_debug("final conntrack dump failed");
 	if (d->ct == NULL)
 		return;
@@ -497,6 +505,7 @@ run_stop(struct daemon *d)
 		rw_event(d->rw, "stop", "stopped cleanly");
 	}
 	rw_stop(d->rw);
+	rd_stop(d);
 	acct_free(d->acct);
 	ct_watch_close(d->ct);
 	ctl_close(d->ctl);
@@ -522,6 +531,7 @@ cmd_run(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	d.conf_path = SG_DEFAULT_CONF;
 	d.kq_fd = -1;
+	d.rd_timerfd = -1;
 	while ((ch = getopt(argc, argv, "c:fvB")) != -1) {
 		switch (ch) {
 		case 'c': d.conf_path = optarg; break;
@@ -539,6 +549,7 @@ cmd_run(int argc, char **argv)
 	if ((cfg = cmd_load_config_checked(d.conf_path)) == NULL)
 		return 1;
 	d.generation = 1;
+	d.mark_mask = cfg->mark_mask;
 	d.started = time(NULL);
 	pthread_mutex_init(&d.apps_lock, NULL);
 	if ((d.cfg = cfg_ref_new(cfg, d.generation)) == NULL) {

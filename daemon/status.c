@@ -153,6 +153,11 @@ status_text(struct daemon *d, char *buf, size_t len)
 	    "rejected)\n", d->conf_path, d->cfg->generation,
 	    (unsigned long long)d->reloads_ok,
 	    (unsigned long long)d->reloads_rejected);
+	strftime(since, sizeof(since), "%Y-%m-%d %H:%M %Z",
+	    localtime(&d->rd_next));
+	put(&o, "schedule: next boundary %s; %llu open flow(s) decided "
+	    "differently at boundaries or reloads\n", since,
+	    (unsigned long long)d->redecided);
 	put(&o, "queues: %u-%u, fail-open %s\n", cfg->queue_first,
 	    cfg->queue_first + (unsigned)d->nworkers - 1,
 	    cfg->fail_open ? "on" : "off (strict)");

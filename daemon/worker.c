@@ -39,19 +39,23 @@ worker_decided(const struct eng_flow_view *v, void *arg)
 {
 	struct worker *w = arg;
 	struct daemon *d = w->d;
+	struct policy_kept kept;
 	struct rec_flow r;
 
 	eng_view_to_record(v, "live", 0, &r);
 	count_app(d, r.app, v->dec->action);
+	policy_kept_init(&kept, v->id, w->pkt_iface, v->cls->master,
+	    v->cls->proto, v->cls->host_src != SG_HOST_NONE ? v->cls->host : "",
+	    v->dec);
 	if ((v->decided_after <= 1 && v->dec->action == SG_BLOCK) ||
-	    acct_add(d->acct, &v->flow->key, &r, sg_now_us()) == -1) {
+	    acct_add(d->acct, &v->flow->key, &r, &kept, sg_now_us()) == -1) {
 		rw_flow(d->rw, &r);
 		atomic_fetch_add(&d->direct_records, 1);
 	}
 }
 
-static uint32_t
-mark_of(enum sg_action a)
+enum nfq_mark
+worker_mark_of(enum sg_action a)
 {
 	switch (a) {
 	case SG_BLOCK:	return NFQ_MARK_BLOCK;
@@ -72,13 +76,16 @@ worker_packet(struct nfq_queue *q, const struct nfq_pkt *p, void *arg)
 	ep.ts_us = p->ts_us ? p->ts_us : sg_now_us();
 	ep.mac = p->has_mac ? p->mac : NULL;
 	ep.iface = p->iface[0] ? p->iface : NULL;
+	w->pkt_iface = ep.iface;	/* for worker_decided */
 	eng_packet(w->eng, &ep, &v);
+	w->pkt_iface = NULL;
 	/* undecodable: let it through uninspected, as fail-open would */
 	if (v.skipped || !v.final || w->d->no_handoff)
 		nfq_verdict(q, p->id, v.final && v.action == SG_BLOCK ? NFQ_DROP :
 		    NFQ_ACCEPT, 0);
-	else
-		nfq_verdict(q, p->id, NFQ_REPEAT_MARK, mark_of(v.action));
+	else	/* the packet's other mark bits are someone else's */
+		nfq_verdict(q, p->id, NFQ_REPEAT_MARK, nfq_mark_merge(p->mark,
+		    w->d->mark_mask, worker_mark_of(v.action)));
 }
 
 /* What an old config held in this worker's engine. */

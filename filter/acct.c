@@ -7,7 +7,11 @@
 
 struct acct_entry {
 	struct flow_key		 key;
-	struct rec_flow		 rec;
+	struct rec_flow		 rec;		/* from rec.start_us on */
+	struct policy_kept	 kept;		/* to decide it again */
+	int64_t			 first_us;	/* the flow's own start */
+	uint64_t		 base_pkts[2];	/* conntrack's totals when the */
+	uint64_t		 base_bytes[2];	/* current row began */
 	uint64_t		 last_news_us;	/* added, or last seen in a dump */
 	struct acct_entry	*next;
 };
@@ -89,15 +93,20 @@ acct_free(struct acct *a)
 
 int
 acct_add(struct acct *a, const struct flow_key *k, const struct rec_flow *r,
-    uint64_t now_us)
+    const struct policy_kept *kept, uint64_t now_us)
 {
 	struct acct_entry *e;
 	uint32_t b;
 
-	if ((e = malloc(sizeof(*e))) == NULL)
+	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return -1;
 	key_canon(&e->key, &k->src, &k->dst, k->sport, k->dport, k->proto);
 	e->rec = *r;
+	e->first_us = r->start_us;
+	if (kept != NULL)
+		e->kept = *kept;
+	else
+		e->kept.fixed = true;
 	e->last_news_us = now_us;
 	b = acct_hash(&e->key) & (uint32_t)(a->nbuckets - 1);
 	pthread_mutex_lock(&a->lock);
@@ -132,17 +141,37 @@ acct_find(struct acct *a, const struct flow_key *k)
 	return NULL;
 }
 
-static void
-rec_from_ct(struct rec_flow *r, const struct ct_entry *c)
+static uint64_t
+since(uint64_t total, uint64_t base)
 {
-	r->pkts_out = c->pkts[0];
-	r->pkts_in = c->pkts[1];
-	r->bytes_out = c->bytes[0];
-	r->bytes_in = c->bytes[1];
+	return total > base ? total - base : 0;
+}
+
+/* The current row's share of conntrack's totals: since it began. */
+static void
+entry_totals(struct acct_entry *e, const struct ct_entry *c)
+{
+	e->rec.pkts_out = since(c->pkts[0], e->base_pkts[0]);
+	e->rec.pkts_in = since(c->pkts[1], e->base_pkts[1]);
+	e->rec.bytes_out = since(c->bytes[0], e->base_bytes[0]);
+	e->rec.bytes_in = since(c->bytes[1], e->base_bytes[1]);
+}
+
+/* Conntrack's times are the flow's; the row may have begun later. */
+static void
+entry_end(struct acct_entry *e, int64_t end_us)
+{
+	e->rec.end_us = end_us > e->rec.start_us ? end_us : e->rec.start_us;
+}
+
+static void
+rec_from_ct(struct acct_entry *e, const struct ct_entry *c)
+{
+	entry_totals(e, c);
 	if (c->start_us && c->stop_us > c->start_us)
-		r->end_us = r->start_us + (int64_t)(c->stop_us - c->start_us);
+		entry_end(e, e->first_us + (int64_t)(c->stop_us - c->start_us));
 	else if (c->start_us && c->stop_us == 0)
-		r->end_us = r->start_us;	/* refreshed below on destroy */
+		entry_end(e, e->rec.start_us);	/* refreshed below on destroy */
 }
 
 bool
@@ -162,7 +191,7 @@ acct_destroyed(struct acct *a, const struct ct_entry *c, acct_emit_cb *emit,
 	*pp = e->next;
 	a->count--;
 	pthread_mutex_unlock(&a->lock);
-	rec_from_ct(&e->rec, c);
+	rec_from_ct(e, c);
 	emit(&e->rec, arg);
 	free(e);
 	return true;
@@ -177,13 +206,10 @@ acct_seen(struct acct *a, const struct ct_entry *c, uint64_t now_us)
 	key_from_ct(c, &k);
 	pthread_mutex_lock(&a->lock);
 	if ((pp = acct_find(a, &k)) != NULL) {
-		(*pp)->rec.pkts_out = c->pkts[0];
-		(*pp)->rec.pkts_in = c->pkts[1];
-		(*pp)->rec.bytes_out = c->bytes[0];
-		(*pp)->rec.bytes_in = c->bytes[1];
+		entry_totals(*pp, c);
 		if (c->start_us && now_us > c->start_us)
-			(*pp)->rec.end_us = (*pp)->rec.start_us +
-			    (int64_t)(now_us - c->start_us);
+			entry_end(*pp, (*pp)->first_us +
+			    (int64_t)(now_us - c->start_us));
 		(*pp)->last_news_us = now_us;
 	}
 	pthread_mutex_unlock(&a->lock);
@@ -241,4 +267,76 @@ acct_count(struct acct *a)
 	n = a->count;
 	pthread_mutex_unlock(&a->lock);
 	return n;
+}
+
+static void
+change_key(const struct acct_entry *e, struct ct_entry *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->src = e->key.src;
+	key->dst = e->key.dst;
+	key->sport = e->key.sport;
+	key->dport = e->key.dport;
+	key->proto = e->key.proto;
+}
+
+/*
+ * Under the lock, so workers adding flows wait for the scan: deciding
+ * is plain C over the config, a microsecond or so per open flow, and
+ * this runs only at schedule boundaries and reloads.
+ */
+ssize_t
+acct_changes(struct acct *a, acct_redecide_cb *decide, void *arg,
+    struct acct_change **out)
+{
+	struct acct_change *v = NULL, *nv, *c;
+	size_t n = 0, cap = 0;
+
+	*out = NULL;
+	pthread_mutex_lock(&a->lock);
+	for (size_t i = 0; i < a->nbuckets; i++)
+		for (struct acct_entry *e = a->buckets[i]; e; e = e->next) {
+			if (e->kept.fixed)
+				continue;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 64;
+				if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
+					goto nomem;
+				v = nv;
+			}
+			c = &v[n];
+			c->e = e;
+			c->cur = e->rec;
+			if (!decide(&e->kept, &c->cur, &c->next, arg))
+				continue;
+			change_key(e, &c->key);
+			n++;
+		}
+	pthread_mutex_unlock(&a->lock);
+	*out = v;
+	return (ssize_t)n;
+
+ nomem:
+	pthread_mutex_unlock(&a->lock);
+	free(v);
+	return -1;
+}
+
+void
+acct_split(struct acct *a, const struct acct_change *c,
+    const struct ct_entry *now, int64_t at_us, struct rec_flow *closed)
+{
+	struct acct_entry *e = c->e;
+
+	pthread_mutex_lock(&a->lock);
+	entry_totals(e, now);
+	entry_end(e, at_us);
+	*closed = e->rec;
+	e->rec = c->next;
+	e->rec.start_us = e->rec.end_us = at_us;
+	e->rec.pkts_out = e->rec.pkts_in = 0;
+	e->rec.bytes_out = e->rec.bytes_in = 0;
+	memcpy(e->base_pkts, now->pkts, sizeof(e->base_pkts));
+	memcpy(e->base_bytes, now->bytes, sizeof(e->base_bytes));
+	pthread_mutex_unlock(&a->lock);
 }

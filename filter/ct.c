@@ -8,9 +8,14 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
 #include "ct.h"
@@ -27,7 +32,6 @@ struct ct_watch {
 };
 
 struct ct_dump_ctx {
-	uint32_t		 mark;
 	uint32_t		 mask;
 	ct_cb			*cb;
 	void			*cb_arg;
@@ -223,16 +227,16 @@ ct_dump_entry(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 	struct ct_entry		 e;
 
 	ct_entry_from(ct, false, &e);
-	if ((e.mark & d->mask) == (d->mark & d->mask))
+	if (d->mask == 0 || (e.mark & d->mask) != 0)
 		d->cb(&e, d->cb_arg);
 	return NFCT_CB_CONTINUE;
 }
 
 int
-ct_dump(uint32_t mark, uint32_t mask, ct_cb *cb, void *arg)
+ct_dump(uint32_t mask, ct_cb *cb, void *arg)
 {
 	struct nfct_handle	*h;
-	struct ct_dump_ctx	 d = { mark, mask, cb, arg };
+	struct ct_dump_ctx	 d = { mask, cb, arg };
 	uint32_t		 family = AF_UNSPEC;	/* both v4 and v6 */
 	int			 ret, saved;
 
@@ -248,4 +252,115 @@ ct_dump(uint32_t mark, uint32_t mask, ct_cb *cb, void *arg)
 	nfct_close(h);
 	errno = saved;
 	return ret == -1 ? -1 : 0;
+}
+
+/* The original tuple of key as a conntrack object; NULL for protocols
+ * without ports, whose tuples we do not keep. */
+static struct nf_conntrack *
+ct_tuple_new(const struct ct_entry *key)
+{
+	struct nf_conntrack *ct;
+
+	if ((key->proto != IPPROTO_TCP && key->proto != IPPROTO_UDP) ||
+	    (key->src.family != AF_INET && key->src.family != AF_INET6)) {
+		errno = EPROTONOSUPPORT;
+		return NULL;
+	}
+	if ((ct = nfct_new()) == NULL)
+		return NULL;
+	nfct_set_attr_u8(ct, ATTR_L3PROTO, key->src.family);
+	if (key->src.family == AF_INET) {
+		nfct_set_attr(ct, ATTR_IPV4_SRC, key->src.a);
+		nfct_set_attr(ct, ATTR_IPV4_DST, key->dst.a);
+	} else {
+		nfct_set_attr(ct, ATTR_IPV6_SRC, key->src.a);
+		nfct_set_attr(ct, ATTR_IPV6_DST, key->dst.a);
+	}
+	nfct_set_attr_u8(ct, ATTR_L4PROTO, key->proto);
+	nfct_set_attr_u16(ct, ATTR_PORT_SRC, htons(key->sport));
+	nfct_set_attr_u16(ct, ATTR_PORT_DST, htons(key->dport));
+	return ct;
+}
+
+static int
+ct_get_entry(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
+    void *arg)
+{
+	ct_entry_from(ct, false, arg);
+	return NFCT_CB_STOP;
+}
+
+int
+ct_get(const struct ct_entry *key, struct ct_entry *out)
+{
+	struct nf_conntrack	*ct;
+	struct nfct_handle	*h = NULL;
+	int			 ret = -1, saved;
+
+	memset(out, 0, sizeof(*out));
+	if ((ct = ct_tuple_new(key)) == NULL)
+		return -1;
+	if ((h = nfct_open(CONNTRACK, 0)) == NULL ||
+	    nfct_callback_register(h, NFCT_T_ALL, ct_get_entry, out) == -1)
+		goto done;
+	ret = nfct_query(h, NFCT_Q_GET, ct);
+ done:
+	saved = errno;
+	if (h != NULL)
+		nfct_close(h);
+	nfct_destroy(ct);
+	errno = saved;
+	return ret == -1 ? -1 : 0;
+}
+
+/*
+ * An update (IPCTNL_MSG_CT_NEW without NLM_F_CREATE) carrying CTA_MARK
+ * and CTA_MARK_MASK: the kernel keeps the mark's bits outside the mask
+ * and sets ours in one step, so a QoS or multi-WAN rule changing its own
+ * bits at the same moment loses nothing.  libnetfilter_conntrack 1.0.9
+ * builds the tuple and the mark; the mask is added here.
+ */
+int
+ct_set_mark(const struct ct_entry *key, uint32_t mark, uint32_t mask)
+{
+	char			 buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket	*nl = NULL;
+	struct nf_conntrack	*ct;
+	struct nlmsghdr		*nlh;
+	struct nfgenmsg		*nfh;
+	unsigned int		 seq = (unsigned int)time(NULL), portid;
+	ssize_t			 n;
+	int			 ret = -1, saved;
+
+	if ((ct = ct_tuple_new(key)) == NULL)
+		return -1;
+	nfct_set_attr_u32(ct, ATTR_MARK, mark & mask);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	nfh = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfh));
+	nfh->nfgen_family = key->src.family;
+	nfh->version = NFNETLINK_V0;
+	nfh->res_id = 0;
+	if (nfct_nlmsg_build(nlh, ct) == -1)
+		goto done;
+	mnl_attr_put_u32(nlh, CTA_MARK_MASK, htonl(mask));
+	if ((nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
+	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == -1)
+		goto done;
+	portid = mnl_socket_get_portid(nl);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) == -1 ||
+	    (n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) == -1)
+		goto done;
+	/* the ack: 0, or -1 with the kernel's errno (ENOENT: gone) */
+	ret = mnl_cb_run(buf, (size_t)n, seq, portid, NULL, NULL) == -1 ?
+	    -1 : 0;
+ done:
+	saved = errno;
+	if (nl != NULL)
+		mnl_socket_close(nl);
+	nfct_destroy(ct);
+	errno = saved;
+	return ret;
 }

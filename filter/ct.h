@@ -40,7 +40,18 @@ int		 ct_watch_fd(const struct ct_watch *);
 int		 ct_watch_read(struct ct_watch *, ct_cb *, void *arg);
 uint64_t	 ct_watch_lost(const struct ct_watch *);
 
-/* Dump every entry whose mark & mask == mark & mask (mask 0: all). */
-int		 ct_dump(uint32_t mark, uint32_t mask, ct_cb *, void *arg);
+/* Dump every entry with any bit of mask set in its mark (mask 0: all). */
+int		 ct_dump(uint32_t mask, ct_cb *, void *arg);
+
+/*
+ * One TCP or UDP entry by its original tuple (key's src, dst, ports and
+ * proto), for the live totals of a flow decided again.  0, or -1 with
+ * errno: ENOENT if it is gone, EPROTONOSUPPORT for other protocols.
+ */
+int		 ct_get(const struct ct_entry *key, struct ct_entry *out);
+/* Set the mask's bits of that entry's mark to mark, in place, keeping
+ * every other bit.  0, or -1 with errno as ct_get. */
+int		 ct_set_mark(const struct ct_entry *key, uint32_t mark,
+		    uint32_t mask);
 
 #endif

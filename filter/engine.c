@@ -214,17 +214,9 @@ eng_decide(struct eng *e, const struct flow *f, struct eng_flow *ef,
 	 * from the flow's own protocol, or from DNS, say where it goes */
 	const char *host = ef->res.host_src != SG_HOST_NONE ? ef->res.host : "";
 
-	ef->categories = policy_categories(cfg, ef->res.master, ef->res.proto,
-	    host);
-	memset(&pf, 0, sizeof(pf));
-	pf.id = &ef->id;
-	pf.master = ef->res.master;
-	pf.proto = ef->res.proto;
-	pf.host = host;
-	pf.categories = ef->categories;
-	pf.unknown = (ef->res.proto[0] == '\0' ||
-	    strcmp(ef->res.proto, "Unknown") == 0) && host[0] == '\0';
-	pf.when = when;
+	policy_flow_init(&pf, cfg, &ef->id, ef->res.master, ef->res.proto,
+	    host, when);
+	ef->categories = pf.categories;
 	policy_decide(cfg, &pf, &ef->dec, NULL, NULL);
 	(void)f;
 }
@@ -515,8 +507,8 @@ transport_name(uint8_t proto)
 	(dst)[sizeof(dst) - 1] = '\0';					\
 } while (0)
 
-static void
-record_identity(const struct sg_config *cfg, const struct ident *id,
+void
+eng_record_identity(const struct sg_config *cfg, const struct ident *id,
     struct rec_flow *r)
 {
 	if (id->device >= 0)
@@ -542,7 +534,7 @@ eng_view_to_record(const struct eng_flow_view *v, const char *source,
 	if (pin_time != 0)	/* as if it happened then; duration kept */
 		r->start_us = (int64_t)pin_time * 1000000;
 	r->end_us = r->start_us + (int64_t)(f->last_us - f->first_us);
-	record_identity(cfg, v->id, r);
+	eng_record_identity(cfg, v->id, r);
 	COPY(r->app, v->cls->app);
 	if (v->category >= 0)
 		COPY(r->category, cfg->categories[v->category].name);
@@ -556,14 +548,8 @@ eng_view_to_record(const struct eng_flow_view *v, const char *source,
 	r->pkts_out = f->pkts[0];
 	r->pkts_in = f->pkts[1];
 	COPY(r->action, sg_action_name(d->action));
-	if (d->account >= 0) {
-		snprintf(r->rule, sizeof(r->rule), "account:%s",
-		    cfg->accounts[d->account].name);
-		COPY(r->clause, "6.8");
-	} else {
-		COPY(r->rule, d->rule_name);
-		COPY(r->clause, d->clause);
-	}
+	policy_rule_label(cfg, d, r->rule, sizeof(r->rule), r->clause,
+	    sizeof(r->clause));
 	r->in_school_hours = d->in_school_hours;
 	COPY(r->source, source);
 }

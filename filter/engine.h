@@ -109,5 +109,8 @@ const struct eng_stats *eng_stats(const struct eng *);
  * started then (its duration kept), matching the decision's time. */
 void		 eng_view_to_record(const struct eng_flow_view *, const char *source,
 		    time_t pin_time, struct rec_flow *);
+/* A record's device, person, group, MAC and address fields. */
+void		 eng_record_identity(const struct sg_config *,
+		    const struct ident *, struct rec_flow *);
 
 #endif

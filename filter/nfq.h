@@ -10,11 +10,31 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Packet marks the verdicts set and the ruleset saves with CONNMARK. */
-#define NFQ_MARK_ALLOW	0x5c01u
-#define NFQ_MARK_LOG	0x5c02u
-#define NFQ_MARK_BLOCK	0x5c03u
-#define NFQ_MARK_MASK	0xffffu
+/*
+ * The marks the verdicts set and the ruleset saves with CONNMARK: 1, 2
+ * and 3 in the bits of daemon.mark_mask (one run of at least two bits,
+ * checked by the config).  Every other bit of a packet's or a
+ * connection's mark belongs to someone else (QoS, multi-WAN) and is kept.
+ */
+enum nfq_mark {
+	NFQ_MARK_NONE = 0,
+	NFQ_MARK_ALLOW,
+	NFQ_MARK_LOG,
+	NFQ_MARK_BLOCK,
+};
+
+static inline uint32_t
+nfq_mark(uint32_t mask, enum nfq_mark v)
+{
+	return (uint32_t)v << __builtin_ctz(mask);
+}
+
+/* old with our bits replaced by v. */
+static inline uint32_t
+nfq_mark_merge(uint32_t old, uint32_t mask, enum nfq_mark v)
+{
+	return (old & ~mask) | nfq_mark(mask, v);
+}
 
 struct nfq_pkt {
 	uint32_t	 id;

@@ -235,3 +235,73 @@ policy_decide(const struct sg_config *cfg, const struct policy_flow *f,
 	}
 	decide_default(cfg, f, d, trace, targ);
 }
+
+void
+policy_flow_init(struct policy_flow *pf, const struct sg_config *cfg,
+    const struct ident *id, const char *master, const char *proto,
+    const char *host, time_t when)
+{
+	memset(pf, 0, sizeof(*pf));
+	pf->id = id;
+	pf->master = master;
+	pf->proto = proto;
+	pf->host = host;
+	pf->categories = policy_categories(cfg, master, proto, host);
+	pf->unknown = (proto[0] == '\0' || strcmp(proto, "Unknown") == 0) &&
+	    host[0] == '\0';
+	pf->when = when;
+}
+
+void
+policy_rule_label(const struct sg_config *cfg, const struct policy_decision *d,
+    char *rule, size_t rulelen, char *clause, size_t clauselen)
+{
+	if (d->account >= 0) {
+		snprintf(rule, rulelen, "account:%s", cfg->accounts[d->account].name);
+		snprintf(clause, clauselen, "6.8");
+		return;
+	}
+	snprintf(rule, rulelen, "%s", d->rule_name ? d->rule_name : "");
+	snprintf(clause, clauselen, "%s", d->clause ? d->clause : "");
+}
+
+/* Outcomes policy_decide gives without a rule; any other rule-less
+ * outcome is the engine's own. */
+static bool
+policy_is_rules_outcome(const struct policy_decision *d)
+{
+	return d->rule >= 0 || (d->rule_name != NULL &&
+	    (strcmp(d->rule_name, "default") == 0 ||
+	    strcmp(d->rule_name, "unknown-traffic") == 0));
+}
+
+void
+policy_kept_init(struct policy_kept *k, const struct ident *id,
+    const char *iface, const char *master, const char *proto,
+    const char *host, const struct policy_decision *d)
+{
+	memset(k, 0, sizeof(*k));
+	k->has_mac = id->has_mac;
+	memcpy(k->mac, id->mac, sizeof(k->mac));
+	k->ip = id->ip;
+	snprintf(k->iface, sizeof(k->iface), "%s", iface ? iface : "");
+	snprintf(k->master, sizeof(k->master), "%s", master);
+	snprintf(k->proto, sizeof(k->proto), "%s", proto);
+	snprintf(k->host, sizeof(k->host), "%s", host);
+	k->fixed = !policy_is_rules_outcome(d);
+}
+
+void
+policy_redecide(const struct sg_config *cfg, const struct policy_kept *k,
+    time_t when, struct ident *id, uint64_t *categories,
+    struct policy_decision *d)
+{
+	struct policy_flow pf;
+
+	/* no leases: the MAC they gave at the time is the one kept */
+	ident_resolve(cfg, NULL, k->has_mac ? k->mac : NULL, &k->ip,
+	    k->iface[0] ? k->iface : NULL, -1, id);
+	policy_flow_init(&pf, cfg, id, k->master, k->proto, k->host, when);
+	*categories = pf.categories;
+	policy_decide(cfg, &pf, d, NULL, NULL);
+}

@@ -41,5 +41,49 @@ typedef void	 policy_trace_fn(void *arg, const char *fmt, ...)
 void		 policy_decide(const struct sg_config *, const struct policy_flow *,
 		    struct policy_decision *, policy_trace_fn *, void *arg);
 bool		 policy_in_school_hours(const struct sg_config *, time_t);
+/*
+ * A flow as the rules see it: its categories in cfg, and whether the
+ * classifier found nothing.  host is "" unless the name came from the
+ * flow's own protocol or from DNS.
+ */
+void		 policy_flow_init(struct policy_flow *, const struct sg_config *,
+		    const struct ident *, const char *master, const char *proto,
+		    const char *host, time_t when);
+/* The rule and clause a record shows: "account:NAME" and "6.8" for an
+ * exemption, else the decision's own. */
+void		 policy_rule_label(const struct sg_config *,
+		    const struct policy_decision *, char *rule, size_t rulelen,
+		    char *clause, size_t clauselen);
+
+/*
+ * What a decided flow keeps so the daemon can decide it again when the
+ * clock passes a schedule boundary or the config is reloaded: everything
+ * identity resolution and the rules read, by value, since indexes mean
+ * nothing in another config.
+ */
+struct policy_kept {
+	bool		 has_mac;
+	uint8_t		 mac[6];	/* from the frame or the leases */
+	struct sg_addr	 ip;
+	char		 iface[16];	/* input interface, "" if unknown */
+	char		 master[SG_APP_MAX / 2];
+	char		 proto[SG_APP_MAX / 2];
+	char		 host[SG_HOST_MAX];	/* as policy_flow_init's */
+	bool		 fixed;		/* the engine's outcome, not a rule's
+					   (QUIC fallback, evasion): kept */
+};
+
+void		 policy_kept_init(struct policy_kept *, const struct ident *,
+		    const char *iface, const char *master, const char *proto,
+		    const char *host, const struct policy_decision *);
+/*
+ * Decide a kept flow again in cfg at when.  The sender is resolved
+ * afresh (by the MAC kept, else its address, interface or subnet), so a
+ * device, person or group that is gone falls back as identity
+ * resolution does for a new flow.
+ */
+void		 policy_redecide(const struct sg_config *,
+		    const struct policy_kept *, time_t when, struct ident *,
+		    uint64_t *categories, struct policy_decision *);
 
 #endif

@@ -135,6 +135,16 @@ time_match(const struct conf_schedule *s, int minute)
 	return NULL;
 }
 
+/* sched_active without the explanation: sched_next_change asks often. */
+static bool
+sched_on(const struct conf_schedule *s, const struct sched_local *lt)
+{
+	return !sched_is_closure(s, lt->day, NULL) &&
+	    sched_in_term(s, lt->day, NULL) &&
+	    (s->weekdays & (1u << lt->weekday)) &&
+	    time_match(s, lt->minute) != NULL;
+}
+
 bool
 sched_active(const struct conf_schedule *s, const struct sched_local *lt,
     char *why, size_t whylen)
@@ -142,12 +152,9 @@ sched_active(const struct conf_schedule *s, const struct sched_local *lt,
 	const struct conf_timerange *tr;
 	const char *label = NULL;
 	char now[16], a[16], b[16];
-	char dummy[1];
 
-	if (why == NULL) {
-		why = dummy;
-		whylen = sizeof(dummy);
-	}
+	if (why == NULL)
+		return sched_on(s, lt);
 	fmt_minute(now, sizeof(now), lt->minute);
 	if (sched_is_closure(s, lt->day, &label)) {
 		snprintf(why, whylen, "closure day (%s)", label ? label : "closed");
@@ -218,4 +225,39 @@ sched_describe(const struct conf_schedule *s, char *buf, size_t len)
 	}
 	if (s->nterms > 0 && off < len)
 		snprintf(buf + off, len - off, ", in term time");
+}
+
+static bool
+sched_any_differs(const struct sg_config *cfg, const struct sched_local *a,
+    const struct sched_local *b)
+{
+	for (size_t i = 0; i < cfg->nschedules; i++)
+		if (sched_on(&cfg->schedules[i], a) !=
+		    sched_on(&cfg->schedules[i], b))
+			return true;
+	return false;
+}
+
+/*
+ * Walk the wall clock a minute at a time (the schedules' grain) in the
+ * school's zone: whatever the zone rules do to local time, including an
+ * hour that happens twice or not at all, the first minute whose local
+ * time puts any schedule in a different state is found as sched_active
+ * will see it.  A new local day always counts: term dates, closures and
+ * professional accounts' approval and end dates change then.  So the
+ * walk is at most a day and an hour of minutes, and only runs when the
+ * previous boundary has passed.
+ */
+time_t
+sched_next_change(const struct sg_config *cfg, time_t now)
+{
+	struct sched_local lt0, lt;
+	time_t t;
+
+	sched_localtime(now, &lt0);
+	for (t = now - now % 60 + 60;; t += 60) {
+		sched_localtime(t, &lt);
+		if (lt.day != lt0.day || sched_any_differs(cfg, &lt0, &lt))
+			return t;
+	}
 }

@@ -32,6 +32,11 @@ int		 sched_parse_day(const char *, time_t *);
  */
 bool		 sched_active(const struct conf_schedule *, const struct sched_local *,
 		    char *why, size_t whylen);
+/*
+ * The first time after now at which any schedule's state, or the local
+ * date, changes: when decisions taken now may stop being right.
+ */
+time_t		 sched_next_change(const struct sg_config *, time_t now);
 /* "Mon-Fri 08:00-16:30" */
 void		 sched_describe(const struct conf_schedule *, char *, size_t);
 bool		 sched_is_closure(const struct conf_schedule *, int32_t day,

@@ -698,8 +698,8 @@ html_events(FILE *f, const struct rpt_quality *q)
 {
 	if (q->nevents == 0) {
 		fputs("<p class=\"none\">No starts, stops, gaps, late writes, "
-		    "configuration changes or purges recorded in this "
-		    "period.</p>", f);
+		    "configuration changes, purges or changed decisions "
+		    "recorded in this period.</p>", f);
 		return;
 	}
 	fputs("<table><tr><th>When</th><th>What</th><th>Detail</th></tr>", f);
@@ -738,9 +738,13 @@ html_quality(FILE *f, const struct rpt_report *r)
 	    "<dt>Configuration</dt><dd>%" PRId64 " reloads, %" PRId64
 	    " rejected changes</dd><dt>Daemon starts</dt><dd>%" PRId64
 	    "</dd><dt>Retention purges</dt><dd>%" PRId64 " (older records "
-	    "deleted as the retention period requires)</dd></dl>",
+	    "deleted as the retention period requires)</dd>"
+	    "<dt>Decisions changed on open connections</dt><dd>%" PRId64
+	    " (school hours began or ended, or the configuration was "
+	    "reloaded, while they were open; each has a record per period, "
+	    "under the decision in force then)</dd></dl>",
 	    q->gaps, q->delays, q->missing_school_days, q->reloads, q->config_changes,
-	    q->starts, q->purges);
+	    q->starts, q->purges, q->redecisions);
 	html_events(f, q);
 	fputs("</section>\n", f);
 }

@@ -201,7 +201,7 @@ json_quality(const struct rpt_quality *q)
 		    "time", json_time(q->events[i].ts_us),
 		    "kind", json_str(q->events[i].kind),
 		    "detail", json_str(q->events[i].detail)));
-	return json_pack("{s:b,s:b,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
+	return json_pack("{s:b,s:b,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
 	    "verify_ran", q->verify_ran, "verify_ok", q->verify_ok,
 	    "verified", (json_int_t)q->verified,
 	    "verify_result", json_str(q->verify_msg),
@@ -210,6 +210,7 @@ json_quality(const struct rpt_quality *q)
 	    "config_changes", (json_int_t)(q->config_changes + q->reloads),
 	    "purges", (json_int_t)q->purges, "starts", (json_int_t)q->starts,
 	    "school_days_without_records", (json_int_t)q->missing_school_days,
+	    "redecisions", (json_int_t)q->redecisions,
 	    "events", ev);
 }
 

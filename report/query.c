@@ -145,7 +145,7 @@ static const char sql_account_devices[] =
 static const char sql_events[] =
     "SELECT ts_us, kind, detail FROM events WHERE ts_us >= ?1"
     " AND ts_us < ?2 AND kind IN ('gap', 'delay', 'config', 'reload',"
-    " 'purge', 'start', 'stop') ORDER BY ts_us, id";
+    " 'purge', 'start', 'stop', 'redecide') ORDER BY ts_us, id";
 
 struct q_ctx {
 	sqlite3			*db;
@@ -590,6 +590,8 @@ q_count_event(struct rpt_quality *qa, const char *kind)
 		qa->purges++;
 	else if (strcmp(kind, "start") == 0)
 		qa->starts++;
+	else if (strcmp(kind, "redecide") == 0)
+		qa->redecisions++;
 }
 
 static enum rpt_error

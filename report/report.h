@@ -12,7 +12,10 @@
  *                  apart so one visit is not counted several times
  *   account-use    use of an approved professional account (6.8)
  * The kinds are disjoint.  Rule "quic-fallback" (QUIC dropped so the
- * browser retries over TLS) is not a finding at all.
+ * browser retries over TLS) is not a finding at all.  A connection whose
+ * decision changed while it was open (school hours began, a reload) has
+ * one row per period, each under the decision then in force, so each
+ * period counts as what it was; a "redecide" event links them.
  */
 #ifndef SG_REPORT_H
 #define SG_REPORT_H
@@ -174,6 +177,8 @@ struct rpt_quality {
 	char		 verify_msg[256];
 	int64_t		 gaps, config_changes, reloads, purges, starts;
 	int64_t		 delays;	/* spans written late (store failed) */
+	int64_t		 redecisions;	/* open flows decided differently at a
+					   boundary or reload: split rows */
 	int64_t		 missing_school_days;	/* school days with no record */
 	struct rpt_event *events;
 	size_t		 nevents;

@@ -180,9 +180,9 @@ run_in inet ping -c 1 -W 2 10.10.0.23 >/dev/null ||
 # Decided flows never reach the queue: stand in for schoolgate's verdict
 # by marking packets as its NF_REPEAT would.
 run_in gw iptables -t mangle -A FORWARD -i lan-staff -d 198.51.100.11 \
-    -j MARK --set-mark 0x5c01
+    -j MARK --set-mark 0x100
 run_in gw iptables -t mangle -A FORWARD -i lan-staff -d 198.51.100.12 \
-    -j MARK --set-mark 0x5c03
+    -j MARK --set-mark 0x300
 [[ "$(fetch staff http://198.51.100.11/5000)" == 5000 ]] ||
     fail "allow mark not enforced in the kernel"
 set +e
@@ -191,7 +191,7 @@ rc=$?
 set -e
 [[ "$rc" == 7 ]] || fail "block mark: want a TCP reset (curl exit 7), got $rc: $out"
 run_in gw conntrack -L 2>/dev/null | grep 'dst=198.51.100.11' |
-    grep -q 'mark=23553' || fail "allow mark not saved in conntrack"
+    grep -q 'mark=256' || fail "allow mark not saved in conntrack"
 
 run_in gw "$rules" remove
 run_in gw iptables -t mangle -F FORWARD

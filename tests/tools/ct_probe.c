@@ -3,12 +3,17 @@
  * accounting sees them, one line each:
  *   DESTROY|DUMP proto src sport dst dport mark pkts_o bytes_o pkts_r bytes_r
  * "watch" also turns accounting on in its network namespace first.
+ *
+ * ct_probe setmark PROTO SRC SPORT DST DPORT MARK MASK: sets the mask's
+ * bits of that entry's mark as the daemon does when it decides a flow
+ * again, then prints the entry (GET) as above.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ct.h"
@@ -85,18 +90,50 @@ ctp_watch(void)
 	return ret == 0 ? 0 : 1;
 }
 
+static int
+ctp_setmark(char *argv[])
+{
+	struct ct_entry	 key, got;
+	uint32_t	 mark, mask;
+
+	memset(&key, 0, sizeof(key));
+	key.proto = (uint8_t)atoi(argv[0]);
+	if (sg_addr_parse(argv[1], &key.src) == -1 ||
+	    sg_addr_parse(argv[3], &key.dst) == -1) {
+		fprintf(stderr, "ct_probe: bad address\n");
+		return 2;
+	}
+	key.sport = (uint16_t)atoi(argv[2]);
+	key.dport = (uint16_t)atoi(argv[4]);
+	mark = (uint32_t)strtoul(argv[5], NULL, 0);
+	mask = (uint32_t)strtoul(argv[6], NULL, 0);
+	if (ct_set_mark(&key, mark, mask) == -1) {
+		perror("ct_set_mark");
+		return 1;
+	}
+	if (ct_get(&key, &got) == -1) {
+		perror("ct_get");
+		return 1;
+	}
+	ctp_print(&got, "GET");
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
+	if (argc == 9 && strcmp(argv[1], "setmark") == 0)
+		return ctp_setmark(argv + 2);
 	if (argc == 2 && strcmp(argv[1], "watch") == 0)
 		return ctp_watch();
 	if (argc == 2 && strcmp(argv[1], "dump") == 0) {
-		if (ct_dump(0, 0, ctp_print, "DUMP") == -1) {
+		if (ct_dump(0, ctp_print, "DUMP") == -1) {
 			perror("ct_dump");
 			return 1;
 		}
 		return 0;
 	}
-	fprintf(stderr, "usage: ct_probe watch | dump\n");
+	fprintf(stderr, "usage: ct_probe watch | dump | setmark PROTO SRC "
+	    "SPORT DST DPORT MARK MASK\n");
 	return 2;
 }

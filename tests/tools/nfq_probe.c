@@ -17,6 +17,8 @@
 #include "decode.h"
 #include "nfq.h"
 
+#define PROBE_MARK_MASK	0x0000ff00u	/* daemon.mark_mask's default */
+
 struct probe {
 	uint16_t	 blockport;
 	uint64_t	 blocked;
@@ -50,10 +52,12 @@ probe_judge(struct nfq_queue *q, const struct nfq_pkt *pkt, void *arg)
 		nfq_verdict(q, pkt->id, NFQ_ACCEPT, 0);
 	} else if (ported && dport == p->blockport) {
 		p->blocked++;
-		nfq_verdict(q, pkt->id, NFQ_REPEAT_MARK, NFQ_MARK_BLOCK);
+		nfq_verdict(q, pkt->id, NFQ_REPEAT_MARK,
+		    nfq_mark_merge(pkt->mark, PROBE_MARK_MASK, NFQ_MARK_BLOCK));
 	} else {
 		p->allowed++;
-		nfq_verdict(q, pkt->id, NFQ_REPEAT_MARK, NFQ_MARK_ALLOW);
+		nfq_verdict(q, pkt->id, NFQ_REPEAT_MARK,
+		    nfq_mark_merge(pkt->mark, PROBE_MARK_MASK, NFQ_MARK_ALLOW));
 	}
 }
 

@@ -87,21 +87,30 @@ teardown(void **state)
 #define IN_HOURS	tu_utc(2026, 10, 20, 9, 30)
 #define AFTER_HOURS	tu_utc(2026, 10, 20, 18, 0)
 
-static struct policy_decision
-decide(const struct sg_config *cfg, const char *who, const char *master,
-    const char *proto, const char *host, time_t when)
+/* who: a MAC or an address */
+static void
+resolve_who(const struct sg_config *cfg, const char *who, const char *iface,
+    struct ident *id)
 {
-	struct policy_decision d;
-	struct policy_flow f;
 	struct sg_addr ip;
-	struct ident id;
 	uint8_t mac[6];
 	bool is_mac = sg_mac_parse(who, mac) == 0;
 
 	memset(&ip, 0, sizeof(ip));
 	if (!is_mac)
 		assert_int_equal(sg_addr_parse(who, &ip), 0);
-	ident_resolve(cfg, NULL, is_mac ? mac : NULL, &ip, NULL, -1, &id);
+	ident_resolve(cfg, NULL, is_mac ? mac : NULL, &ip, iface, -1, id);
+}
+
+static struct policy_decision
+decide(const struct sg_config *cfg, const char *who, const char *master,
+    const char *proto, const char *host, time_t when)
+{
+	struct policy_decision d;
+	struct policy_flow f;
+	struct ident id;
+
+	resolve_who(cfg, who, NULL, &id);
 	memset(&f, 0, sizeof(f));
 	f.id = &id;
 	f.master = master;
@@ -278,6 +287,160 @@ test_trace(void **state)
 	assert_int_equal(lines, 3);
 }
 
+/* A flow kept as the worker keeps it, decided first at when. */
+static struct policy_kept
+kept_flow(const struct sg_config *cfg, const char *who, const char *proto,
+    const char *host, time_t when, struct policy_decision *first)
+{
+	struct policy_kept k;
+	struct ident id;
+
+	resolve_who(cfg, who, "lan-staff", &id);
+	*first = decide(cfg, who, "TLS", proto, host, when);
+	policy_kept_init(&k, &id, "lan-staff", "TLS", proto, host, first);
+	return k;
+}
+
+static void
+redecide(const struct sg_config *cfg, const struct policy_kept *k,
+    time_t when, struct ident *id, struct policy_decision *d)
+{
+	uint64_t cats;
+
+	policy_redecide(cfg, k, when, id, &cats, d);
+}
+
+/* The clock alone: logged after hours, blocked in them, and back. */
+static void
+test_redecide_clock(void **state)
+{
+	struct fixture *fx = *state;
+	struct policy_decision first, d;
+	struct policy_kept k;
+	struct ident id;
+
+	k = kept_flow(fx->cfg, "10.10.0.77", "Facebook", "www.facebook.com",
+	    AFTER_HOURS, &first);
+	assert_string_equal(first.rule_name, "staff-social-after");
+	assert_false(k.fixed);
+	redecide(fx->cfg, &k, IN_HOURS, &id, &d);
+	assert_int_equal(d.action, SG_BLOCK);
+	assert_string_equal(d.rule_name, "staff-social-hours");
+	assert_true(d.in_school_hours);
+	assert_string_equal(fx->cfg->people[id.person].id, "jsmith");
+	assert_string_equal(fx->cfg->devices[id.device].name, "js-laptop");
+	redecide(fx->cfg, &k, AFTER_HOURS, &id, &d);
+	assert_int_equal(d.action, SG_LOG);
+	assert_string_equal(d.rule_name, "staff-social-after");
+	/* education is allowed whenever: the same outcome both times */
+	k = kept_flow(fx->cfg, "10.10.0.77", "TLS", "padlet.com", IN_HOURS,
+	    &first);
+	redecide(fx->cfg, &k, AFTER_HOURS, &id, &d);
+	assert_int_equal(d.action, first.action);
+	assert_string_equal(d.rule_name, first.rule_name);
+}
+
+/* A config with the same rules but other people, devices and groups. */
+static struct sg_config *
+reloaded(const char *from, const char *to)
+{
+	char text[8192];
+	const char *at = strstr(conf_text, from);
+
+	assert_non_null(at);
+	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - conf_text),
+	    conf_text, to, at + strlen(from));
+	return tu_load_config(text);
+}
+
+/* After a reload, names are resolved again in the new config. */
+static void
+test_redecide_reload(void **state)
+{
+	struct fixture *fx = *state;
+	struct policy_decision first, d;
+	struct sg_config *cfg;
+	struct policy_kept k;
+	struct ident id;
+
+	k = kept_flow(fx->cfg, "10.10.0.77", "Facebook", "www.facebook.com",
+	    IN_HOURS, &first);
+	assert_int_equal(first.action, SG_BLOCK);
+
+	/* the laptop is gone: its address still puts it in staff */
+	cfg = reloaded("  { name = \"js-laptop\"; ip = \"10.10.0.77\"; "
+	    "owner = \"jsmith\"; } );", "  { name = \"x\"; ip = \"10.9.9.9\"; } );");
+	assert_non_null(cfg);
+	redecide(cfg, &k, IN_HOURS, &id, &d);
+	assert_int_equal(id.device, -1);
+	assert_int_equal(id.person, -1);
+	assert_string_equal(cfg->groups[id.group].name, "staff");
+	assert_int_equal(d.action, SG_BLOCK);
+	conf_free(cfg);
+
+	/* staff's subnet moved: the owner's group still says staff */
+	cfg = reloaded("subnets = [\"10.10.0.0/16\"]", "subnets = [\"10.11.0.0/16\"]");
+	assert_non_null(cfg);
+	redecide(cfg, &k, IN_HOURS, &id, &d);
+	assert_string_equal(cfg->groups[id.group].name, "staff");
+	assert_int_equal(d.action, SG_BLOCK);
+	conf_free(cfg);
+	/* the owner is gone too: the default group, which no rule names */
+	cfg = reloaded("subnets = [\"10.10.0.0/16\"]", "subnets = [\"10.11.0.0/16\"]");
+	assert_non_null(cfg);
+	cfg->devices[conf_device_index(cfg, "js-laptop")].owner = -1;
+	redecide(cfg, &k, IN_HOURS, &id, &d);
+	assert_string_equal(cfg->groups[id.group].name, "guests");
+	assert_int_equal(d.action, SG_ALLOW);
+	assert_string_equal(d.rule_name, "default");
+	conf_free(cfg);
+
+	/* the rule itself changed: now a log in hours too */
+	cfg = reloaded("{ name = \"staff-social-hours\"; clause = \"7.3\"; "
+	    "action = \"block\";", "{ name = \"staff-social-hours\"; "
+	    "clause = \"7.4\"; action = \"log\";");
+	assert_non_null(cfg);
+	redecide(cfg, &k, IN_HOURS, &id, &d);
+	assert_int_equal(d.action, SG_LOG);
+	assert_string_equal(d.clause, "7.4");
+	conf_free(cfg);
+}
+
+/* An exemption that lapses, and an engine outcome that stays. */
+static void
+test_redecide_account_and_fixed(void **state)
+{
+	struct fixture *fx = *state;
+	struct policy_decision first, d;
+	struct policy_kept k;
+	struct ident id;
+	char rule[SG_NAME_MAX], clause[16];
+
+	k = kept_flow(fx->cfg, "02:00:00:00:10:32", "Facebook",
+	    "www.facebook.com", IN_HOURS, &first);
+	assert_int_equal(first.action, SG_ALLOW);
+	policy_rule_label(fx->cfg, &first, rule, sizeof(rule), clause,
+	    sizeof(clause));
+	assert_string_equal(rule, "account:School Facebook");
+	assert_string_equal(clause, "6.8");
+	/* the day after the account ends, the same open flow is blocked */
+	redecide(fx->cfg, &k, tu_utc(2027, 9, 1, 9, 30), &id, &d);
+	assert_int_equal(d.action, SG_BLOCK);
+	assert_int_equal(d.account, -1);
+	assert_string_equal(d.rule_name, "staff-social-hours");
+	policy_rule_label(fx->cfg, &d, rule, sizeof(rule), clause,
+	    sizeof(clause));
+	assert_string_equal(rule, "staff-social-hours");
+
+	first.rule = -1;
+	first.rule_name = "quic-fallback";
+	policy_kept_init(&k, &id, NULL, "QUIC", "QUIC", "", &first);
+	assert_true(k.fixed);
+	first.rule_name = "default";
+	policy_kept_init(&k, &id, NULL, "TLS", "TLS", "", &first);
+	assert_false(k.fixed);
+}
+
 int
 main(void)
 {
@@ -290,6 +453,9 @@ main(void)
 		cmocka_unit_test(test_exemption_expiry),
 		cmocka_unit_test(test_unknown),
 		cmocka_unit_test(test_trace),
+		cmocka_unit_test(test_redecide_clock),
+		cmocka_unit_test(test_redecide_reload),
+		cmocka_unit_test(test_redecide_account_and_fixed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -162,6 +162,127 @@ test_bad_timezone(void **state)
 	assert_int_equal(sched_set_timezone("Europe/London"), 0);
 }
 
+/* A config with one schedule, for sched_next_change alone. */
+static struct sg_config *
+one_schedule(const char *sched)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+	    "school = { name = \"T\"; timezone = \"Europe/London\";"
+	    "  school_hours = \"s\"; };\n"
+	    "schedules = ( { name = \"s\"; %s } );\n"
+	    "groups = ( { name = \"staff\"; } );\n"
+	    "default_group = \"staff\";\n", sched);
+	return tu_load_config(text);
+}
+
+#define NEXT(cfg, y, mo, d, h, mi) \
+	sched_next_change((cfg), tu_utc((y), (mo), (d), (h), (mi)))
+
+/* Range edges on school days; midnight every day, even at weekends. */
+static void
+test_next_change_weekdays(void **state)
+{
+	const struct sg_config *cfg = *state;
+
+	/* Tuesday 17 November 2026, GMT: local time is UTC */
+	assert_int_equal(NEXT(cfg, 2026, 11, 17, 7, 0),
+	    tu_utc(2026, 11, 17, 8, 0));
+	assert_int_equal(NEXT(cfg, 2026, 11, 17, 10, 30),
+	    tu_utc(2026, 11, 17, 16, 30));
+	/* at a boundary, the next one: "after now" */
+	assert_int_equal(NEXT(cfg, 2026, 11, 17, 16, 30),
+	    tu_utc(2026, 11, 18, 0, 0));
+	assert_int_equal(sched_next_change(cfg, tu_utc(2026, 11, 17, 16, 29) +
+	    59), tu_utc(2026, 11, 17, 16, 30));
+	/* Friday evening: Saturday's midnight, then Sunday's, Monday's */
+	assert_int_equal(NEXT(cfg, 2026, 11, 20, 17, 0),
+	    tu_utc(2026, 11, 21, 0, 0));
+	assert_int_equal(NEXT(cfg, 2026, 11, 21, 0, 0),
+	    tu_utc(2026, 11, 22, 0, 0));
+	assert_int_equal(NEXT(cfg, 2026, 11, 23, 0, 0),
+	    tu_utc(2026, 11, 23, 8, 0));
+	/* BST: local midnight is 23:00 UTC the day before */
+	assert_int_equal(NEXT(cfg, 2026, 10, 23, 16, 0),
+	    tu_utc(2026, 10, 23, 23, 0));
+	assert_int_equal(NEXT(cfg, 2026, 10, 22, 6, 0),
+	    tu_utc(2026, 10, 22, 7, 0));
+}
+
+/* Outside term and on closures the hours never start: next midnight. */
+static void
+test_next_change_terms_closures(void **state)
+{
+	struct sg_config *cfg;
+
+	(void)state;
+	cfg = one_schedule("weekdays = [\"mon\",\"tue\",\"wed\",\"thu\","
+	    "\"fri\"]; times = [\"08:00-16:30\"];"
+	    "terms = ( { name = \"A\"; from = \"2026-11-02\";"
+	    " to = \"2026-12-18\"; } );"
+	    "closures = ( { date = \"2026-11-30\"; name = \"INSET\"; } );");
+	assert_non_null(cfg);
+	/* Friday 30 October: half term */
+	assert_int_equal(NEXT(cfg, 2026, 10, 30, 0, 0),
+	    tu_utc(2026, 10, 31, 0, 0));
+	/* Monday 2 November: first day of term */
+	assert_int_equal(NEXT(cfg, 2026, 11, 2, 0, 0),
+	    tu_utc(2026, 11, 2, 8, 0));
+	/* Monday 30 November: INSET day, then Tuesday as usual */
+	assert_int_equal(NEXT(cfg, 2026, 11, 30, 0, 0),
+	    tu_utc(2026, 12, 1, 0, 0));
+	assert_int_equal(NEXT(cfg, 2026, 12, 1, 0, 0),
+	    tu_utc(2026, 12, 1, 8, 0));
+	/* Friday 18 December, last day: its end, then no more */
+	assert_int_equal(NEXT(cfg, 2026, 12, 18, 9, 0),
+	    tu_utc(2026, 12, 18, 16, 30));
+	assert_int_equal(NEXT(cfg, 2026, 12, 21, 0, 0),
+	    tu_utc(2026, 12, 22, 0, 0));
+	conf_free(cfg);
+}
+
+/*
+ * Sunday 25 October 2026: 01:00-02:00 happens twice (BST, then GMT), so
+ * a 01:30-01:45 range starts and ends twice.  Sunday 28 March 2027:
+ * 01:00-02:00 never happens, so 01:30-02:30 starts at 02:00 BST.
+ */
+static void
+test_next_change_dst(void **state)
+{
+	struct sg_config *cfg;
+
+	(void)state;
+	cfg = one_schedule("weekdays = [\"sun\"];"
+	    " times = [\"01:30-01:45\", \"03:00-03:10\"];");
+	assert_non_null(cfg);
+	/* 00:00 UTC is 01:00 BST */
+	assert_int_equal(NEXT(cfg, 2026, 10, 25, 0, 0),
+	    tu_utc(2026, 10, 25, 0, 30));
+	assert_int_equal(NEXT(cfg, 2026, 10, 25, 0, 30),
+	    tu_utc(2026, 10, 25, 0, 45));
+	/* then 01:00 GMT comes, and 01:30 GMT */
+	assert_int_equal(NEXT(cfg, 2026, 10, 25, 0, 45),
+	    tu_utc(2026, 10, 25, 1, 30));
+	assert_int_equal(NEXT(cfg, 2026, 10, 25, 1, 30),
+	    tu_utc(2026, 10, 25, 1, 45));
+	assert_int_equal(NEXT(cfg, 2026, 10, 25, 1, 45),
+	    tu_utc(2026, 10, 25, 3, 0));
+	conf_free(cfg);
+
+	cfg = one_schedule("weekdays = [\"sun\"]; times = [\"01:30-02:30\"];");
+	assert_non_null(cfg);
+	/* 00:59 UTC is 00:59 GMT; a minute later it is 02:00 BST */
+	assert_int_equal(NEXT(cfg, 2027, 3, 28, 0, 0),
+	    tu_utc(2027, 3, 28, 1, 0));
+	assert_int_equal(NEXT(cfg, 2027, 3, 28, 1, 0),
+	    tu_utc(2027, 3, 28, 1, 30));
+	/* midnight BST */
+	assert_int_equal(NEXT(cfg, 2027, 3, 28, 1, 30),
+	    tu_utc(2027, 3, 28, 23, 0));
+	conf_free(cfg);
+}
+
 int
 main(void)
 {
@@ -173,6 +294,9 @@ main(void)
 		cmocka_unit_test(test_closure_and_weekend),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_bad_timezone),
+		cmocka_unit_test(test_next_change_weekdays),
+		cmocka_unit_test(test_next_change_terms_closures),
+		cmocka_unit_test(test_next_change_dst),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
