@@ -79,7 +79,7 @@ run_ct_seen(const struct ct_entry *c, void *arg)
 static void
 run_refresh_accounting(struct daemon *d)
 {
-	if (ct_dump(NFQ_MARK_ALLOW & 0xff00, 0xff00, run_ct_seen, d) == -1)
+	if (ct_dump(0, 0, run_ct_seen, d) == -1)
 		log_warn("conntrack dump");
 	acct_expire(d->acct, sg_now_us(), RUN_ACCT_MAX_AGE_US, run_emit, d);
 }
@@ -416,7 +416,7 @@ run_final_totals(struct daemon *d)
 {
 	struct pollfd pfd;
 
-	if (ct_dump(NFQ_MARK_ALLOW & 0xff00, 0xff00, run_ct_seen, d) == -1)
+	if (ct_dump(0, 0, run_ct_seen, d) == -1)
 		log_debug("final conntrack dump failed");
 	if (d->ct == NULL)
 		return;

@@ -10,11 +10,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Packet marks the verdicts set and the ruleset saves with CONNMARK. */
-#define NFQ_MARK_ALLOW	0x5c01u
-#define NFQ_MARK_LOG	0x5c02u
-#define NFQ_MARK_BLOCK	0x5c03u
-#define NFQ_MARK_MASK	0xffffu
+/*
+ * Packet marks the verdicts set and the ruleset saves with CONNMARK: for
+ * the default daemon.mark_mask 0x0000ff00, allow 1 << 8, log 2 << 8,
+ * block 3 << 8, as scripts/gateway-rules computes them from the mask.
+ */
+#define NFQ_MARK_ALLOW	0x0100u
+#define NFQ_MARK_LOG	0x0200u
+#define NFQ_MARK_BLOCK	0x0300u
+#define NFQ_MARK_MASK	0xff00u
 
 struct nfq_pkt {
 	uint32_t	 id;

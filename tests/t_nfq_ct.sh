@@ -102,10 +102,10 @@ in_g sysctl -qw net.ipv4.ip_forward=1 || die "ip_forward"
 # The ruleset below loads conntrack; the sysctls exist only after that.
 ipt() { in_g iptables-nft "$@" || die "iptables-nft $*"; }
 ipt -A FORWARD -m mark ! --mark 0 -j CONNMARK --save-mark
-ipt -A FORWARD -m connmark --mark 0x5c03 -p tcp -j REJECT --reject-with tcp-reset
-ipt -A FORWARD -m connmark --mark 0x5c03 -j DROP
-ipt -A FORWARD -m connmark --mark 0x5c01 -j ACCEPT
-ipt -A FORWARD -m connmark --mark 0x5c02 -j ACCEPT
+ipt -A FORWARD -m connmark --mark 0x300 -p tcp -j REJECT --reject-with tcp-reset
+ipt -A FORWARD -m connmark --mark 0x300 -j DROP
+ipt -A FORWARD -m connmark --mark 0x100 -j ACCEPT
+ipt -A FORWARD -m connmark --mark 0x200 -j ACCEPT
 ipt -A FORWARD -i gc -m connmark --mark 0 -j NFQUEUE --queue-num 0 --queue-bypass
 # Closed flows must be destroyed in seconds, not after TIME_WAIT's 120.
 in_g sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_time_wait=1 ||
@@ -193,7 +193,7 @@ fi
 line=$(destroyed | head -n 1)
 check "ct_probe printed a DESTROY line for 8080 ($line)" test -n "$line"
 set -- $line
-check "its mark is 0x5c01 (23553, got ${7:-none})" test "${7:-0}" = 23553
+check "its mark is 0x100 (256, got ${7:-none})" test "${7:-0}" = 256
 check "its reply bytes >= 1048576 (got ${11:-none})" \
     test "${11:-0}" -ge 1048576
 check "its original packets > those the probe saw" \
@@ -208,9 +208,9 @@ pids+=($big_pid)
 sleep 0.7
 in_g "$tools/ct_probe" dump >"$work/dump.out" 2>"$work/dump.err"
 check "ct_probe dump succeeded" test $? = 0
-check "dump lists the running 8080 flow with mark 23553, still short of 20 MB" \
+check "dump lists the running 8080 flow with mark 256, still short of 20 MB" \
     awk '$1 == "DUMP" && $2 == 6 && $3 == "10.10.0.23" && $6 == 8080 &&
-	$7 == 23553 && $11 > 0 && $11 < 20971520 { f = 1 }
+	$7 == 256 && $11 > 0 && $11 < 20971520 { f = 1 }
 	END { exit !f }' "$work/dump.out"
 kill -9 "$nfq_pid"
 wait "$nfq_pid" 2>/dev/null
