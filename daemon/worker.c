@@ -74,8 +74,10 @@ worker_packet(struct nfq_queue *q, const struct nfq_pkt *p, void *arg)
 	ep.iface = p->iface[0] ? p->iface : NULL;
 	eng_packet(w->eng, &ep, &v);
 	/* undecodable: let it through uninspected, as fail-open would */
-	if (v.skipped || !v.final || w->d->no_handoff)
-		nfq_verdict(q, p->id, v.final && v.action == SG_BLOCK ? NFQ_DROP :
+	if (v.pkt != NULL)
+		nfq_verdict_pkt(q, p->id, v.pkt, v.pktlen);
+	else if (v.skipped || !v.final || w->d->no_handoff)
+		nfq_verdict(q, p->id, v.action == SG_BLOCK ? NFQ_DROP :
 		    NFQ_ACCEPT, 0);
 	else
 		nfq_verdict(q, p->id, NFQ_REPEAT_MARK, mark_of(v.action));
@@ -225,6 +227,7 @@ worker_start(struct worker *w)
 	eo.on_decided = worker_decided;
 	eo.arg = w;
 	eo.quic_fallback = true;
+	eo.dns = w->d->dns;	/* a lookup and its flow may use two queues */
 	eo.tcp_timeout_us = 60 * 1000000ULL;	/* decided flows linger only */
 	eo.udp_timeout_us = 30 * 1000000ULL;	/* for packets in flight */
 	if ((w->cls = cls_module_new(w->cur->cfg->protocols_file, err,
