@@ -24,6 +24,7 @@
 #define DNS_TEXT_NAME_MAX	253
 #define DNS_PTR_HOPS		16
 #define DNS_CHAIN_MAX		16	/* names: the qname plus CNAME targets */
+#define DNS_MIN_TTL		10	/* seconds an answer is kept at least */
 
 struct dns_rr {
 	size_t		 owner;		/* offset of the owner name */
@@ -501,8 +502,11 @@ dns_cache_add(struct dns_cache *c, const struct sg_addr *client,
 	for (size_t n = 0; n < resp->nanswers && n < DNS_MAX_ANSWERS; n++) {
 		a = &resp->answers[n];
 		ttl = a->ttl < c->max_ttl ? a->ttl : c->max_ttl;
-		if (ttl == 0 || (a->addr.family != AF_INET &&
-		    a->addr.family != AF_INET6))
+		/* TTL 0 means "for the connection about to open" (dnsmasq's
+		 * own names have it): that is exactly the one to name */
+		if (ttl < DNS_MIN_TTL)
+			ttl = DNS_MIN_TTL;
+		if (a->addr.family != AF_INET && a->addr.family != AF_INET6)
 			continue;
 		dns_put(c, client, &a->addr, resp->qname, now + (time_t)ttl);
 	}

@@ -2,8 +2,9 @@
  * DNS answers seen on the wire, so a flow with no SNI or Host (ECH, QUIC
  * nDPI cannot read, a bare IP) can still be named: by the name its client
  * resolved to that address just before.  Entries live no longer than the
- * answer's TTL (bounded by a configured maximum) and the cache has a hard
- * size bound.
+ * answer's TTL (bounded by a configured maximum; a TTL under 10 s counts
+ * as 10, so the connection that follows even a TTL-0 answer is named)
+ * and the cache has a hard size bound.
  */
 #ifndef SG_DNSCACHE_H
 #define SG_DNSCACHE_H

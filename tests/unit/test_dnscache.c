@@ -426,6 +426,27 @@ t_cache_ttl(void **state)
 	dns_cache_free(c);
 }
 
+/* A TTL-0 answer (dnsmasq's own names) still names the connection that
+ * follows it, for 10 s; dns_cache_get copies the name out. */
+static void
+t_cache_ttl_zero(void **state)
+{
+	struct dns_cache	*c;
+	struct dns_response	 r;
+	struct sg_addr		 cl, a;
+	char			 name[SG_HOST_MAX];
+
+	assert_non_null(c = dns_cache_new(16, 3600));
+	t_addr(&cl, "10.1.2.3");
+	t_addr(&a, "157.240.1.35");
+	t_resp(&r, "www.facebook.com", "157.240.1.35", 0);
+	dns_cache_add(c, &cl, &r, 1000);
+	assert_true(dns_cache_get(c, &cl, &a, 1000 + 9, name));
+	assert_string_equal(name, "www.facebook.com");
+	assert_false(dns_cache_get(c, &cl, &a, 1000 + 10, name));
+	dns_cache_free(c);
+}
+
 static void
 t_cache_max_ttl(void **state)
 {
@@ -553,6 +574,7 @@ main(void)
 		cmocka_unit_test(t_truncated),
 		cmocka_unit_test(t_random),
 		cmocka_unit_test(t_cache_ttl),
+		cmocka_unit_test(t_cache_ttl_zero),
 		cmocka_unit_test(t_cache_max_ttl),
 		cmocka_unit_test(t_cache_per_client),
 		cmocka_unit_test(t_cache_replace),
