@@ -16,16 +16,6 @@ source tests/netns/lib.sh
 source tests/netns/gateway.sh
 trap netns_school_down EXIT
 
-failures=0
-check() {	# check DESCRIPTION EXPECTED ACTUAL (prefix match)
-	if [[ "$3" == "$2"* ]]; then
-		echo "ok   $1: $3"
-	else
-		echo "FAIL $1: want $2, got $3"
-		failures=$((failures + 1))
-	fi
-}
-
 readonly gw_dns4=10.10.0.1
 readonly gw_dns6=fd00:10::1
 readonly inet_dns6=fd00:51::53
@@ -96,13 +86,13 @@ blocked_lookup() {
 	local what="$1" server="$2" name="$3" out
 	shift 3
 	out="$(lookup "$server" "$name" "$@")"
-	check "$what: NXDOMAIN" "NXDOMAIN" "$(status_of "$out")"
-	check "$what: EDE 15 (Blocked)" "yes" \
+	gw_check "$what: NXDOMAIN" "NXDOMAIN" "$(status_of "$out")"
+	gw_check "$what: EDE 15 (Blocked)" "yes" \
 	    "$(grep -q 'EDE: 15 (Blocked)' <<<"$out" && echo yes || echo no)"
-	check "$what: EDE names rule and clause" "yes" \
+	gw_check "$what: EDE names rule and clause" "yes" \
 	    "$(grep -qF "$ede_text" <<<"$out" && echo yes || echo "no: $out")"
-	check "$what: answered in well under 2 s" "fast" "$(fast "$out")"
-	check "$what: no address in the answer" "" \
+	gw_check "$what: answered in well under 2 s" "fast" "$(fast "$out")"
+	gw_check "$what: no address in the answer" "" \
 	    "$(grep -E 'IN[[:space:]]+(A|AAAA)[[:space:]]' <<<"$out" |
 	    grep -v '^;' || true)"
 }
@@ -141,66 +131,66 @@ wait_for_port inet 198.51.100.11 443
 
 echo "== a resolver on the internet, IPv4"
 blocked_lookup "forwarded www.facebook.com" 198.51.100.53 www.facebook.com
-check "forwarded www.facebook.com recorded" "yes" "$(wait_row \
+gw_check "forwarded www.facebook.com recorded" "yes" "$(wait_row \
     "host='www.facebook.com' AND dst_ip='198.51.100.53' AND dst_port=53 AND
     action='block' AND rule='staff-social-in-hours' AND clause='7.3' AND
     person='jsmith'")"
 out="$(lookup 198.51.100.53 www.facebook.com +noedns)"
-check "without EDNS: NXDOMAIN" "NXDOMAIN" "$(status_of "$out")"
-check "without EDNS: no OPT, so no EDE" "no" \
+gw_check "without EDNS: NXDOMAIN" "NXDOMAIN" "$(status_of "$out")"
+gw_check "without EDNS: no OPT, so no EDE" "no" \
     "$(grep -q 'EDE' <<<"$out" && echo yes || echo no)"
 for try in 1 2; do
 	blocked_lookup "same ports, try $try" 198.51.100.53 www.instagram.com \
 	    -b '10.10.0.23#40053'
 done
-check "en.wikipedia.org resolves" "198.51.100.15" \
+gw_check "en.wikipedia.org resolves" "198.51.100.15" \
     "$(run_in staff dig +short +tries=1 +time=2 @198.51.100.53 en.wikipedia.org)"
 set +e
 out="$(lookup 198.51.100.53 www.facebook.com +tcp)"
 set -e
-check "over TCP: no answer, at once" "fast" "$(fast "$out")"
-check "over TCP: no address" "" \
+gw_check "over TCP: no answer, at once" "fast" "$(fast "$out")"
+gw_check "over TCP: no address" "" \
     "$(grep -E '^www\.facebook\.com\..*IN[[:space:]]+A' <<<"$out" || true)"
 
 echo "== no-SNI TLS to the address just resolved for www.facebook.com"
 run_in staff dig +tries=1 +time=2 @198.51.100.53 www.facebook.com >/dev/null || true
-check "no-SNI TLS to 198.51.100.11" "reset" "$(no_sni 198.51.100.11:443)"
-check "its record says dns-cache" "yes" "$(wait_row \
+gw_check "no-SNI TLS to 198.51.100.11" "reset" "$(no_sni 198.51.100.11:443)"
+gw_check "its record says dns-cache" "yes" "$(wait_row \
     "dst_ip='198.51.100.11' AND dst_port=443 AND host='www.facebook.com' AND
     host_source='dns-cache' AND action='block' AND person='jsmith'")"
 
 echo "== the gateway's own resolver (dnsmasq on the gateway), IPv4"
 blocked_lookup "gateway www.instagram.com" "$gw_dns4" www.instagram.com
-check "gateway www.instagram.com recorded" "yes" "$(wait_row \
+gw_check "gateway www.instagram.com recorded" "yes" "$(wait_row \
     "host='www.instagram.com' AND dst_ip='$gw_dns4' AND dst_port=53 AND
     action='block' AND rule='staff-social-in-hours' AND clause='7.3'")"
-check "gateway: en.wikipedia.org resolves" "198.51.100.15" \
+gw_check "gateway: en.wikipedia.org resolves" "198.51.100.15" \
     "$(run_in staff dig +short +tries=1 +time=2 @"$gw_dns4" en.wikipedia.org)"
-check "no-SNI TLS to 198.51.100.12 after the gateway's answer" "reset" \
+gw_check "no-SNI TLS to 198.51.100.12 after the gateway's answer" "reset" \
     "$(no_sni 198.51.100.12:443)"
-check "its record says dns-cache" "yes" "$(wait_row \
+gw_check "its record says dns-cache" "yes" "$(wait_row \
     "dst_ip='198.51.100.12' AND dst_port=443 AND host='www.instagram.com' AND
     host_source='dns-cache' AND action='block'")"
 
 echo "== IPv6: AAAA through a forwarded and the gateway's own resolver"
 blocked_lookup "forwarded AAAA over IPv6" "$inet_dns6" www.facebook.com AAAA
 blocked_lookup "gateway AAAA over IPv6" "$gw_dns6" www.facebook.com AAAA
-check "gateway AAAA over IPv6 recorded" "yes" "$(wait_row \
+gw_check "gateway AAAA over IPv6 recorded" "yes" "$(wait_row \
     "host='www.facebook.com' AND dst_ip='$gw_dns6' AND dst_port=53 AND
     action='block'")"
-check "no-SNI TLS to [$fb6]" "reset" "$(no_sni "[$fb6]:443")"
-check "its record says dns-cache" "yes" "$(wait_row \
+gw_check "no-SNI TLS to [$fb6]" "reset" "$(no_sni "[$fb6]:443")"
+gw_check "its record says dns-cache" "yes" "$(wait_row \
     "dst_ip='$fb6' AND dst_port=443 AND host='www.facebook.com' AND
     host_source='dns-cache' AND action='block'")"
 
 st="$(gw_status)"
-check "status counts rewritten lookups" "yes" \
+gw_check "status counts rewritten lookups" "yes" \
     "$(grep -qE '^dns: [1-9][0-9]* answers learnt, [1-9][0-9]* blocked' \
     <<<"$st" && echo yes || echo "no: $(grep '^dns' <<<"$st")")"
 
 echo
-if ((failures > 0)); then
-	echo "$failures check(s) failed"
+if ((gw_failures > 0)); then
+	echo "$gw_failures check(s) failed"
 	cat "$SG_RUN_DIR/daemon.log"
 	exit 1
 fi

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "dnsmsg.h"
 #include "dnsrewrite.h"
 #include "engine.h"
 #include "repack.h"
@@ -20,43 +21,6 @@
 
 #define T_TEXT	"schoolgate: blocked by rule staff-social-in-hours, " \
 		"policy clause 7.3"
-
-struct t_msg {
-	uint8_t	 b[1024];
-	size_t	 n;
-};
-
-static void
-t_put(struct t_msg *m, const void *p, size_t n)
-{
-	memcpy(m->b + m->n, p, n);
-	m->n += n;
-}
-
-static void
-t_put16(struct t_msg *m, uint16_t v)
-{
-	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
-
-	t_put(m, b, 2);
-}
-
-static void
-t_name(struct t_msg *m, const char *name)
-{
-	const char *dot;
-	uint8_t l;
-
-	for (; *name != '\0'; name = *dot ? dot + 1 : dot) {
-		dot = strchr(name, '.');
-		if (dot == NULL)
-			dot = name + strlen(name);
-		l = (uint8_t)(dot - name);
-		t_put(m, &l, 1);
-		t_put(m, name, l);
-	}
-	t_put(m, "", 1);
-}
 
 static const uint8_t t_opt[11] = { 0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 0 };
 
@@ -101,7 +65,7 @@ t_nxdomain_edns(void **state)
 	int		 n;
 
 	t_dns(&m, true, "WwW.FaceBook.com", 1, t_fb4, 4, true);
-	n = dnsrw_nxdomain(m.b, m.n, true, DNSRW_EDE_BLOCKED, T_TEXT, out,
+	n = dnsrw_nxdomain(m.b, m.len, true, DNSRW_EDE_BLOCKED, T_TEXT, out,
 	    sizeof(out));
 	assert_int_equal(n, 12 + qlen + 11 + 6 + tlen);
 	assert_memory_equal(out, "\xbe\xef\x81\x83\x00\x01\x00\x00\x00\x00"
@@ -132,9 +96,9 @@ t_nxdomain_plain(void **state)
 	t_dns(&m, true, "www.facebook.com", 28, NULL, 0, false);
 	m.b[2] = 0x85;		/* AA and RD: AA is not ours to claim */
 	m.b[3] = 0x00;		/* no RA */
-	n = dnsrw_nxdomain(m.b, m.n, false, DNSRW_EDE_BLOCKED, T_TEXT, out,
+	n = dnsrw_nxdomain(m.b, m.len, false, DNSRW_EDE_BLOCKED, T_TEXT, out,
 	    sizeof(out));
-	assert_int_equal(n, (int)m.n);
+	assert_int_equal(n, (int)m.len);
 	assert_memory_equal(out + 2, "\x81\x03\x00\x01\x00\x00\x00\x00\x00"
 	    "\x00", 10);
 	/* what it built reads back as a response without EDNS */
@@ -145,9 +109,9 @@ t_nxdomain_plain(void **state)
 	char long_text[1000];
 	memset(long_text, 'x', sizeof(long_text) - 1);
 	long_text[sizeof(long_text) - 1] = '\0';
-	n = dnsrw_nxdomain(m.b, m.n, true, DNSRW_EDE_FILTERED, long_text, out,
+	n = dnsrw_nxdomain(m.b, m.len, true, DNSRW_EDE_FILTERED, long_text, out,
 	    sizeof(out));
-	assert_int_equal(n, (int)m.n + 11 + 6 + DNSRW_TEXT_MAX);
+	assert_int_equal(n, (int)m.len + 11 + 6 + DNSRW_TEXT_MAX);
 }
 
 static void
@@ -159,28 +123,28 @@ t_nxdomain_refuses(void **state)
 
 	t_dns(&m, true, "www.facebook.com", 1, t_fb4, 4, true);
 	/* every truncation inside the question fails; none crashes */
-	for (size_t len = 0; len <= m.n; len++) {
+	for (size_t len = 0; len <= m.len; len++) {
 		int n = dnsrw_nxdomain(m.b, len, true, 15, T_TEXT, out,
 		    sizeof(out));
 		assert_true(len < qend ? n == -1 : n > 0);
 	}
 	t_dns(&q, false, "www.facebook.com", 1, NULL, 0, true);
-	assert_int_equal(dnsrw_nxdomain(q.b, q.n, true, 15, T_TEXT, out,
+	assert_int_equal(dnsrw_nxdomain(q.b, q.len, true, 15, T_TEXT, out,
 	    sizeof(out)), -1);		/* a query, not an answer */
 	memcpy(&q, &m, sizeof(m));
 	q.b[5] = 0;			/* no question */
-	assert_int_equal(dnsrw_nxdomain(q.b, q.n, true, 15, T_TEXT, out,
+	assert_int_equal(dnsrw_nxdomain(q.b, q.len, true, 15, T_TEXT, out,
 	    sizeof(out)), -1);
 	memcpy(&q, &m, sizeof(m));
 	q.b[12] = 0xc0;			/* question name by pointer */
 	q.b[13] = 0x0c;
-	assert_int_equal(dnsrw_nxdomain(q.b, q.n, true, 15, T_TEXT, out,
+	assert_int_equal(dnsrw_nxdomain(q.b, q.len, true, 15, T_TEXT, out,
 	    sizeof(out)), -1);
 	memcpy(&q, &m, sizeof(m));
 	q.b[12] = 64;			/* label longer than 63 */
-	assert_int_equal(dnsrw_nxdomain(q.b, q.n, true, 15, T_TEXT, out,
+	assert_int_equal(dnsrw_nxdomain(q.b, q.len, true, 15, T_TEXT, out,
 	    sizeof(out)), -1);
-	assert_int_equal(dnsrw_nxdomain(m.b, m.n, true, 15, T_TEXT, out,
+	assert_int_equal(dnsrw_nxdomain(m.b, m.len, true, 15, T_TEXT, out,
 	    DNSRW_OUT_MAX - 1), -1);	/* room for the worst case only */
 }
 
@@ -192,20 +156,20 @@ t_inspect(void **state)
 	bool		 edns;
 
 	t_dns(&m, false, "www.facebook.com", 1, NULL, 0, true);
-	assert_int_equal(dnsrw_inspect(m.b, m.n, false, &id, &edns), 0);
+	assert_int_equal(dnsrw_inspect(m.b, m.len, false, &id, &edns), 0);
 	assert_true(edns);
-	assert_int_equal(dnsrw_inspect(m.b, m.n, true, &id, &edns), -1);
+	assert_int_equal(dnsrw_inspect(m.b, m.len, true, &id, &edns), -1);
 	t_dns(&m, false, "www.facebook.com", 1, NULL, 0, false);
-	assert_int_equal(dnsrw_inspect(m.b, m.n, false, &id, &edns), 0);
+	assert_int_equal(dnsrw_inspect(m.b, m.len, false, &id, &edns), 0);
 	assert_false(edns);
 	t_dns(&m, true, "www.facebook.com", 1, t_fb4, 4, true);
-	assert_int_equal(dnsrw_inspect(m.b, m.n, true, &id, &edns), 0);
+	assert_int_equal(dnsrw_inspect(m.b, m.len, true, &id, &edns), 0);
 	assert_true(edns);
 	/* an answer whose rdata runs past the end */
-	assert_int_equal(dnsrw_inspect(m.b, m.n - sizeof(t_opt) - 1, true, &id,
+	assert_int_equal(dnsrw_inspect(m.b, m.len - sizeof(t_opt) - 1, true, &id,
 	    &edns), -1);
 	m.b[11] = 2;			/* claims a record it lacks */
-	assert_int_equal(dnsrw_inspect(m.b, m.n, true, &id, &edns), -1);
+	assert_int_equal(dnsrw_inspect(m.b, m.len, true, &id, &edns), -1);
 }
 
 /* 192.168.0.1:53 -> 192.168.0.199:40000, the header of RFC 1071's
@@ -355,7 +319,7 @@ t_eng_down(struct t_eng *t)
 static size_t
 t_udp4(bool answer, const struct t_msg *m, uint8_t *out)
 {
-	size_t len = t_ip4(m->b, m->n, out);
+	size_t len = t_ip4(m->b, m->len, out);
 
 	memcpy(out + 12, answer ? "\xc6\x33\x64\x35\x0a\x0a\x00\x17" :
 	    "\x0a\x0a\x00\x17\xc6\x33\x64\x35", 8);
@@ -397,7 +361,7 @@ t_check_rewrite(const struct eng_verdict *v, const struct t_msg *query)
 	pseudo = t_sum(v->pkt + 12, 8, 0) + 17 + (uint32_t)(8 + p.paylen);
 	assert_int_equal(t_sum(v->pkt + 20, 8 + p.paylen, pseudo), 0xffff);
 	assert_int_equal(p.payload[3] & 0x0f, 3);
-	assert_memory_equal(p.payload + 12, query->b + 12, query->n - 12 -
+	assert_memory_equal(p.payload + 12, query->b + 12, query->len - 12 -
 	    sizeof(t_opt));
 	assert_non_null(memmem(p.payload, p.paylen, T_TEXT, strlen(T_TEXT)));
 }
@@ -429,7 +393,7 @@ t_engine_blocked_lookup(void **state)
 	assert_int_equal(eng_stats(t.eng)->dns_rewritten, 2);
 	assert_int_equal(eng_stats(t.eng)->verdicts[SG_BLOCK], 1);
 	/* an answer that is no DNS: counted and dropped */
-	memset(a.b + 12, 0xff, a.n - 12);
+	memset(a.b + 12, 0xff, a.len - 12);
 	len = t_udp4(true, &a, pkt);
 	t_feed(&t, pkt, len, ts++, &v);
 	assert_null(v.pkt);
