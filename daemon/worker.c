@@ -13,6 +13,9 @@
 #define WORKER_TICK_US		1000000	/* expiry, leases, stats */
 #define WORKER_BATCH		64	/* receives between checks of stop */
 
+_Static_assert(ENG_PKT_MAX <= NFQ_PKT_MAX,
+    "a rewritten packet must fit in a verdict");
+
 static void
 count_app(struct daemon *d, const char *app, enum sg_action a)
 {
@@ -73,7 +76,8 @@ worker_packet(struct nfq_queue *q, const struct nfq_pkt *p, void *arg)
 	ep.mac = p->has_mac ? p->mac : NULL;
 	ep.iface = p->iface[0] ? p->iface : NULL;
 	eng_packet(w->eng, &ep, &v);
-	/* undecodable: let it through uninspected, as fail-open would */
+	/* a blocked lookup's answer, rewritten; undecodable: let it
+	 * through uninspected, as fail-open would */
 	if (v.pkt != NULL)
 		nfq_verdict_pkt(q, p->id, v.pkt, v.pktlen);
 	else if (v.skipped || !v.final || w->d->no_handoff)

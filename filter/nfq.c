@@ -71,8 +71,9 @@ nfq_verdict_pkt(struct nfq_queue *q, uint32_t id, const uint8_t *pkt,
 {
 	struct nlmsghdr	*nlh;
 
-	if (len > NFQ_PKT_MAX) {
+	if (len > NFQ_PKT_MAX) {	/* never held without a verdict */
 		q->stats.verdict_errors++;
+		nfq_verdict_send(q, id, NF_DROP, 0);
 		errno = EMSGSIZE;
 		return -1;
 	}
