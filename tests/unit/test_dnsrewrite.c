@@ -283,7 +283,7 @@ t_ended(const struct eng_flow_view *v, void *arg)
 }
 
 static void
-t_eng_up(struct t_eng *t)
+t_eng_up(struct t_eng *t, struct dns_cache *shared)
 {
 	struct conf_errors errs = { NULL, 0 };
 	struct eng_opts	 eo;
@@ -304,6 +304,7 @@ t_eng_up(struct t_eng *t)
 	eo.pin_time = tu_utc(2026, 11, 17, 10, 30);
 	eo.on_end = t_ended;
 	eo.arg = t;
+	eo.dns = shared;
 	assert_non_null(t->eng = eng_new(t->cfg, t->cls, &eo));
 }
 
@@ -347,9 +348,11 @@ t_sum(const uint8_t *p, size_t n, uint32_t s)
 	return s;
 }
 
-/* The rewritten answer: checksums hold, it is NXDOMAIN with the EDE. */
+/* The rewritten answer: checksums hold, it is NXDOMAIN, with the EDE if
+ * asked for. */
 static void
-t_check_rewrite(const struct eng_verdict *v, const struct t_msg *query)
+t_check_rewrite(const struct eng_verdict *v, const struct t_msg *query,
+    bool edns)
 {
 	struct dec_pkt	 p;
 	uint32_t	 pseudo;
@@ -361,9 +364,27 @@ t_check_rewrite(const struct eng_verdict *v, const struct t_msg *query)
 	pseudo = t_sum(v->pkt + 12, 8, 0) + 17 + (uint32_t)(8 + p.paylen);
 	assert_int_equal(t_sum(v->pkt + 20, 8 + p.paylen, pseudo), 0xffff);
 	assert_int_equal(p.payload[3] & 0x0f, 3);
-	assert_memory_equal(p.payload + 12, query->b + 12, query->len - 12 -
-	    sizeof(t_opt));
-	assert_non_null(memmem(p.payload, p.paylen, T_TEXT, strlen(T_TEXT)));
+	/* the question: www.facebook.com, type, class */
+	assert_memory_equal(p.payload + 12, query->b + 12, 18 + 4);
+	/* the EDE only when the query had EDNS */
+	assert_int_equal(memmem(p.payload, p.paylen, T_TEXT, strlen(T_TEXT)) !=
+	    NULL, edns);
+}
+
+/* 10.10.0.23:50000 -> 157.240.1.35:443, a payload nDPI cannot name */
+static void
+t_unnamed_tcp(struct t_eng *t, uint64_t ts, struct eng_verdict *v)
+{
+	uint8_t	 pkt[512], pay[80];
+	size_t	 len;
+
+	memset(pay, 0x5a, sizeof(pay));
+	len = t_ip4(pay, sizeof(pay) - 8, pkt);
+	pkt[9] = 6;
+	memcpy(pkt + 12, "\x0a\x0a\x00\x17\x9d\xf0\x01\x23", 8);
+	memcpy(pkt + 20, "\xc3\x50\x01\xbb\x00\x00\x00\x01\x00\x00\x00\x01"
+	    "\x50\x18\xff\xff\x00\x00\x00\x00", 20);
+	t_feed(t, pkt, len, ts, v);
 }
 
 static void
@@ -372,11 +393,11 @@ t_engine_blocked_lookup(void **state)
 	struct t_eng		 t;
 	struct t_msg		 q, a;
 	struct eng_verdict	 v;
-	uint8_t			 pkt[512], tls[80];
+	uint8_t			 pkt[512];
 	size_t			 len;
 	uint64_t		 ts = 1000000;
 
-	t_eng_up(&t);
+	t_eng_up(&t, NULL);
 	t_dns(&q, false, "www.facebook.com", 1, NULL, 0, true);
 	t_dns(&a, true, "www.facebook.com", 1, t_fb4, 4, true);
 	for (int try = 0; try < 2; try++) {
@@ -388,7 +409,7 @@ t_engine_blocked_lookup(void **state)
 		assert_null(v.pkt);
 		len = t_udp4(true, &a, pkt);
 		t_feed(&t, pkt, len, ts++, &v);
-		t_check_rewrite(&v, &q);
+		t_check_rewrite(&v, &q, true);
 	}
 	assert_int_equal(eng_stats(t.eng)->dns_rewritten, 2);
 	assert_int_equal(eng_stats(t.eng)->verdicts[SG_BLOCK], 1);
@@ -402,18 +423,45 @@ t_engine_blocked_lookup(void **state)
 
 	/* a TCP flow to the address with nothing readable in it: the name
 	 * comes from the answer the cache learnt before the rewrite */
-	memset(tls, 0x5a, sizeof(tls));
-	len = t_ip4(tls, sizeof(tls) - 8, pkt);
-	pkt[9] = 6;
-	memcpy(pkt + 12, "\x0a\x0a\x00\x17\x9d\xf0\x01\x23", 8);
-	memcpy(pkt + 20, "\xc3\x50\x01\xbb\x00\x00\x00\x01\x00\x00\x00\x01"
-	    "\x50\x18\xff\xff\x00\x00\x00\x00", 20);
-	t_feed(&t, pkt, len, ts++, &v);
+	t_unnamed_tcp(&t, ts++, &v);
 	assert_true(v.final);
 	assert_int_equal(v.action, SG_BLOCK);
 	t_eng_down(&t);		/* ends the flows, the TCP one among them */
 	assert_int_equal(t.last_src, SG_HOST_DNSCACHE);
 	assert_string_equal(t.last_host, "www.facebook.com");
+}
+
+/* The daemon's queues share one cache: a lookup answered on one queue
+ * names the connection another queue sees; an engine of its own does not. */
+static void
+t_engine_shared_cache(void **state)
+{
+	struct dns_cache	*c;
+	struct t_eng		 dns, tcp, alone;
+	struct t_msg		 q, a;
+	struct eng_verdict	 v;
+	uint8_t			 pkt[512];
+
+	assert_non_null(c = dns_cache_new(64, 3600));
+	t_eng_up(&dns, c);
+	t_eng_up(&tcp, c);
+	t_eng_up(&alone, NULL);
+	t_dns(&q, false, "www.facebook.com", 1, NULL, 0, false);
+	t_dns(&a, true, "www.facebook.com", 1, t_fb4, 4, false);
+	t_feed(&dns, pkt, t_udp4(false, &q, pkt), 1000000, &v);
+	t_feed(&dns, pkt, t_udp4(true, &a, pkt), 1000001, &v);
+	t_check_rewrite(&v, &q, false);
+	t_unnamed_tcp(&alone, 1000002, &v);
+	assert_false(v.final);
+	t_unnamed_tcp(&tcp, 1000002, &v);
+	assert_true(v.final);
+	assert_int_equal(v.action, SG_BLOCK);
+	t_eng_down(&tcp);
+	assert_int_equal(tcp.last_src, SG_HOST_DNSCACHE);
+	t_eng_down(&alone);
+	assert_int_equal(alone.last_src, SG_HOST_NONE);
+	t_eng_down(&dns);
+	dns_cache_free(c);
 }
 
 int
@@ -427,6 +475,7 @@ main(void)
 		cmocka_unit_test(t_repack_known),
 		cmocka_unit_test(t_repack_refuses),
 		cmocka_unit_test(t_engine_blocked_lookup),
+		cmocka_unit_test(t_engine_shared_cache),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
