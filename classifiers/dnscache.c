@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #define DNS_TEXT_NAME_MAX	253
 #define DNS_PTR_HOPS		16
 #define DNS_CHAIN_MAX		16	/* names: the qname plus CNAME targets */
+#define DNS_MIN_TTL		10	/* seconds an answer is kept at least */
 
 struct dns_rr {
 	size_t		 owner;		/* offset of the owner name */
@@ -285,6 +287,7 @@ struct dns_cache {
 	uint32_t	 oldest, newest;
 	uint32_t	 max_ttl;
 	uint64_t	 seed;		/* so LAN clients cannot aim at one bucket */
+	pthread_mutex_t	 lock;
 };
 
 struct dns_cache *
@@ -317,8 +320,12 @@ dns_cache_new(size_t max_entries, uint32_t max_ttl)
 	c->oldest = c->newest = DNS_NIL;
 	c->max_ttl = max_ttl;
 	c->seed = (uint64_t)arc4random() << 32 | arc4random();
+	if (pthread_mutex_init(&c->lock, NULL) != 0)
+		goto free_buckets;
 	return c;
 
+ free_buckets:
+	free(c->buckets);
  free_entries:
 	free(c->entries);
  free_cache:
@@ -331,6 +338,7 @@ dns_cache_free(struct dns_cache *c)
 {
 	if (c == NULL)
 		return;
+	pthread_mutex_destroy(&c->lock);
 	free(c->buckets);
 	free(c->entries);
 	free(c);
@@ -490,18 +498,23 @@ dns_cache_add(struct dns_cache *c, const struct sg_addr *client,
 
 	if (resp->qname[0] == '\0')
 		return;
+	pthread_mutex_lock(&c->lock);
 	for (size_t n = 0; n < resp->nanswers && n < DNS_MAX_ANSWERS; n++) {
 		a = &resp->answers[n];
 		ttl = a->ttl < c->max_ttl ? a->ttl : c->max_ttl;
-		if (ttl == 0 || (a->addr.family != AF_INET &&
-		    a->addr.family != AF_INET6))
+		/* TTL 0 means "for the connection about to open" (dnsmasq's
+		 * own names have it): that is exactly the one to name */
+		if (ttl < DNS_MIN_TTL)
+			ttl = DNS_MIN_TTL;
+		if (a->addr.family != AF_INET && a->addr.family != AF_INET6)
 			continue;
 		dns_put(c, client, &a->addr, resp->qname, now + (time_t)ttl);
 	}
+	pthread_mutex_unlock(&c->lock);
 }
 
-const char *
-dns_cache_lookup(struct dns_cache *c, const struct sg_addr *client,
+static const char *
+dns_lookup_locked(struct dns_cache *c, const struct sg_addr *client,
     const struct sg_addr *addr, time_t now)
 {
 	uint32_t	 i;
@@ -514,4 +527,29 @@ dns_cache_lookup(struct dns_cache *c, const struct sg_addr *client,
 		return NULL;
 	}
 	return c->entries[i].name;
+}
+
+const char *
+dns_cache_lookup(struct dns_cache *c, const struct sg_addr *client,
+    const struct sg_addr *addr, time_t now)
+{
+	const char	*name;
+
+	pthread_mutex_lock(&c->lock);
+	name = dns_lookup_locked(c, client, addr, now);
+	pthread_mutex_unlock(&c->lock);
+	return name;
+}
+
+bool
+dns_cache_get(struct dns_cache *c, const struct sg_addr *client,
+    const struct sg_addr *addr, time_t now, char *name)
+{
+	const char	*found;
+
+	pthread_mutex_lock(&c->lock);
+	if ((found = dns_lookup_locked(c, client, addr, now)) != NULL)
+		memcpy(name, found, SG_HOST_MAX);
+	pthread_mutex_unlock(&c->lock);
+	return found != NULL;
 }

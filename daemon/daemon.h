@@ -71,6 +71,7 @@ struct daemon {
 	struct worker	*workers;
 	size_t		 nworkers;
 	struct acct	*acct;
+	struct dns_cache *dns;		/* shared by the workers' engines */
 	struct rw	*rw;
 	struct ct_watch	*ct;
 	struct ctl	*ctl;

@@ -15,6 +15,7 @@
 
 #include "cmd.h"
 #include "daemon.h"
+#include "dnscache.h"
 #include "log.h"
 #include "schedule.h"
 
@@ -24,6 +25,8 @@
 #define RUN_NFQ_RCVBUF		(8 << 20)
 #define RUN_CT_RCVBUF		(8 << 20)
 #define RUN_CT_READS		16	/* conntrack reads per loop turn */
+#define RUN_DNS_ENTRIES		65536	/* the shared (client, address) -> name cache */
+#define RUN_DNS_MAX_TTL		3600
 
 static void
 run_usage(FILE *out)
@@ -442,7 +445,8 @@ run_start(struct daemon *d)
 	if (run_signals(d) == -1 || run_open_privileged(d) == -1 ||
 	    run_drop_privileges(d) == -1)
 		return -1;
-	if ((d->acct = acct_new(0)) == NULL || rd_start(d) == -1)
+	if ((d->acct = acct_new(0)) == NULL || rd_start(d) == -1 ||
+	    (d->dns = dns_cache_new(RUN_DNS_ENTRIES, RUN_DNS_MAX_TTL)) == NULL)
 		return -1;
 	if ((d->rw = rw_start(cfg->db_path, 0, cfg->memory_rows, &rerr)) == NULL) {
 		log_warnx("records: %s: %s", cfg->db_path, rec_strerror(rerr));
@@ -507,6 +511,7 @@ run_stop(struct daemon *d)
 	rw_stop(d->rw);
 	rd_stop(d);
 	acct_free(d->acct);
+	dns_cache_free(d->dns);
 	ct_watch_close(d->ct);
 	ctl_close(d->ctl);
 	if (d->sigfd > 0)

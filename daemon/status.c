@@ -73,6 +73,9 @@ status_gather(struct daemon *d, struct status *st)
 		st->eng.packets += w->eng_st.packets;
 		st->eng.flows += w->eng_st.flows;
 		st->eng.quic_fallback += w->eng_st.quic_fallback;
+		st->eng.dns_answers += w->eng_st.dns_answers;
+		st->eng.dns_rewritten += w->eng_st.dns_rewritten;
+		st->eng.dns_malformed += w->eng_st.dns_malformed;
 		for (int a = 0; a < 3; a++)
 			st->eng.verdicts[a] += w->eng_st.verdicts[a];
 		for (int r = 1; r < DEC_NRESULTS; r++)
@@ -170,6 +173,11 @@ status_text(struct daemon *d, char *buf, size_t len)
 	    (unsigned long long)st.eng.verdicts[SG_LOG],
 	    (unsigned long long)st.eng.verdicts[SG_BLOCK],
 	    (unsigned long long)st.eng.quic_fallback);
+	put(&o, "dns: %llu answers learnt, %llu blocked lookups answered "
+	    "NXDOMAIN, %llu malformed on blocked lookups dropped\n",
+	    (unsigned long long)st.eng.dns_answers,
+	    (unsigned long long)st.eng.dns_rewritten,
+	    (unsigned long long)st.eng.dns_malformed);
 	put(&o, "queue: %llu socket overruns, kernel dropped %llu, passed "
 	    "uninspected (fail-open) %llu\n",
 	    (unsigned long long)(st.nfq.enobufs + st.kq_user_dropped),

@@ -13,6 +13,9 @@
 #define WORKER_TICK_US		1000000	/* expiry, leases, stats */
 #define WORKER_BATCH		64	/* receives between checks of stop */
 
+_Static_assert(ENG_PKT_MAX <= NFQ_PKT_MAX,
+    "a rewritten packet must fit in a verdict");
+
 static void
 count_app(struct daemon *d, const char *app, enum sg_action a)
 {
@@ -79,9 +82,12 @@ worker_packet(struct nfq_queue *q, const struct nfq_pkt *p, void *arg)
 	w->pkt_iface = ep.iface;	/* for worker_decided */
 	eng_packet(w->eng, &ep, &v);
 	w->pkt_iface = NULL;
-	/* undecodable: let it through uninspected, as fail-open would */
-	if (v.skipped || !v.final || w->d->no_handoff)
-		nfq_verdict(q, p->id, v.final && v.action == SG_BLOCK ? NFQ_DROP :
+	/* a blocked lookup's answer, rewritten; undecodable: let it
+	 * through uninspected, as fail-open would */
+	if (v.pkt != NULL)
+		nfq_verdict_pkt(q, p->id, v.pkt, v.pktlen);
+	else if (v.skipped || !v.final || w->d->no_handoff)
+		nfq_verdict(q, p->id, v.action == SG_BLOCK ? NFQ_DROP :
 		    NFQ_ACCEPT, 0);
 	else	/* the packet's other mark bits are someone else's */
 		nfq_verdict(q, p->id, NFQ_REPEAT_MARK, nfq_mark_merge(p->mark,
@@ -297,6 +303,7 @@ worker_start(struct worker *w)
 	eo.on_decided = worker_decided;
 	eo.arg = w;
 	eo.quic_fallback = true;
+	eo.dns = w->d->dns;	/* a lookup and its flow may use two queues */
 	eo.tcp_timeout_us = 60 * 1000000ULL;	/* decided flows linger only */
 	eo.udp_timeout_us = 30 * 1000000ULL;	/* for packets in flight */
 	if ((mod = cls_module_new(w->cur->cfg->protocols_file, err,

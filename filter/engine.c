@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "dnscache.h"
+#include "dnsrewrite.h"
 #include "engine.h"
+#include "repack.h"
 
 #define ENG_DNS_ENTRIES	65536
 #define ENG_DNS_MAX_TTL	3600
@@ -24,8 +26,10 @@ struct eng {
 	const struct leases	*leases;
 	struct flow_table	*flows;
 	struct dns_cache	*dns;
+	bool			 own_dns;
 	struct eng_opts		 opts;
 	struct eng_stats	 stats;
+	uint8_t			 out[ENG_PKT_MAX];	/* eng_verdict.pkt */
 };
 
 struct eng_flow {
@@ -40,6 +44,11 @@ struct eng_flow {
 	bool			 payload_seen;
 	bool			 dns_answered;
 	bool			 decided;
+	/* a blocked lookup over UDP: queries go on, answers come back
+	 * as NXDOMAIN, and the flow stays with us (see eng_dns_blocked) */
+	bool			 dns_rewrite;
+	bool			 dns_qedns;	/* the last query had EDNS */
+	uint16_t		 dns_qid;	/* and this ID */
 };
 
 static void	 eng_flow_ended(struct flow *, enum flow_end_reason, void *);
@@ -77,7 +86,12 @@ eng_new(const struct sg_config *cfg, struct cls_module *cls,
 	fo.arg = e;
 	if ((e->flows = flow_table_new(&fo)) == NULL)
 		goto free_gens;
-	if ((e->dns = dns_cache_new(ENG_DNS_ENTRIES, ENG_DNS_MAX_TTL)) == NULL)
+	e->dns = opts->dns;
+	if (e->dns == NULL) {
+		e->own_dns = true;
+		e->dns = dns_cache_new(ENG_DNS_ENTRIES, ENG_DNS_MAX_TTL);
+	}
+	if (e->dns == NULL)
 		goto free_flows;
 	return e;
 
@@ -96,7 +110,8 @@ eng_free(struct eng *e)
 	if (e == NULL)
 		return;
 	flow_table_free(e->flows);	/* ends every flow: records flushed */
-	dns_cache_free(e->dns);
+	if (e->own_dns)
+		dns_cache_free(e->dns);
 	/* generations whose flows all ended were released already */
 	for (size_t i = 0; i + 1 < e->ngens; i++)
 		if (e->gens[i].release && e->gens[i].cfg != NULL)
@@ -176,14 +191,11 @@ static void
 eng_name_from_dns(struct eng *e, const struct flow *f, struct eng_flow *ef,
     time_t now)
 {
-	const char *name;
-
+	char name[SG_HOST_MAX];
 	char proto[SG_APP_MAX / 2];
 
-	if (ef->res.host_src != SG_HOST_NONE)
-		return;
-	name = dns_cache_lookup(e->dns, &f->key.src, &f->key.dst, now);
-	if (name == NULL)
+	if (ef->res.host_src != SG_HOST_NONE ||
+	    !dns_cache_get(e->dns, &f->key.src, &f->key.dst, now, name))
 		return;
 	snprintf(ef->res.host, sizeof(ef->res.host), "%s", name);
 	ef->res.host_src = SG_HOST_DNSCACHE;
@@ -224,12 +236,17 @@ eng_decide(struct eng *e, const struct flow *f, struct eng_flow *ef,
 static void	 eng_view(const struct eng *, const struct flow *,
 		    const struct eng_flow *, struct eng_flow_view *);
 
+static bool	 eng_is_dns(const struct eng_flow *);
+
 static void
 eng_finalise(struct eng *e, struct flow *f, struct eng_flow *ef)
 {
 	struct eng_flow_view view;
 
 	ef->decided = true;
+	/* over TCP a blocked lookup is reset, as any other blocked flow */
+	ef->dns_rewrite = ef->dec.action == SG_BLOCK &&
+	    f->key.proto == IPPROTO_UDP && eng_is_dns(ef);
 	ef->decided_after = ef->inspected;
 	f->state = FLOW_DECIDED;
 	cls_flow_free(ef->cls);		/* nDPI state goes as soon as we know */
@@ -362,6 +379,63 @@ eng_learn_dns(struct eng *e, struct eng_flow *ef, const struct dec_pkt *p,
 	dns_cache_add(e->dns, &p->dst, &r, eng_when(e, ts_us));
 }
 
+/* The answer, as NXDOMAIN whose EDE names the rule and the clause. */
+static int
+eng_dns_nxdomain(struct eng *e, const struct eng_flow *ef,
+    const struct dec_pkt *p, bool edns, struct eng_verdict *v)
+{
+	uint8_t	 msg[DNSRW_OUT_MAX];
+	char	 text[DNSRW_TEXT_MAX + 1];
+	int	 n, len;
+
+	snprintf(text, sizeof(text),
+	    "schoolgate: blocked by rule %s, policy clause %s",
+	    ef->dec.rule_name ? ef->dec.rule_name : "",
+	    ef->dec.clause ? ef->dec.clause : "");
+	n = dnsrw_nxdomain(p->payload, p->paylen, edns, DNSRW_EDE_BLOCKED,
+	    text, msg, sizeof(msg));
+	if (n == -1 || (len = repack_udp(p, msg, (size_t)n, e->out,
+	    sizeof(e->out))) == -1)
+		return -1;
+	v->pkt = e->out;
+	v->pktlen = (size_t)len;
+	v->action = SG_ALLOW;
+	e->stats.dns_rewritten++;
+	return 0;
+}
+
+/*
+ * A blocked lookup over UDP fails at once and says why: its queries go
+ * on to the resolver, and each answer, once the cache has learnt it,
+ * comes back as NXDOMAIN.  The flow is never handed to the kernel, so a
+ * retry on the same ports is answered the same way, not dropped.  What
+ * is not a query one way or an answer the other is dropped.
+ */
+static void
+eng_dns_blocked(struct eng *e, struct eng_flow *ef, const struct dec_pkt *p,
+    int dir, struct eng_verdict *v)
+{
+	uint16_t id;
+	bool	 edns;
+
+	v->final = false;
+	v->action = SG_BLOCK;
+	if (dnsrw_inspect(p->payload, p->paylen, dir == 1, &id, &edns) == -1) {
+		e->stats.dns_malformed++;
+		return;
+	}
+	if (dir == 0) {
+		ef->dns_qid = id;
+		ef->dns_qedns = edns;
+		v->action = SG_ALLOW;
+		return;
+	}
+	/* a resolver without EDNS drops the OPT; the client still reads it */
+	edns = edns || (ef->dns_qedns && ef->dns_qid == id);
+	if (eng_dns_nxdomain(e, ef, p, edns, v) == -1)
+		e->stats.dns_malformed++;
+}
+
 /* The sender, or the device classify --as-device names, so that its
  * person, group, rules and exemptions apply as they would live. */
 static void
@@ -433,9 +507,10 @@ eng_packet(struct eng *e, const struct eng_pkt *in, struct eng_verdict *v)
 	if (ef->decided) {
 		v->action = ef->dec.action;
 		v->final = true;
-		return;
-	}
-	eng_inspect(e, f, ef, &p, in->ts_us, v);
+	} else
+		eng_inspect(e, f, ef, &p, in->ts_us, v);
+	if (ef->dns_rewrite)
+		eng_dns_blocked(e, ef, &p, dir, v);
 }
 
 static void

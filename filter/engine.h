@@ -18,6 +18,7 @@
 #include "policy.h"
 #include "records.h"
 #include "classify.h"
+#include "dnscache.h"
 
 struct eng;
 
@@ -29,10 +30,20 @@ struct eng_pkt {
 	const char	*iface;		/* input interface, NULL if unknown */
 };
 
+/* The longest packet a verdict may hand back in place of the one seen. */
+#define ENG_PKT_MAX	2048
+
 struct eng_verdict {
 	enum sg_action	 action;	/* for this packet */
 	bool		 final;		/* the flow is decided: hand it off */
 	bool		 skipped;	/* not decodable: counted, let through */
+	/*
+	 * Non-NULL: pass this packet instead of the one seen (a blocked
+	 * lookup's answer rewritten as NXDOMAIN).  Owned by the engine,
+	 * valid until its next eng_packet.
+	 */
+	const uint8_t	*pkt;
+	size_t		 pktlen;
 };
 
 /* What a finished flow looked like, handed to the record callback. */
@@ -66,6 +77,9 @@ struct eng_opts {
 	time_t		 pin_time;	/* 0, or the time every decision uses
 					   (classify --at) */
 	size_t		 max_flows;
+	/* A DNS cache shared by several engines (the daemon's queues), or
+	 * NULL for one of the engine's own. */
+	struct dns_cache *dns;
 	eng_end_cb	*on_end;
 	void		*arg;
 };
@@ -77,6 +91,8 @@ struct eng_stats {
 	uint64_t	 skipped[DEC_NRESULTS];
 	uint64_t	 verdicts[3];	/* final verdicts by sg_action */
 	uint64_t	 dns_answers;
+	uint64_t	 dns_rewritten;	/* blocked lookups answered NXDOMAIN */
+	uint64_t	 dns_malformed;	/* on a blocked lookup: dropped */
 	uint64_t	 quic_fallback;	/* QUIC flows dropped to force TCP */
 	uint64_t	 nomem;
 };

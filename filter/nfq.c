@@ -27,8 +27,9 @@
 /* Bound one nfq_receive so a flood cannot starve the caller's loop. */
 #define NFQ_RECV_BATCH		64
 #define NFQ_IFCACHE_SIZE	64
-/* Verdict and configuration messages are a few dozen bytes. */
-#define NFQ_SEND_BUFSIZE	512
+/* Verdict and configuration messages are a few dozen bytes, plus a
+ * rewritten packet's. */
+#define NFQ_SEND_BUFSIZE	(512 + NFQ_PKT_MAX)
 
 struct nfq_ifcache {
 	unsigned int	 index;		/* 0: empty slot */
@@ -57,6 +58,28 @@ nfq_verdict_send(struct nfq_queue *q, uint32_t id, int verdict, uint32_t mark)
 	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
 	if (mark != 0)
 		nfq_nlmsg_verdict_put_mark(nlh, mark);
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0) {
+		q->stats.verdict_errors++;
+		return -1;
+	}
+	return 0;
+}
+
+int
+nfq_verdict_pkt(struct nfq_queue *q, uint32_t id, const uint8_t *pkt,
+    size_t len)
+{
+	struct nlmsghdr	*nlh;
+
+	if (len > NFQ_PKT_MAX) {	/* never held without a verdict */
+		q->stats.verdict_errors++;
+		nfq_verdict_send(q, id, NF_DROP, 0);
+		errno = EMSGSIZE;
+		return -1;
+	}
+	nlh = nfq_nlmsg_put(q->sendbuf, NFQNL_MSG_VERDICT, q->queue);
+	nfq_nlmsg_verdict_put(nlh, (int)id, NF_ACCEPT);
+	nfq_nlmsg_verdict_put_pkt(nlh, pkt, (uint32_t)len);
 	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0) {
 		q->stats.verdict_errors++;
 		return -1;

@@ -36,6 +36,9 @@ nfq_mark_merge(uint32_t old, uint32_t mask, enum nfq_mark v)
 	return (old & ~mask) | nfq_mark(mask, v);
 }
 
+/* The longest packet a verdict may carry in place of the queued one. */
+#define NFQ_PKT_MAX	2048
+
 struct nfq_pkt {
 	uint32_t	 id;
 	uint16_t	 queue;
@@ -83,6 +86,9 @@ int		 nfq_queue_fd(const struct nfq_queue *);
 int		 nfq_receive(struct nfq_queue *, nfq_cb *, void *arg);
 int		 nfq_verdict(struct nfq_queue *, uint32_t id, enum nfq_verdict,
 		    uint32_t mark);
+/* NF_ACCEPT with pkt (len <= NFQ_PKT_MAX) in place of the queued packet. */
+int		 nfq_verdict_pkt(struct nfq_queue *, uint32_t id,
+		    const uint8_t *pkt, size_t len);
 const struct nfq_stats *nfq_stats(const struct nfq_queue *);
 
 #endif

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # scripts/gateway-rules: idempotent install, remove that leaves the admin's
 # rules alone, status codes, refused arguments, and the ruleset's behaviour
-# in the simulated school network with nothing bound to the queue.
+# in the simulated school network with nothing bound to the queue: both
+# directions of undecided flows queued, decided ones not, DNS to the
+# gateway itself queued both ways, and only our own mark bits saved.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top="$(pwd)"
@@ -60,8 +62,22 @@ for t in iptables ip6tables; do
 	[[ "$(count_jumps "$t")" == 1 ]] || fail "$t: jump not there once"
 	[[ "$(in_ns "$t" -S | grep -c -- '^-N SCHOOLGATE$')" == 1 ]] ||
 	    fail "$t: chain not there once"
-	[[ "$(in_ns "$t" -S SCHOOLGATE | grep -c NFQUEUE)" == 2 ]] ||
-	    fail "$t: want one NFQUEUE rule per LAN"
+	[[ "$(in_ns "$t" -S SCHOOLGATE | grep -c NFQUEUE)" == 4 ]] ||
+	    fail "$t: want two NFQUEUE rules (each direction) per LAN"
+	[[ "$(in_ns "$t" -S SCHOOLGATE | grep -c -- '-o lan-pupils .*--ctdir REPLY -j NFQUEUE')" == 1 ]] ||
+	    fail "$t: replies leaving through a LAN are not queued"
+	for c in INPUT OUTPUT; do
+		[[ "$(in_ns "$t" -S "$c" | grep -c -- '--comment schoolgate -j SCHOOLGATE')" == 4 ]] ||
+		    fail "$t: want udp and tcp 53 jumps per LAN in $c"
+	done
+	in_ns "$t" -S INPUT | grep -q -- '-i lan-staff -p udp -m udp --dport 53' ||
+	    fail "$t: INPUT jump is not for DNS from the LAN"
+	in_ns "$t" -S OUTPUT | grep -q -- '-o lan-staff -p tcp -m tcp --sport 53' ||
+	    fail "$t: OUTPUT jump is not for DNS answers to the LAN"
+	[[ "$(in_ns "$t" -S SCHOOLGATE | grep -c -- '--save-mark --nfmask 0xff00 --ctmask 0xff00')" == 3 ]] ||
+	    fail "$t: want our three values saved into our bits alone"
+	in_ns "$t" -S SCHOOLGATE | grep -q -- '-m mark --mark 0x300/0xff00 -j CONNMARK' ||
+	    fail "$t: the block value is not what the mask gives"
 	in_ns "$t" -S SCHOOLGATE | grep -q -- '--queue-balance 0:1 --queue-bypass' ||
 	    fail "$t: queue range or bypass missing"
 	in_ns "$t" -S FORWARD | sed -n 2p | grep -q -- '-j SCHOOLGATE' ||
@@ -80,8 +96,19 @@ grep -q NFQUEUE <<<"$out" || fail "status shows no rules"
 in_ns "$rules" install --lan lan-staff --queues 7:1 --fail-closed
 in_ns iptables -S SCHOOLGATE | grep -q -- '-j NFQUEUE --queue-num 7$' ||
     fail "fail-closed single queue rule"
-[[ "$(in_ns iptables -S SCHOOLGATE | grep -c NFQUEUE)" == 1 ]] ||
+[[ "$(in_ns iptables -S SCHOOLGATE | grep -c NFQUEUE)" == 2 ]] ||
     fail "old rules left after re-install"
+[[ "$(in_ns iptables -S INPUT | grep -c -- '-j SCHOOLGATE')" == 2 ]] ||
+    fail "old INPUT jumps left after re-install"
+
+# another mask: the values move with it
+in_ns "$rules" install --lan lan-staff --mark-mask 0x00030000
+in_ns iptables -S SCHOOLGATE |
+    grep -q -- '-m connmark --mark 0x20000/0x30000 -j RETURN' ||
+    fail "--mark-mask 0x00030000: log value is not 2 << 16"
+in_ns iptables -S SCHOOLGATE |
+    grep -q -- '--save-mark --nfmask 0x30000 --ctmask 0x30000' ||
+    fail "--mark-mask 0x00030000: save not limited to the mask"
 
 in_ns "$rules" remove || fail "remove"
 [[ "$(snapshot)" == "$before" ]] || fail "remove did not restore the rules"
@@ -95,7 +122,9 @@ in_ns "$rules" remove || fail "remove with nothing installed"
 for bad in "--lan eth0;reboot" "--lan eth0 --queues x:y" \
     "--lan eth0 --queues 0:17" "--lan eth0 --queues 65535:2" \
     "--lan waytoolonginterface0" "--lan eth0 --backend pf" "" \
-    "--queues 0:1"; do
+    "--queues 0:1" "--lan eth0 --mark-mask 0x100" \
+    "--lan eth0 --mark-mask 0xf0f0" "--lan eth0 --mark-mask 0" \
+    "--lan eth0 --mark-mask 0x1ffffffff" "--lan eth0 --mark-mask ff"; do
 	read -r -a args <<<"$bad"
 	set +e
 	in_ns "$rules" install "${args[@]}" >/dev/null 2>&1
@@ -112,7 +141,8 @@ set -e
 
 # The nft backend's ruleset must at least parse.  On a kernel without
 # nft_queue only the queue statement may be refused, by the kernel.
-if out="$(in_ns "$rules" print --backend nft --lan lan-staff --queues 0:2 |
+if out="$(in_ns "$rules" print --backend nft --lan lan-staff --queues 0:2 \
+    --mark-mask 0xff0000 |
     in_ns nft -c -f - 2>&1)"; then
 	echo "nft ruleset accepted by nft -c"
 else
@@ -177,12 +207,55 @@ run_in inet ping -c 1 -W 2 10.10.0.23 >/dev/null ||
 [[ "$(fetch gw http://198.51.100.11/100)" == 100 ]] ||
     fail "gateway's own traffic was touched"
 
+# The gateway's own resolver: DNS from a LAN is queued (held, fail-closed),
+# other traffic to the gateway is not.
+start_bg gw "$SG_RUN_DIR/gw-dnsmasq.log" dnsmasq --keep-in-foreground \
+    --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
+    --listen-address=10.10.0.1 --pid-file= --user=root --log-facility=- \
+    --host-record=gw.example,10.10.0.1
+wait_for_port gw 10.10.0.1 53
+gw_dig() {	# the address, or nothing (dig prints its errors on stdout)
+	run_in staff dig +short +tries=1 +time=1 @10.10.0.1 gw.example |
+	    grep -E '^[0-9]' || true
+}
+[[ -z "$(gw_dig)" ]] || fail "fail-closed: a lookup to the gateway passed unqueued"
+run_in staff ping -c 1 -W 2 10.10.0.1 >/dev/null ||
+    fail "fail-closed: non-DNS traffic to the gateway was queued"
+echo "ok DNS to the gateway itself is queued, other traffic to it is not"
+
+# With nothing bound and bypass, everything passes; the queue rules'
+# counters show what would have been queued.
+run_in gw "$rules" install --lan lan-staff --lan lan-pupils 2>/dev/null
+qcount() {	# qcount CHAIN-RULE-PATTERN: packets through matching rules
+	run_in gw iptables -w -L "$1" -v -n -x |
+	    awk -v pat="$2" '$0 ~ pat { n += $1 } END { print n + 0 }'
+}
+run_in gw iptables -w -Z
+[[ "$(gw_dig)" == 10.10.0.1 ]] || fail "fail-open: gateway lookup failed"
+(($(qcount INPUT 'SCHOOLGATE.*dpt:53') >= 1)) ||
+    fail "the lookup to the gateway did not pass our INPUT rule"
+(($(qcount OUTPUT 'SCHOOLGATE.*spt:53') >= 1)) ||
+    fail "the gateway's answer did not pass our OUTPUT rule"
+(($(qcount SCHOOLGATE 'NFQUEUE.*ctdir REPLY') >= 1)) ||
+    fail "the gateway's answer to an undecided lookup was not queued"
+run_in gw iptables -w -Z
+[[ -n "$(run_in staff dig +short +tries=1 +time=2 @198.51.100.53 \
+    www.facebook.com)" ]] || fail "fail-open: forwarded lookup failed"
+(($(qcount SCHOOLGATE 'NFQUEUE.*lan-staff.*ctdir REPLY') >= 1)) ||
+    fail "a forwarded answer to an undecided lookup was not queued"
+echo "ok answers of undecided flows are queued, forwarded or from the gateway"
+
 # Decided flows never reach the queue: stand in for schoolgate's verdict
-# by marking packets as its NF_REPEAT would.
+# by marking packets as its NF_REPEAT would (allow 1 << 8, block 3 << 8),
+# here with foreign bits around ours that must not be saved.
 run_in gw iptables -t mangle -A FORWARD -i lan-staff -d 198.51.100.11 \
-    -j MARK --set-mark 0x100
+    -j MARK --set-mark 0x10101
 run_in gw iptables -t mangle -A FORWARD -i lan-staff -d 198.51.100.12 \
     -j MARK --set-mark 0x300
+# a QoS or multi-WAN mark outside our bits leaves the flow undecided
+run_in gw iptables -t mangle -A FORWARD -i lan-staff -d 198.51.100.13 \
+    -j MARK --set-mark 0x10001
+run_in gw iptables -w -Z
 [[ "$(fetch staff http://198.51.100.11/5000)" == 5000 ]] ||
     fail "allow mark not enforced in the kernel"
 set +e
@@ -191,7 +264,17 @@ rc=$?
 set -e
 [[ "$rc" == 7 ]] || fail "block mark: want a TCP reset (curl exit 7), got $rc: $out"
 run_in gw conntrack -L 2>/dev/null | grep 'dst=198.51.100.11' |
-    grep -q 'mark=256' || fail "allow mark not saved in conntrack"
+    grep -q 'mark=256 ' || fail "allow mark not saved alone in conntrack"
+((  $(qcount SCHOOLGATE 'NFQUEUE') == 0 )) ||
+    fail "packets of decided flows were queued"
+[[ "$(fetch staff http://198.51.100.13/10)" == 10 ]] ||
+    fail "fail-open: foreign-marked flow did not pass"
+(($(qcount SCHOOLGATE 'NFQUEUE.*ctdir ORIGINAL') >= 1 &&
+    $(qcount SCHOOLGATE 'NFQUEUE.*ctdir REPLY') >= 1)) ||
+    fail "a foreign mark switched inspection off"
+run_in gw conntrack -L 2>/dev/null | grep 'dst=198.51.100.13' |
+    grep -q 'mark=0 ' || fail "a foreign mark was saved as the connection's"
+echo "ok decided flows stay in the kernel; only our mark bits are saved"
 
 run_in gw "$rules" remove
 run_in gw iptables -t mangle -F FORWARD

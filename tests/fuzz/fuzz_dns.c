@@ -1,11 +1,35 @@
 /*
  * A DNS response as a client's resolver (or an attacker) sends it, into
- * the parser that feeds the DNS cache, and from there into a cache.
+ * the parser that feeds the DNS cache, and from there into a cache; and
+ * into the NXDOMAIN rewrite a blocked lookup's answer gets, whose output
+ * must read back as a response of bounded size.
  */
 #include <sys/socket.h>
 
 #include "dnscache.h"
+#include "dnsrewrite.h"
 #include "fuzzutil.h"
+
+static void
+fuzz_dns_rewrite(const uint8_t *msg, size_t size)
+{
+	uint8_t	 out[DNSRW_OUT_MAX];
+	uint16_t id;
+	bool	 edns, back;
+	int	 n;
+
+	(void)dnsrw_inspect(msg, size, false, &id, &edns);
+	if (dnsrw_inspect(msg, size, true, &id, &edns) == -1)
+		edns = size > 0 && (msg[0] & 1);
+	n = dnsrw_nxdomain(msg, size, edns, DNSRW_EDE_BLOCKED,
+	    "schoolgate: blocked by rule r, policy clause 1", out, sizeof(out));
+	if (n == -1)
+		return;
+	if (n > DNSRW_OUT_MAX ||
+	    dnsrw_inspect(out, (size_t)n, true, &id, &back) == -1 ||
+	    back != edns || (size >= 2 && memcmp(out, msg, 2) != 0))
+		abort();
+}
 
 int
 fuzz_one_dns(const uint8_t *data, size_t size)
@@ -25,6 +49,7 @@ fuzz_one_dns(const uint8_t *data, size_t size)
 	client.a[0] = 10;
 	client.a[1] = 1;
 	client.a[3] = 5;
+	fuzz_dns_rewrite(copy, size);
 	if (dns_parse_response(copy, size, &r) == 0) {
 		if (r.nanswers > DNS_MAX_ANSWERS ||
 		    memchr(r.qname, '\0', sizeof(r.qname)) == NULL)

@@ -6,6 +6,8 @@
 #   fetch NS NAME URLPATH [http|https] -> prints "ok BYTES", "reset" or
 #                                        "timeout", and never fails
 #   gw_sql SQL               query the records database
+#   gw_check WHAT WANT GOT   "ok"/"FAIL" line (GOT starts with WANT),
+#                            failures counted in gw_failures
 
 SG_SITE_IP_facebook=198.51.100.11
 gw_site_ip() {
@@ -79,4 +81,14 @@ fetch() {
 
 gw_sql() {
 	sqlite3 "$SG_RUN_DIR/records.db" "$1"
+}
+
+gw_failures=0
+gw_check() {
+	if [[ "$3" == "$2"* ]]; then
+		echo "ok   $1: $3"
+	else
+		echo "FAIL $1: want $2, got $3"
+		gw_failures=$((gw_failures + 1))
+	fi
 }

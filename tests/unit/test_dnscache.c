@@ -15,61 +15,7 @@
 #include <cmocka.h>
 
 #include "dnscache.h"
-
-/* A message under construction. */
-struct t_msg {
-	uint8_t		 b[2048];
-	size_t		 len;
-};
-
-static void
-t_put(struct t_msg *m, const void *p, size_t n)
-{
-	assert_true(m->len + n <= sizeof(m->b));
-	memcpy(m->b + m->len, p, n);
-	m->len += n;
-}
-
-static void
-t_put16(struct t_msg *m, uint16_t v)
-{
-	uint8_t	 b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
-
-	t_put(m, b, 2);
-}
-
-static void
-t_put32(struct t_msg *m, uint32_t v)
-{
-	t_put16(m, (uint16_t)(v >> 16));
-	t_put16(m, (uint16_t)v);
-}
-
-/* "www.Facebook.com" as labels; returns the offset it was written at. */
-static size_t
-t_name(struct t_msg *m, const char *name)
-{
-	size_t	 at = m->len;
-	char	*copy, *lab, *save = NULL;
-
-	assert_non_null(copy = strdup(name));
-	for (lab = strtok_r(copy, ".", &save); lab != NULL;
-	    lab = strtok_r(NULL, ".", &save)) {
-		uint8_t n = (uint8_t)strlen(lab);
-
-		t_put(m, &n, 1);
-		t_put(m, lab, n);
-	}
-	free(copy);
-	t_put(m, "", 1);
-	return at;
-}
-
-static void
-t_ptr(struct t_msg *m, size_t to)
-{
-	t_put16(m, (uint16_t)(0xc000 | to));
-}
+#include "dnsmsg.h"
 
 static void
 t_header(struct t_msg *m, uint16_t flags, uint16_t qd, uint16_t an)
@@ -426,6 +372,27 @@ t_cache_ttl(void **state)
 	dns_cache_free(c);
 }
 
+/* A TTL-0 answer (dnsmasq's own names) still names the connection that
+ * follows it, for 10 s; dns_cache_get copies the name out. */
+static void
+t_cache_ttl_zero(void **state)
+{
+	struct dns_cache	*c;
+	struct dns_response	 r;
+	struct sg_addr		 cl, a;
+	char			 name[SG_HOST_MAX];
+
+	assert_non_null(c = dns_cache_new(16, 3600));
+	t_addr(&cl, "10.1.2.3");
+	t_addr(&a, "157.240.1.35");
+	t_resp(&r, "www.facebook.com", "157.240.1.35", 0);
+	dns_cache_add(c, &cl, &r, 1000);
+	assert_true(dns_cache_get(c, &cl, &a, 1000 + 9, name));
+	assert_string_equal(name, "www.facebook.com");
+	assert_false(dns_cache_get(c, &cl, &a, 1000 + 10, name));
+	dns_cache_free(c);
+}
+
 static void
 t_cache_max_ttl(void **state)
 {
@@ -553,6 +520,7 @@ main(void)
 		cmocka_unit_test(t_truncated),
 		cmocka_unit_test(t_random),
 		cmocka_unit_test(t_cache_ttl),
+		cmocka_unit_test(t_cache_ttl_zero),
 		cmocka_unit_test(t_cache_max_ttl),
 		cmocka_unit_test(t_cache_per_client),
 		cmocka_unit_test(t_cache_replace),

@@ -1,0 +1,482 @@
+/*
+ * Blocked lookups answered as NXDOMAIN with an Extended DNS Error: the
+ * message (classifiers/dnsrewrite.c), the packet around it
+ * (filter/repack.c, checksums against values computed elsewhere), and
+ * the engine's part: the cache learns the real answer first, the query
+ * and its retries go on, the answers come back rewritten.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "dnsmsg.h"
+#include "dnsrewrite.h"
+#include "engine.h"
+#include "repack.h"
+#include "testutil.h"
+
+#define T_TEXT	"schoolgate: blocked by rule staff-social-in-hours, " \
+		"policy clause 7.3"
+
+static const uint8_t t_opt[11] = { 0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 0 };
+
+/* A message: ID 0xbeef, one question (type A or AAAA), an answer with
+ * addr (4 or 16 bytes) if given, an OPT record if edns. */
+static void
+t_dns(struct t_msg *m, bool response, const char *qname, uint16_t qtype,
+    const uint8_t *addr, size_t alen, bool edns)
+{
+	memset(m, 0, sizeof(*m));
+	t_put16(m, 0xbeef);
+	t_put16(m, response ? 0x8180 : 0x0100);
+	t_put16(m, 1);
+	t_put16(m, addr != NULL ? 1 : 0);
+	t_put16(m, 0);
+	t_put16(m, edns ? 1 : 0);
+	t_name(m, qname);
+	t_put16(m, qtype);
+	t_put16(m, 1);
+	if (addr != NULL) {
+		t_put16(m, 0xc00c);	/* owner: the question's name */
+		t_put16(m, qtype);
+		t_put16(m, 1);
+		t_put16(m, 0);
+		t_put16(m, 300);
+		t_put16(m, (uint16_t)alen);
+		t_put(m, addr, alen);
+	}
+	if (edns)
+		t_put(m, t_opt, sizeof(t_opt));
+}
+
+static const uint8_t t_fb4[4] = { 157, 240, 1, 35 };
+
+static void
+t_nxdomain_edns(void **state)
+{
+	struct t_msg	 m;
+	uint8_t		 out[DNSRW_OUT_MAX];
+	size_t		 qlen = strlen("WwW.FaceBook.com") + 2 + 4;
+	size_t		 tlen = strlen(T_TEXT);
+	int		 n;
+
+	t_dns(&m, true, "WwW.FaceBook.com", 1, t_fb4, 4, true);
+	n = dnsrw_nxdomain(m.b, m.len, true, DNSRW_EDE_BLOCKED, T_TEXT, out,
+	    sizeof(out));
+	assert_int_equal(n, 12 + qlen + 11 + 6 + tlen);
+	assert_memory_equal(out, "\xbe\xef\x81\x83\x00\x01\x00\x00\x00\x00"
+	    "\x00\x01", 12);
+	/* the question byte for byte, case kept */
+	assert_memory_equal(out + 12, m.b + 12, qlen);
+	/* OPT: root, type 41, size 1232, rdlen; EDE option 15, info 15 */
+	assert_memory_equal(out + 12 + qlen, "\x00\x00\x29\x04\xd0\x00\x00"
+	    "\x00\x00", 9);
+	assert_int_equal(out[12 + qlen + 9] << 8 | out[12 + qlen + 10],
+	    6 + tlen);
+	assert_memory_equal(out + 12 + qlen + 11, "\x00\x0f", 2);
+	assert_int_equal(out[12 + qlen + 13] << 8 | out[12 + qlen + 14],
+	    2 + tlen);
+	assert_memory_equal(out + 12 + qlen + 15, "\x00\x0f", 2);
+	assert_memory_equal(out + 12 + qlen + 17, T_TEXT, tlen);
+}
+
+static void
+t_nxdomain_plain(void **state)
+{
+	struct t_msg	 m;
+	uint8_t		 out[DNSRW_OUT_MAX];
+	uint16_t	 id;
+	bool		 edns;
+	int		 n;
+
+	t_dns(&m, true, "www.facebook.com", 28, NULL, 0, false);
+	m.b[2] = 0x85;		/* AA and RD: AA is not ours to claim */
+	m.b[3] = 0x00;		/* no RA */
+	n = dnsrw_nxdomain(m.b, m.len, false, DNSRW_EDE_BLOCKED, T_TEXT, out,
+	    sizeof(out));
+	assert_int_equal(n, (int)m.len);
+	assert_memory_equal(out + 2, "\x81\x03\x00\x01\x00\x00\x00\x00\x00"
+	    "\x00", 10);
+	/* what it built reads back as a response without EDNS */
+	assert_int_equal(dnsrw_inspect(out, (size_t)n, true, &id, &edns), 0);
+	assert_int_equal(id, 0xbeef);
+	assert_false(edns);
+	/* a text longer than the cap is cut, never overruns */
+	char long_text[1000];
+	memset(long_text, 'x', sizeof(long_text) - 1);
+	long_text[sizeof(long_text) - 1] = '\0';
+	n = dnsrw_nxdomain(m.b, m.len, true, DNSRW_EDE_FILTERED, long_text, out,
+	    sizeof(out));
+	assert_int_equal(n, (int)m.len + 11 + 6 + DNSRW_TEXT_MAX);
+}
+
+static void
+t_nxdomain_refuses(void **state)
+{
+	struct t_msg	 m, q;
+	uint8_t		 out[DNSRW_OUT_MAX];
+	size_t		 qend = 12 + strlen("www.facebook.com") + 2 + 4;
+
+	t_dns(&m, true, "www.facebook.com", 1, t_fb4, 4, true);
+	/* every truncation inside the question fails; none crashes */
+	for (size_t len = 0; len <= m.len; len++) {
+		int n = dnsrw_nxdomain(m.b, len, true, 15, T_TEXT, out,
+		    sizeof(out));
+		assert_true(len < qend ? n == -1 : n > 0);
+	}
+	t_dns(&q, false, "www.facebook.com", 1, NULL, 0, true);
+	assert_int_equal(dnsrw_nxdomain(q.b, q.len, true, 15, T_TEXT, out,
+	    sizeof(out)), -1);		/* a query, not an answer */
+	memcpy(&q, &m, sizeof(m));
+	q.b[5] = 0;			/* no question */
+	assert_int_equal(dnsrw_nxdomain(q.b, q.len, true, 15, T_TEXT, out,
+	    sizeof(out)), -1);
+	memcpy(&q, &m, sizeof(m));
+	q.b[12] = 0xc0;			/* question name by pointer */
+	q.b[13] = 0x0c;
+	assert_int_equal(dnsrw_nxdomain(q.b, q.len, true, 15, T_TEXT, out,
+	    sizeof(out)), -1);
+	memcpy(&q, &m, sizeof(m));
+	q.b[12] = 64;			/* label longer than 63 */
+	assert_int_equal(dnsrw_nxdomain(q.b, q.len, true, 15, T_TEXT, out,
+	    sizeof(out)), -1);
+	assert_int_equal(dnsrw_nxdomain(m.b, m.len, true, 15, T_TEXT, out,
+	    DNSRW_OUT_MAX - 1), -1);	/* room for the worst case only */
+}
+
+static void
+t_inspect(void **state)
+{
+	struct t_msg	 m;
+	uint16_t	 id;
+	bool		 edns;
+
+	t_dns(&m, false, "www.facebook.com", 1, NULL, 0, true);
+	assert_int_equal(dnsrw_inspect(m.b, m.len, false, &id, &edns), 0);
+	assert_true(edns);
+	assert_int_equal(dnsrw_inspect(m.b, m.len, true, &id, &edns), -1);
+	t_dns(&m, false, "www.facebook.com", 1, NULL, 0, false);
+	assert_int_equal(dnsrw_inspect(m.b, m.len, false, &id, &edns), 0);
+	assert_false(edns);
+	t_dns(&m, true, "www.facebook.com", 1, t_fb4, 4, true);
+	assert_int_equal(dnsrw_inspect(m.b, m.len, true, &id, &edns), 0);
+	assert_true(edns);
+	/* an answer whose rdata runs past the end */
+	assert_int_equal(dnsrw_inspect(m.b, m.len - sizeof(t_opt) - 1, true, &id,
+	    &edns), -1);
+	m.b[11] = 2;			/* claims a record it lacks */
+	assert_int_equal(dnsrw_inspect(m.b, m.len, true, &id, &edns), -1);
+}
+
+/* 192.168.0.1:53 -> 192.168.0.199:40000, the header of RFC 1071's
+ * well-known example (total length 0x73, checksum 0xb861). */
+static size_t
+t_ip4(const uint8_t *pay, size_t paylen, uint8_t *out)
+{
+	static const uint8_t hdr[20] = { 0x45, 0, 0, 0, 0, 0, 0x40, 0, 0x40,
+	    17, 0x12, 0x34, 192, 168, 0, 1, 192, 168, 0, 199 };
+	size_t len = 28 + paylen;
+
+	memcpy(out, hdr, 20);
+	out[2] = (uint8_t)(len >> 8);
+	out[3] = (uint8_t)len;
+	memcpy(out + 20, "\x00\x35\x9c\x40\x00\x00\xab\xcd", 8);
+	out[24] = (uint8_t)((8 + paylen) >> 8);
+	out[25] = (uint8_t)(8 + paylen);
+	memcpy(out + 28, pay, paylen);
+	return len;
+}
+
+/* fd00::53:53 -> fd00:10::23:40000 */
+static size_t
+t_ip6(const uint8_t *pay, size_t paylen, uint8_t *out)
+{
+	static const uint8_t hdr[40] = { 0x60, 0, 0, 0, 0, 0, 17, 64,
+	    0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53,
+	    0xfd, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x23 };
+
+	memcpy(out, hdr, 40);
+	out[4] = (uint8_t)((8 + paylen) >> 8);
+	out[5] = (uint8_t)(8 + paylen);
+	memcpy(out + 40, "\x00\x35\x9c\x40\x00\x00\xab\xcd", 8);
+	out[44] = (uint8_t)((8 + paylen) >> 8);
+	out[45] = (uint8_t)(8 + paylen);
+	memcpy(out + 48, pay, paylen);
+	return 48 + paylen;
+}
+
+/* The payload whose checksums python3 computed independently. */
+static void
+t_pattern(uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(i * 7 + 3);
+}
+
+static void
+t_repack_known(void **state)
+{
+	uint8_t		 in[256], out[256], pay[87], junk[10] = { 0 };
+	struct dec_pkt	 p;
+	size_t		 len;
+
+	t_pattern(pay, sizeof(pay));
+	/* the original carries other bytes; the new payload is the known one */
+	len = t_ip4(junk, sizeof(junk), in);
+	assert_int_equal(dec_ip(in, len, &p), DEC_OK);
+	assert_int_equal(repack_udp(&p, pay, sizeof(pay), out, sizeof(out)),
+	    28 + 87);
+	assert_memory_equal(out + 2, "\x00\x73", 2);
+	assert_memory_equal(out + 10, "\xb8\x61", 2);	/* IP checksum */
+	assert_memory_equal(out + 24, "\x00\x5f", 2);	/* UDP length */
+	assert_memory_equal(out + 26, "\x8d\x7d", 2);	/* UDP checksum */
+	assert_memory_equal(out + 28, pay, sizeof(pay));
+
+	len = t_ip6(junk, sizeof(junk), in);
+	assert_int_equal(dec_ip(in, len, &p), DEC_OK);
+	assert_int_equal(repack_udp(&p, pay, sizeof(pay), out, sizeof(out)),
+	    48 + 87);
+	assert_memory_equal(out + 4, "\x00\x5f", 2);	/* payload length */
+	assert_memory_equal(out + 44, "\x00\x5f", 2);
+	assert_memory_equal(out + 46, "\x15\x0f", 2);	/* UDP checksum */
+}
+
+static void
+t_repack_refuses(void **state)
+{
+	uint8_t		 in[256], out[256], pay[16] = { 0 };
+	struct dec_pkt	 p;
+	size_t		 len;
+
+	len = t_ip4(pay, sizeof(pay), in);
+	assert_int_equal(dec_ip(in, len, &p), DEC_OK);
+	assert_int_equal(repack_udp(&p, pay, sizeof(pay), out, 28 + 15), -1);
+	in[6] = 0x20;			/* more fragments follow */
+	assert_int_equal(dec_ip(in, len, &p), DEC_OK);
+	assert_int_equal(repack_udp(&p, pay, sizeof(pay), out, sizeof(out)),
+	    -1);
+}
+
+/* --- the engine: shipped config, staff, a Tuesday in term at 10:30 --- */
+
+struct t_eng {
+	struct sg_config	*cfg;
+	struct cls_module	*cls;
+	struct eng		*eng;
+	enum sg_host_src	 last_src;
+	char			 last_host[SG_HOST_MAX];
+};
+
+static void
+t_ended(const struct eng_flow_view *v, void *arg)
+{
+	struct t_eng *t = arg;
+
+	if (v->flow->key.dport != 443)
+		return;
+	t->last_src = v->cls->host_src;
+	snprintf(t->last_host, sizeof(t->last_host), "%s", v->cls->host);
+}
+
+static void
+t_eng_up(struct t_eng *t, struct dns_cache *shared)
+{
+	struct conf_errors errs = { NULL, 0 };
+	struct eng_opts	 eo;
+	char		 err[256];
+
+	memset(t, 0, sizeof(*t));
+	t->cfg = conf_load("conf/schoolgate.conf", &errs);
+	conf_errors_clear(&errs);
+	assert_non_null(t->cfg);
+	assert_non_null(t->cls = cls_module_new(NULL, err, sizeof(err)));
+	memset(&eo, 0, sizeof(eo));
+	eo.as_device = -1;
+	eo.as_group = -1;
+	for (size_t i = 0; i < t->cfg->ngroups; i++)
+		if (strcmp(t->cfg->groups[i].name, "staff") == 0)
+			eo.as_group = (int)i;
+	assert_true(eo.as_group >= 0);
+	eo.pin_time = tu_utc(2026, 11, 17, 10, 30);
+	eo.on_end = t_ended;
+	eo.arg = t;
+	eo.dns = shared;
+	assert_non_null(t->eng = eng_new(t->cfg, t->cls, &eo));
+}
+
+static void
+t_eng_down(struct t_eng *t)
+{
+	eng_free(t->eng);
+	cls_module_free(t->cls);
+	conf_free(t->cfg);
+}
+
+/* UDP 10.10.0.23:40000 <-> 198.51.100.53:53, either way */
+static size_t
+t_udp4(bool answer, const struct t_msg *m, uint8_t *out)
+{
+	size_t len = t_ip4(m->b, m->len, out);
+
+	memcpy(out + 12, answer ? "\xc6\x33\x64\x35\x0a\x0a\x00\x17" :
+	    "\x0a\x0a\x00\x17\xc6\x33\x64\x35", 8);
+	memcpy(out + 20, answer ? "\x00\x35\x9c\x40" : "\x9c\x40\x00\x35", 4);
+	return len;
+}
+
+static void
+t_feed(struct t_eng *t, const uint8_t *pkt, size_t len, uint64_t ts,
+    struct eng_verdict *v)
+{
+	struct eng_pkt ep = { pkt, len, ts, NULL, NULL };
+
+	eng_packet(t->eng, &ep, v);
+}
+
+/* Sum of 16-bit words with end-around carry: 0xffff when it checks. */
+static uint32_t
+t_sum(const uint8_t *p, size_t n, uint32_t s)
+{
+	for (size_t i = 0; i < n; i += 2)
+		s += (uint32_t)(p[i] << 8 | (i + 1 < n ? p[i + 1] : 0));
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return s;
+}
+
+/* The rewritten answer: checksums hold, it is NXDOMAIN, with the EDE if
+ * asked for. */
+static void
+t_check_rewrite(const struct eng_verdict *v, const struct t_msg *query,
+    bool edns)
+{
+	struct dec_pkt	 p;
+	uint32_t	 pseudo;
+
+	assert_non_null(v->pkt);
+	assert_false(v->final);
+	assert_int_equal(dec_ip(v->pkt, v->pktlen, &p), DEC_OK);
+	assert_int_equal(t_sum(v->pkt, 20, 0), 0xffff);
+	pseudo = t_sum(v->pkt + 12, 8, 0) + 17 + (uint32_t)(8 + p.paylen);
+	assert_int_equal(t_sum(v->pkt + 20, 8 + p.paylen, pseudo), 0xffff);
+	assert_int_equal(p.payload[3] & 0x0f, 3);
+	/* the question: www.facebook.com, type, class */
+	assert_memory_equal(p.payload + 12, query->b + 12, 18 + 4);
+	/* the EDE only when the query had EDNS */
+	assert_int_equal(memmem(p.payload, p.paylen, T_TEXT, strlen(T_TEXT)) !=
+	    NULL, edns);
+}
+
+/* 10.10.0.23:50000 -> 157.240.1.35:443, a payload nDPI cannot name */
+static void
+t_unnamed_tcp(struct t_eng *t, uint64_t ts, struct eng_verdict *v)
+{
+	uint8_t	 pkt[512], pay[80];
+	size_t	 len;
+
+	memset(pay, 0x5a, sizeof(pay));
+	len = t_ip4(pay, sizeof(pay) - 8, pkt);
+	pkt[9] = 6;
+	memcpy(pkt + 12, "\x0a\x0a\x00\x17\x9d\xf0\x01\x23", 8);
+	memcpy(pkt + 20, "\xc3\x50\x01\xbb\x00\x00\x00\x01\x00\x00\x00\x01"
+	    "\x50\x18\xff\xff\x00\x00\x00\x00", 20);
+	t_feed(t, pkt, len, ts, v);
+}
+
+static void
+t_engine_blocked_lookup(void **state)
+{
+	struct t_eng		 t;
+	struct t_msg		 q, a;
+	struct eng_verdict	 v;
+	uint8_t			 pkt[512];
+	size_t			 len;
+	uint64_t		 ts = 1000000;
+
+	t_eng_up(&t, NULL);
+	t_dns(&q, false, "www.facebook.com", 1, NULL, 0, true);
+	t_dns(&a, true, "www.facebook.com", 1, t_fb4, 4, true);
+	for (int try = 0; try < 2; try++) {
+		/* the query goes on to the resolver, the flow stays with us */
+		len = t_udp4(false, &q, pkt);
+		t_feed(&t, pkt, len, ts++, &v);
+		assert_int_equal(v.action, SG_ALLOW);
+		assert_false(v.final);
+		assert_null(v.pkt);
+		len = t_udp4(true, &a, pkt);
+		t_feed(&t, pkt, len, ts++, &v);
+		t_check_rewrite(&v, &q, true);
+	}
+	assert_int_equal(eng_stats(t.eng)->dns_rewritten, 2);
+	assert_int_equal(eng_stats(t.eng)->verdicts[SG_BLOCK], 1);
+	/* an answer that is no DNS: counted and dropped */
+	memset(a.b + 12, 0xff, a.len - 12);
+	len = t_udp4(true, &a, pkt);
+	t_feed(&t, pkt, len, ts++, &v);
+	assert_null(v.pkt);
+	assert_int_equal(v.action, SG_BLOCK);
+	assert_int_equal(eng_stats(t.eng)->dns_malformed, 1);
+
+	/* a TCP flow to the address with nothing readable in it: the name
+	 * comes from the answer the cache learnt before the rewrite */
+	t_unnamed_tcp(&t, ts++, &v);
+	assert_true(v.final);
+	assert_int_equal(v.action, SG_BLOCK);
+	t_eng_down(&t);		/* ends the flows, the TCP one among them */
+	assert_int_equal(t.last_src, SG_HOST_DNSCACHE);
+	assert_string_equal(t.last_host, "www.facebook.com");
+}
+
+/* The daemon's queues share one cache: a lookup answered on one queue
+ * names the connection another queue sees; an engine of its own does not. */
+static void
+t_engine_shared_cache(void **state)
+{
+	struct dns_cache	*c;
+	struct t_eng		 dns, tcp, alone;
+	struct t_msg		 q, a;
+	struct eng_verdict	 v;
+	uint8_t			 pkt[512];
+
+	assert_non_null(c = dns_cache_new(64, 3600));
+	t_eng_up(&dns, c);
+	t_eng_up(&tcp, c);
+	t_eng_up(&alone, NULL);
+	t_dns(&q, false, "www.facebook.com", 1, NULL, 0, false);
+	t_dns(&a, true, "www.facebook.com", 1, t_fb4, 4, false);
+	t_feed(&dns, pkt, t_udp4(false, &q, pkt), 1000000, &v);
+	t_feed(&dns, pkt, t_udp4(true, &a, pkt), 1000001, &v);
+	t_check_rewrite(&v, &q, false);
+	t_unnamed_tcp(&alone, 1000002, &v);
+	assert_false(v.final);
+	t_unnamed_tcp(&tcp, 1000002, &v);
+	assert_true(v.final);
+	assert_int_equal(v.action, SG_BLOCK);
+	t_eng_down(&tcp);
+	assert_int_equal(tcp.last_src, SG_HOST_DNSCACHE);
+	t_eng_down(&alone);
+	assert_int_equal(alone.last_src, SG_HOST_NONE);
+	t_eng_down(&dns);
+	dns_cache_free(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_nxdomain_edns),
+		cmocka_unit_test(t_nxdomain_plain),
+		cmocka_unit_test(t_nxdomain_refuses),
+		cmocka_unit_test(t_inspect),
+		cmocka_unit_test(t_repack_known),
+		cmocka_unit_test(t_repack_refuses),
+		cmocka_unit_test(t_engine_blocked_lookup),
+		cmocka_unit_test(t_engine_shared_cache),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
