@@ -78,6 +78,9 @@ struct eng_stats {
 	uint64_t	 verdicts[3];	/* final verdicts by sg_action */
 	uint64_t	 dns_answers;
 	uint64_t	 quic_fallback;	/* QUIC flows dropped to force TCP */
+	uint64_t	 evasions;	/* flows decided as evasion */
+	uint64_t	 tls_malformed;	/* ClientHellos whose lengths lie */
+	uint64_t	 stream_nomem;	/* client streams cut short by memory */
 	uint64_t	 nomem;
 };
 

@@ -41,5 +41,9 @@ typedef void	 policy_trace_fn(void *arg, const char *fmt, ...)
 void		 policy_decide(const struct sg_config *, const struct policy_flow *,
 		    struct policy_decision *, policy_trace_fn *, void *arg);
 bool		 policy_in_school_hours(const struct sg_config *, time_t);
+/* The outcome of a flow that hides its name: rule "evasion", the action
+ * classification.evasion_action gives this sender. */
+void		 policy_evasion(const struct sg_config *, const struct ident *,
+		    time_t, struct policy_decision *);
 
 #endif
