@@ -127,8 +127,10 @@ tlsh_host(const uint8_t *name, size_t n, char *out, size_t outlen)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		if (!isalnum(name[i]) && name[i] != '-' && name[i] != '.' &&
-		    name[i] != '_')
+		    name[i] != '_') {
+			out[0] = '\0';
 			return false;
+		}
 		out[i] = (char)tolower(name[i]);
 	}
 	out[n] = '\0';
