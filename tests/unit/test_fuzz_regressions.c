@@ -20,6 +20,7 @@
 #include "../fuzz/fuzz_leases.c"
 #include "../fuzz/fuzz_dns.c"
 #include "../fuzz/fuzz_records.c"
+#include "../fuzz/fuzz_tlshello.c"
 
 /* As tests/fuzz/lsan.supp: libconfig 1.5's own leaks on syntax errors. */
 const char	*__lsan_default_suppressions(void);
@@ -90,6 +91,7 @@ REPLAY(config)
 REPLAY(leases)
 REPLAY(dns)
 REPLAY(records)
+REPLAY(tlshello)
 
 int
 main(void)
@@ -101,6 +103,7 @@ main(void)
 		cmocka_unit_test(test_leases),
 		cmocka_unit_test(test_dns),
 		cmocka_unit_test(test_records),
+		cmocka_unit_test(test_tlshello),
 	};
 
 	if (fuzz_top()[0] == '\0') {
