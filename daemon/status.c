@@ -73,6 +73,9 @@ status_gather(struct daemon *d, struct status *st)
 		st->eng.packets += w->eng_st.packets;
 		st->eng.flows += w->eng_st.flows;
 		st->eng.quic_fallback += w->eng_st.quic_fallback;
+		st->eng.evasions += w->eng_st.evasions;
+		st->eng.tls_malformed += w->eng_st.tls_malformed;
+		st->eng.stream_nomem += w->eng_st.stream_nomem;
 		for (int a = 0; a < 3; a++)
 			st->eng.verdicts[a] += w->eng_st.verdicts[a];
 		for (int r = 1; r < DEC_NRESULTS; r++)
@@ -165,6 +168,11 @@ status_text(struct daemon *d, char *buf, size_t len)
 	    (unsigned long long)st.eng.verdicts[SG_LOG],
 	    (unsigned long long)st.eng.verdicts[SG_BLOCK],
 	    (unsigned long long)st.eng.quic_fallback);
+	put(&o, "evasion: %llu flows; %llu malformed ClientHellos; %llu "
+	    "client streams cut short for memory\n",
+	    (unsigned long long)st.eng.evasions,
+	    (unsigned long long)st.eng.tls_malformed,
+	    (unsigned long long)st.eng.stream_nomem);
 	put(&o, "queue: %llu socket overruns, kernel dropped %llu, passed "
 	    "uninspected (fail-open) %llu\n",
 	    (unsigned long long)(st.nfq.enobufs + st.kq_user_dropped),

@@ -48,6 +48,8 @@ check "decoy for a.padlet.com, then the real ClientHello" "reset" \
     "$(client decoy 10.10.0.23 198.51.100.11 a.padlet.com www.facebook.com)"
 run_in staff iptables -D OUTPUT -p tcp --tcp-flags RST RST -j DROP
 
+check "status counts the evasions" "evasion: 3 flows" \
+    "$(gw_status | grep -o '^evasion: [0-9]* flows')"
 stop_bg "$SG_GW_PID"
 rows="$(gw_sql "SELECT count(*) FROM flows WHERE rule = 'evasion' AND
     category = 'circumvention' AND action = 'block' AND person = 'jsmith'")"
