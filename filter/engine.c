@@ -363,7 +363,8 @@ eng_unnamed(const struct eng_flow *ef)
 }
 
 /* A flow that ought to carry a name: QUIC, or TLS the client began (not
- * one the gateway joined after its start). */
+ * one the gateway joined after its start), or what nDPI can only guess
+ * is TLS while the client's first segment is held back. */
 static bool
 eng_should_be_named(const struct eng_flow *ef)
 {
@@ -371,8 +372,10 @@ eng_should_be_named(const struct eng_flow *ef)
 		return true;
 	if (ef->tls == NULL || tlsf_midflow(ef->tls))
 		return false;
-	return tlsf_is_tls(ef->tls) ||
-	    (ef->res.detected && strcmp(ef->res.proto, "TLS") == 0);
+	if (strcmp(ef->res.proto, "TLS") != 0)
+		return tlsf_is_tls(ef->tls);
+	return ef->res.detected || tlsf_is_tls(ef->tls) ||
+	    tlsf_held_back(ef->tls);
 }
 
 /*

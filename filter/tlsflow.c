@@ -10,6 +10,8 @@
 #include "tlsflow.h"
 
 #define TLSF_HDR	5
+/* the smallest ClientHello a browser sends is well above this */
+#define TLSF_HELD_BACK	128
 
 struct tlsf *
 tlsf_new(struct strm_budget *b)
@@ -106,6 +108,7 @@ tlsf_client(struct tlsf *t, uint32_t seq, const uint8_t *p, size_t len)
 void
 tlsf_server(struct tlsf *t)
 {
+	t->spoke = true;
 	if (t->have_hello)
 		t->answered = true;
 }
@@ -114,6 +117,13 @@ bool
 tlsf_is_tls(const struct tlsf *t)
 {
 	return t->have_hello || t->start == TLSH_START_HELLO;
+}
+
+bool
+tlsf_held_back(const struct tlsf *t)
+{
+	return t->start == TLSH_START_OTHER && !t->spoke &&
+	    t->s.end >= TLSF_HELD_BACK;
 }
 
 bool

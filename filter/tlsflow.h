@@ -26,6 +26,7 @@ struct tlsf {
 	bool		 have_hello;
 	enum tlsh_start	 start;		/* what the stream's first bytes are */
 	bool		 answered;	/* server payload after the hello */
+	bool		 spoke;		/* any server payload */
 	bool		 malformed;	/* a ClientHello whose lengths lie */
 	unsigned int	 evasion;	/* TLSF_EV_* */
 };
@@ -42,5 +43,8 @@ bool		 tlsf_is_tls(const struct tlsf *);
 /* The client's first bytes are a TLS record other than a handshake: the
  * flow was joined after its start. */
 bool		 tlsf_midflow(const struct tlsf *);
+/* The client has sent a ClientHello's worth of bytes that do not start
+ * one, and the server has said nothing: its first segment is held back. */
+bool		 tlsf_held_back(const struct tlsf *);
 
 #endif

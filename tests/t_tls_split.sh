@@ -25,6 +25,7 @@ cases=(
 	"padlet TLS a.padlet.com allow education-allowed 2"
 	"split40-517 TLS - block evasion 12"
 	"split4 TLS - block evasion 12"
+	"held-back TLS - block evasion 12"
 	"overlap-diff * - block evasion 4"
 	"decoy * * block evasion 2"
 	"second * * block evasion 2"

@@ -109,6 +109,11 @@ def main():
     c = Conn(); c.handshake(); c.segments(small, 40, "shuffle")
     c.answer(len(small)); cases["shuffled"] = c
 
+    # the first segment held back until the other 13 are through
+    c = Conn(); c.handshake(); c.segments(big[40:], 40, base=40)
+    c.add(CLIENT, "PA", CISN + 1, SISN + 1, big[:40])
+    c.answer(len(big)); cases["held-back"] = c
+
     # segments of 60 bytes every 40: each repeats the last 20 bytes
     c = Conn(); c.handshake()
     for o in range(0, len(small), 40):
