@@ -60,8 +60,10 @@ for t in iptables ip6tables; do
 	[[ "$(count_jumps "$t")" == 1 ]] || fail "$t: jump not there once"
 	[[ "$(in_ns "$t" -S | grep -c -- '^-N SCHOOLGATE$')" == 1 ]] ||
 	    fail "$t: chain not there once"
-	[[ "$(in_ns "$t" -S SCHOOLGATE | grep -c NFQUEUE)" == 2 ]] ||
-	    fail "$t: want one NFQUEUE rule per LAN"
+	[[ "$(in_ns "$t" -S SCHOOLGATE | grep -c NFQUEUE)" == 4 ]] ||
+	    fail "$t: want two NFQUEUE rules (each direction) per LAN"
+	[[ "$(in_ns "$t" -S SCHOOLGATE | grep -c -- '-o lan-pupils .*--ctdir REPLY -j NFQUEUE')" == 1 ]] ||
+	    fail "$t: replies leaving through a LAN are not queued"
 	in_ns "$t" -S SCHOOLGATE | grep -q -- '--queue-balance 0:1 --queue-bypass' ||
 	    fail "$t: queue range or bypass missing"
 	in_ns "$t" -S FORWARD | sed -n 2p | grep -q -- '-j SCHOOLGATE' ||
@@ -80,7 +82,7 @@ grep -q NFQUEUE <<<"$out" || fail "status shows no rules"
 in_ns "$rules" install --lan lan-staff --queues 7:1 --fail-closed
 in_ns iptables -S SCHOOLGATE | grep -q -- '-j NFQUEUE --queue-num 7$' ||
     fail "fail-closed single queue rule"
-[[ "$(in_ns iptables -S SCHOOLGATE | grep -c NFQUEUE)" == 1 ]] ||
+[[ "$(in_ns iptables -S SCHOOLGATE | grep -c NFQUEUE)" == 2 ]] ||
     fail "old rules left after re-install"
 
 in_ns "$rules" remove || fail "remove"
