@@ -76,6 +76,9 @@ status_gather(struct daemon *d, struct status *st)
 		st->eng.dns_answers += w->eng_st.dns_answers;
 		st->eng.dns_rewritten += w->eng_st.dns_rewritten;
 		st->eng.dns_malformed += w->eng_st.dns_malformed;
+		st->eng.evasions += w->eng_st.evasions;
+		st->eng.tls_malformed += w->eng_st.tls_malformed;
+		st->eng.stream_nomem += w->eng_st.stream_nomem;
 		for (int a = 0; a < 3; a++)
 			st->eng.verdicts[a] += w->eng_st.verdicts[a];
 		for (int r = 1; r < DEC_NRESULTS; r++)
@@ -178,6 +181,11 @@ status_text(struct daemon *d, char *buf, size_t len)
 	    (unsigned long long)st.eng.dns_answers,
 	    (unsigned long long)st.eng.dns_rewritten,
 	    (unsigned long long)st.eng.dns_malformed);
+	put(&o, "evasion: %llu flows; %llu malformed ClientHellos; %llu "
+	    "client streams cut short for memory\n",
+	    (unsigned long long)st.eng.evasions,
+	    (unsigned long long)st.eng.tls_malformed,
+	    (unsigned long long)st.eng.stream_nomem);
 	put(&o, "queue: %llu socket overruns, kernel dropped %llu, passed "
 	    "uninspected (fail-open) %llu\n",
 	    (unsigned long long)(st.nfq.enobufs + st.kq_user_dropped),

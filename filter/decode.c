@@ -285,6 +285,7 @@ dec_tcp(const uint8_t *p, size_t avail, size_t decl, int frag,
 		return DEC_TRUNCATED;
 	pkt->sport = dec_be16(p);
 	pkt->dport = dec_be16(p + 2);
+	pkt->tcp_seq = (uint32_t)dec_be16(p + 4) << 16 | dec_be16(p + 6);
 	pkt->tcp_flags = p[13];
 	pkt->payload = p + doff;
 	pkt->paylen = avail - doff;

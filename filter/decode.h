@@ -45,6 +45,7 @@ struct dec_pkt {
 	uint16_t	 dport;
 	uint8_t		 proto;		/* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6... */
 	uint8_t		 tcp_flags;	/* TH_SYN etc., 0 for non-TCP */
+	uint32_t	 tcp_seq;	/* TCP sequence number, 0 for non-TCP */
 	const uint8_t	*l3;		/* the IP header (inner one for 6in4) */
 	size_t		 l3len;
 	const uint8_t	*payload;	/* L4 payload */

@@ -7,9 +7,17 @@
 #include "dnsrewrite.h"
 #include "engine.h"
 #include "repack.h"
+#include "tlsflow.h"
 
 #define ENG_DNS_ENTRIES	65536
 #define ENG_DNS_MAX_TTL	3600
+/* All client streams held at once by one engine (ClientHello reassembly) */
+#define ENG_STREAM_MEM	((size_t)64 << 20)
+
+#define ENG_TH_FIN	0x01
+#define ENG_TH_SYN	0x02
+#define ENG_TH_RST	0x04
+#define ENG_TH_ACK	0x10
 
 /* A config, its classifier and how many open flows were started under it. */
 struct eng_gen {
@@ -27,6 +35,7 @@ struct eng {
 	struct flow_table	*flows;
 	struct dns_cache	*dns;
 	bool			 own_dns;
+	struct strm_budget	 streams;
 	struct eng_opts		 opts;
 	struct eng_stats	 stats;
 	uint8_t			 out[ENG_PKT_MAX];	/* eng_verdict.pkt */
@@ -34,6 +43,8 @@ struct eng {
 
 struct eng_flow {
 	struct cls_flow		*cls;		/* NULL once decided */
+	struct tlsf		*tls;		/* TCP client stream; NULL once
+						   decided */
 	struct cls_result	 res;
 	struct ident		 id;
 	struct policy_decision	 dec;
@@ -43,6 +54,7 @@ struct eng_flow {
 	uint16_t		 decided_after;
 	bool			 payload_seen;
 	bool			 dns_answered;
+	bool			 evasion;	/* the flow hides its name */
 	bool			 decided;
 	/* a blocked lookup over UDP: queries go on, answers come back
 	 * as NXDOMAIN, and the flow stays with us (see eng_dns_blocked) */
@@ -69,6 +81,7 @@ eng_new(const struct sg_config *cfg, struct cls_module *cls,
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return NULL;
 	e->opts = *opts;
+	e->streams.max = ENG_STREAM_MEM;
 	if ((e->gens = calloc(1, sizeof(*e->gens))) == NULL)
 		goto free_eng;
 	e->gens[0].cfg = cfg;
@@ -187,20 +200,18 @@ eng_is_carrier(const struct cls_result *r)
 	return false;
 }
 
+/*
+ * The flow goes to name.  If all nDPI knows is the carrier, its host list
+ * says what the name is ("www.facebook.com" -> Facebook).
+ */
 static void
-eng_name_from_dns(struct eng *e, const struct flow *f, struct eng_flow *ef,
-    time_t now)
+eng_name(struct eng *e, struct eng_flow *ef, const char *name,
+    enum sg_host_src src)
 {
-	char name[SG_HOST_MAX];
 	char proto[SG_APP_MAX / 2];
 
-	if (ef->res.host_src != SG_HOST_NONE ||
-	    !dns_cache_get(e->dns, &f->key.src, &f->key.dst, now, name))
-		return;
 	snprintf(ef->res.host, sizeof(ef->res.host), "%s", name);
-	ef->res.host_src = SG_HOST_DNSCACHE;
-	/* nDPI saw no name; if all it knows is the carrier, ask its host
-	 * list what the resolved name is */
+	ef->res.host_src = src;
 	if (!eng_is_carrier(&ef->res) ||
 	    !cls_app_for_host(e->gens[ef->gen].cls, name, proto, sizeof(proto)))
 		return;
@@ -213,6 +224,52 @@ eng_name_from_dns(struct eng *e, const struct flow *f, struct eng_flow *ef,
 		    ef->res.master, proto);
 	else
 		snprintf(ef->res.app, sizeof(ef->res.app), "%s", proto);
+}
+
+/* nDPI saw no name: the client's recent lookup of the address may say. */
+static bool
+eng_name_from_dns(struct eng *e, const struct flow *f, struct eng_flow *ef,
+    time_t now)
+{
+	char name[SG_HOST_MAX];
+
+	if (ef->res.host_src != SG_HOST_NONE ||
+	    !dns_cache_get(e->dns, &f->key.src, &f->key.dst, now, name))
+		return false;
+	eng_name(e, ef, name, SG_HOST_DNSCACHE);
+	return true;
+}
+
+/*
+ * The name in the ClientHello we put together decides, whatever nDPI made
+ * of the segments it saw (it reads only in-order ones, within the packet
+ * budget).  With ECH the SNI is only the front's public name: the
+ * client's lookup of the address, if there was one, says more.
+ */
+static void
+eng_name_from_hello(struct eng *e, const struct flow *f, struct eng_flow *ef,
+    time_t now)
+{
+	const struct tlsh_hello *h;
+
+	if (ef->tls == NULL || !ef->tls->have_hello)
+		return;
+	h = &ef->tls->hello;
+	if (h->sni[0] == '\0' && !h->ech)
+		return;
+	if (!(ef->res.host_src == SG_HOST_SNI && !h->ech &&
+	    strcmp(ef->res.host, h->sni) == 0)) {
+		ef->res.master[0] = '\0';
+		ef->res.host[0] = '\0';
+		ef->res.host_src = SG_HOST_NONE;
+		snprintf(ef->res.proto, sizeof(ef->res.proto), "TLS");
+		snprintf(ef->res.app, sizeof(ef->res.app), "TLS");
+		if (h->ech && eng_name_from_dns(e, f, ef, now))
+			return;
+		if (h->sni[0] != '\0')
+			eng_name(e, ef, h->sni, SG_HOST_SNI);
+	}
+	ef->res.detected = true;
 }
 
 static void
@@ -251,7 +308,11 @@ eng_finalise(struct eng *e, struct flow *f, struct eng_flow *ef)
 	f->state = FLOW_DECIDED;
 	cls_flow_free(ef->cls);		/* nDPI state goes as soon as we know */
 	ef->cls = NULL;
+	tlsf_free(ef->tls);
+	ef->tls = NULL;
 	e->stats.verdicts[ef->dec.action]++;
+	if (ef->evasion)
+		e->stats.evasions++;
 	if (e->opts.on_decided) {
 		eng_view(e, f, ef, &view);
 		e->opts.on_decided(&view, e->opts.arg);
@@ -310,13 +371,52 @@ eng_named(const struct eng_flow *ef)
 	    ef->res.host_src == SG_HOST_HTTP);
 }
 
+/* No name at all: nothing the client asked for, and nDPI knows only the
+ * carrier (TLS, QUIC), not the app. */
+static bool
+eng_unnamed(const struct eng_flow *ef)
+{
+	return ef->res.host_src == SG_HOST_NONE && eng_is_carrier(&ef->res);
+}
+
+/* A flow that ought to carry a name: QUIC, or TLS the client began (not
+ * one the gateway joined after its start), or what nDPI can only guess
+ * is TLS while the client's first segment is held back. */
+static bool
+eng_should_be_named(const struct eng_flow *ef)
+{
+	if (strcmp(ef->res.proto, "QUIC") == 0)
+		return true;
+	if (ef->tls == NULL || tlsf_midflow(ef->tls))
+		return false;
+	if (strcmp(ef->res.proto, "TLS") != 0)
+		return tlsf_is_tls(ef->tls);
+	return ef->res.detected || tlsf_is_tls(ef->tls) ||
+	    tlsf_held_back(ef->tls);
+}
+
+/*
+ * A TLS flow the client began: its allow is final only once the server
+ * has answered the ClientHello.  A decoy ClientHello (one that expires on
+ * the way, or that the server drops) is then followed by the real one at
+ * the same place before the decision, and the stream sees the two
+ * differ.  A flow with no name waits for the packet budget: it is then
+ * evasion.
+ */
+static bool
+eng_tls_ready(const struct eng_flow *ef)
+{
+	return ef->tls->answered && !eng_unnamed(ef);
+}
+
 /*
  * Whether what we know now is final.  Nothing is final before the first
  * payload: an address or port guess must neither let a flow through (the
  * TargusDataspeed lesson) nor block it, and by the ClientHello nDPI names
  * the app itself.  A block is then final as soon as DPI or a resolved
- * name supports it; an allow waits for nDPI's final answer or a name it
- * detected the app by.  Allowed DNS waits for its answer so the cache
+ * name supports it, and evasion as soon as it is seen; an allow waits for
+ * nDPI's final answer or a name it detected the app by, and for TLS for
+ * the server's answer.  Allowed DNS waits for its answer so the cache
  * learns the names the client is about to use.
  */
 static bool
@@ -324,43 +424,125 @@ eng_ready(const struct eng_flow *ef)
 {
 	if (!ef->payload_seen)
 		return false;
+	if (ef->evasion)
+		return true;
 	if (ef->dec.action == SG_BLOCK &&
 	    (ef->res.detected || ef->res.host_src != SG_HOST_NONE))
 		return true;
 	if (eng_is_dns(ef))
 		return ef->res.done && ef->dns_answered;
+	if (ef->tls != NULL && tlsf_is_tls(ef->tls))
+		return eng_tls_ready(ef);
 	return ef->res.done || eng_named(ef);
+}
+
+/*
+ * Name, decide, and override with evasion where the flow hides its name:
+ * conflicting overlaps or a second ClientHello (seen at once), or, once
+ * the engine gives up (the packet budget or the flow's end), TLS or QUIC
+ * that is still unnamed.
+ */
+static void
+eng_conclude(struct eng *e, struct flow *f, struct eng_flow *ef, time_t when,
+    bool giveup)
+{
+	const struct sg_config *cfg = e->gens[ef->gen].cfg;
+
+	eng_name_from_hello(e, f, ef, when);
+	eng_name_from_dns(e, f, ef, when);
+	eng_decide(e, f, ef, when);
+	if (ef->tls != NULL && ef->tls->evasion != 0)
+		ef->evasion = true;
+	if (giveup && eng_should_be_named(ef) && eng_unnamed(ef))
+		ef->evasion = true;
+	if (!ef->evasion)
+		return;
+	policy_evasion(cfg, &ef->id, when, &ef->dec);
+	ef->categories = cfg->circumvention >= 0 ?
+	    UINT64_C(1) << cfg->circumvention : 0;
+}
+
+/*
+ * Live, gateway-rules passes a TCP SYN, ACK or SYN-ACK with no payload in
+ * the kernel (IPv4 without options, IPv6 without extension headers).
+ * Offline the engine passes the same packets over, so that max_packets
+ * counts the same packets in classify as in the daemon.
+ */
+static bool
+eng_kernel_passes(const struct dec_pkt *p)
+{
+	uint8_t fl = p->tcp_flags & (ENG_TH_FIN | ENG_TH_SYN | ENG_TH_RST |
+	    ENG_TH_ACK);
+
+	if (p->proto != IPPROTO_TCP || p->paylen != 0 || p->tunnelled ||
+	    (fl != ENG_TH_SYN && fl != ENG_TH_ACK &&
+	    fl != (ENG_TH_SYN | ENG_TH_ACK)))
+		return false;
+	if ((p->l3[0] >> 4) == 4)
+		return (p->l3[0] & 0x0f) == 5;
+	return p->l3len >= 40 && p->l3[6] == IPPROTO_TCP;
+}
+
+/* Client payload goes into the flow's stream, server payload marks the
+ * ClientHello answered. */
+static void
+eng_tls_packet(struct eng *e, struct eng_flow *ef, const struct dec_pkt *p,
+    int dir)
+{
+	bool malformed, nomem;
+
+	if (p->proto != IPPROTO_TCP || p->paylen == 0)
+		return;
+	if (dir == 1) {
+		if (ef->tls != NULL)
+			tlsf_server(ef->tls);
+		return;
+	}
+	if (ef->tls == NULL && (ef->tls = tlsf_new(&e->streams)) == NULL) {
+		e->stats.nomem++;
+		return;
+	}
+	malformed = ef->tls->malformed;
+	nomem = (ef->tls->s.flags & STRM_F_NOMEM) != 0;
+	tlsf_client(ef->tls, p->tcp_seq, p->payload, p->paylen);
+	if (!malformed && ef->tls->malformed)
+		e->stats.tls_malformed++;
+	if (!nomem && (ef->tls->s.flags & STRM_F_NOMEM))
+		e->stats.stream_nomem++;
 }
 
 static void
 eng_inspect(struct eng *e, struct flow *f, struct eng_flow *ef,
-    const struct dec_pkt *p, uint64_t ts_us, struct eng_verdict *v)
+    const struct dec_pkt *p, int dir, uint64_t ts_us, struct eng_verdict *v)
 {
 	const struct sg_config *cfg = e->gens[ef->gen].cfg;
 	time_t when = eng_when(e, ts_us);
+	bool spent;
 
 	if (eng_quic_fallback(e, f, ef, p)) {
 		v->action = SG_BLOCK;
 		v->final = true;
 		return;
 	}
+	v->action = SG_ALLOW;
+	v->final = false;
+	if (eng_kernel_passes(p))
+		return;
 	ef->inspected++;
 	if (p->paylen > 0)
 		ef->payload_seen = true;
+	eng_tls_packet(e, ef, p, dir);
 	cls_process(e->gens[ef->gen].cls, ef->cls, p->l3, p->l3len,
 	    ts_us / 1000, &ef->res);
-	if (ef->inspected >= cfg->max_packets)
+	spent = ef->inspected >= cfg->max_packets;
+	if (spent)
 		cls_giveup(e->gens[ef->gen].cls, ef->cls, &ef->res);
-	eng_name_from_dns(e, f, ef, when);
-	eng_decide(e, f, ef, when);
-	if (ef->inspected >= cfg->max_packets || eng_ready(ef)) {
+	eng_conclude(e, f, ef, when, spent);
+	if (spent || eng_ready(ef)) {
 		eng_finalise(e, f, ef);
 		v->action = ef->dec.action;
 		v->final = true;
-		return;
 	}
-	v->action = SG_ALLOW;
-	v->final = false;
 }
 
 static void
@@ -508,7 +690,7 @@ eng_packet(struct eng *e, const struct eng_pkt *in, struct eng_verdict *v)
 		v->action = ef->dec.action;
 		v->final = true;
 	} else
-		eng_inspect(e, f, ef, &p, in->ts_us, v);
+		eng_inspect(e, f, ef, &p, dir, in->ts_us, v);
 	if (ef->dns_rewrite)
 		eng_dns_blocked(e, ef, &p, dir, v);
 }
@@ -550,8 +732,7 @@ eng_flow_ended(struct flow *f, enum flow_end_reason why, void *arg)
 		return;
 	if (!ef->decided) {
 		cls_giveup(e->gens[ef->gen].cls, ef->cls, &ef->res);
-		eng_name_from_dns(e, f, ef, eng_when(e, f->last_us));
-		eng_decide(e, f, ef, eng_when(e, f->first_us));
+		eng_conclude(e, f, ef, eng_when(e, f->first_us), true);
 		eng_finalise(e, f, ef);
 	}
 	eng_view(e, f, ef, &view);

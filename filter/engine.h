@@ -94,6 +94,9 @@ struct eng_stats {
 	uint64_t	 dns_rewritten;	/* blocked lookups answered NXDOMAIN */
 	uint64_t	 dns_malformed;	/* on a blocked lookup: dropped */
 	uint64_t	 quic_fallback;	/* QUIC flows dropped to force TCP */
+	uint64_t	 evasions;	/* flows decided as evasion */
+	uint64_t	 tls_malformed;	/* ClientHellos whose lengths lie */
+	uint64_t	 stream_nomem;	/* client streams cut short by memory */
 	uint64_t	 nomem;
 };
 

@@ -7,7 +7,7 @@
 
 FUZZ_SECONDS	?= 60
 FUZZ_BUILD	 = build/fuzz
-FUZZ_NAMES	 = packet pcap config leases dns records msg
+FUZZ_NAMES	 = packet pcap config leases dns records msg tlshello
 FUZZ_BINS	 = $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_SAN	 = -fsanitize=address,undefined -fno-omit-frame-pointer \
 		   -fno-sanitize-recover=undefined

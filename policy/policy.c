@@ -305,3 +305,30 @@ policy_redecide(const struct sg_config *cfg, const struct policy_kept *k,
 	*categories = pf.categories;
 	policy_decide(cfg, &pf, d, NULL, NULL);
 }
+
+/*
+ * A flow that hides its name from the gateway (the engine's evasion
+ * signals).  "auto" blocks it for senders that any block rule covers and
+ * logs it for the others: hiding a name is only worth anything where a
+ * name could be blocked.
+ */
+void
+policy_evasion(const struct sg_config *cfg, const struct ident *id,
+    time_t when, struct policy_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->rule = -1;
+	d->account = -1;
+	d->rule_name = "evasion";
+	d->clause = cfg->unknown_clause ? cfg->unknown_clause : "";
+	d->in_school_hours = policy_in_school_hours(cfg, when);
+	if (cfg->evasion_action != CONF_EVASION_AUTO) {
+		d->action = (enum sg_action)cfg->evasion_action;
+		return;
+	}
+	d->action = SG_LOG;
+	for (size_t i = 0; i < cfg->nrules; i++)
+		if (cfg->rules[i].action == SG_BLOCK &&
+		    rule_who_matches(&cfg->rules[i], id))
+			d->action = SG_BLOCK;
+}

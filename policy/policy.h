@@ -85,5 +85,9 @@ void		 policy_kept_init(struct policy_kept *, const struct ident *,
 void		 policy_redecide(const struct sg_config *,
 		    const struct policy_kept *, time_t when, struct ident *,
 		    uint64_t *categories, struct policy_decision *);
+/* The outcome of a flow that hides its name: rule "evasion", the action
+ * classification.evasion_action gives this sender. */
+void		 policy_evasion(const struct sg_config *, const struct ident *,
+		    time_t, struct policy_decision *);
 
 #endif

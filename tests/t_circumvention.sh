@@ -12,22 +12,24 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-# file, circumvention flows expected, the apps (or hosts) that catch them
+# file, circumvention flows expected, the apps (or hosts) that catch
+# them, and how many of those are evasion (TLS that never names a host:
+# blocked for staff and pupils alike, since both groups have block rules)
 cases=(
-	"openvpn.pcap 5 OpenVPN"
-	"443-opvn.pcap 1 OpenVPN"
-	"wireguard.pcap 2 WireGuard"
-	"tor_part-dev.pcap 2 TLS.Tor"
-	"dns_doh.pcap 1 TLS.DoH_DoT"
-	"dns_dot.pcap 1 TLS.DoH_DoT"
-	"doq.pcapng 1 QUIC.DoH_DoT"
-	"socks.pcap 3 SOCKS"
-	"http_connect.pcap 1 HTTP_Connect"
-	"pptp.pcap 1 PPTP"
-	"cloudflare-warp.pcap 2 api.cloudflareclient.com"
-	"tls_heur__vmess-websocket.pcapng 1 SOCKS"
-	"psiphon3.pcap 0 -"
-	"ultrasurf.pcap 0 -"
+	"openvpn.pcap 5 OpenVPN 0"
+	"443-opvn.pcap 1 OpenVPN 0"
+	"wireguard.pcap 2 WireGuard 0"
+	"tor_part-dev.pcap 2 TLS.Tor 0"
+	"dns_doh.pcap 1 TLS.DoH_DoT 0"
+	"dns_dot.pcap 1 TLS.DoH_DoT 0"
+	"doq.pcapng 1 QUIC.DoH_DoT 0"
+	"socks.pcap 3 SOCKS 0"
+	"http_connect.pcap 1 HTTP_Connect 0"
+	"pptp.pcap 1 PPTP 0"
+	"cloudflare-warp.pcap 2 api.cloudflareclient.com 0"
+	"tls_heur__vmess-websocket.pcapng 1 SOCKS 0"
+	"psiphon3.pcap 0 - 0"
+	"ultrasurf.pcap 2 TLS 2"
 )
 
 classify() {	# group file [more args]
@@ -38,13 +40,14 @@ classify() {	# group file [more args]
 		fail "$file: classify: $(cat "$tmp/err")"
 }
 
-# Prints "count apps..." for the circumvention flows, and fails on any
-# that does not have the action, rule and clause expected.
+# Prints "count evasions apps..." for the circumvention flows, and fails
+# on any that does not have the action, rule and clause expected (evasion:
+# block, rule "evasion", classification.unknown_clause 9.1).
 check() {	# group action rule clause
 	python3 - "$tmp/$1.json" "$2" "$3" "$4" <<'PY'
 import json, sys
 path, action, rule, clause = sys.argv[1:5]
-n, names = 0, set()
+n, ev, names = 0, 0, set()
 for line in open(path):
     f = json.loads(line)
     if f["category"] != "circumvention":
@@ -53,22 +56,27 @@ for line in open(path):
     names.add(f["app"])
     if f["host"]:
         names.add(f["host"])
+    want = (action, rule, clause)
+    if f["rule"] == "evasion":
+        ev += 1
+        want = ("block", "evasion", "9.1")
     got = (f["action"], f["rule"], f["clause"])
-    if got != (action, rule, clause):
-        sys.exit("%s %s: %s, want %s" % (f["src"], f["app"], got,
-                 (action, rule, clause)))
-print(n, " ".join(sorted(names)))
+    if got != want:
+        sys.exit("%s %s: %s, want %s" % (f["src"], f["app"], got, want))
+print(n, ev, " ".join(sorted(names)))
 PY
 }
 
 for c in "${cases[@]}"; do
-	read -r file want app <<<"$c"
+	read -r file want app evasions <<<"$c"
 	classify staff "$file"
 	out=$(check staff log staff-circumvention-logged 9.1) ||
 		fail "$file (staff)"
-	read -r n names <<<"$out"
+	read -r n ev names <<<"$out"
 	[ "$n" -eq "$want" ] ||
 		fail "$file: $n circumvention flows for staff, want $want"
+	[ "$ev" -eq "$evasions" ] ||
+		fail "$file: $ev evasion flows for staff, want $evasions"
 	if [ "$want" -gt 0 ]; then
 		case " $names " in
 		*" $app "*) ;;
@@ -78,9 +86,11 @@ for c in "${cases[@]}"; do
 	classify pupils "$file"
 	out=$(check pupils block pupils-no-circumvention 8.1) ||
 		fail "$file (pupils)"
-	read -r n _ <<<"$out"
+	read -r n ev _ <<<"$out"
 	[ "$n" -eq "$want" ] ||
 		fail "$file: $n circumvention flows blocked for pupils, want $want"
+	[ "$ev" -eq "$evasions" ] ||
+		fail "$file: $ev evasion flows for pupils, want $evasions"
 	echo "ok $file: $want flows: staff log (9.1), pupils block (8.1)"
 done
 

@@ -97,6 +97,19 @@ def udp53_payloads(link, frames):
             yield p[ihl + 8:]
 
 
+def tls_client_payloads(link, frames):
+    """TCP payloads that begin a TLS handshake record (ClientHellos)."""
+    for f in frames:
+        p = l3_of(link, f)
+        if p is None or len(p) < 40 or p[0] >> 4 != 4 or p[9] != 6:
+            continue
+        ihl = (p[0] & 15) * 4
+        doff = (p[ihl + 12] >> 4) * 4
+        pay = p[ihl + doff:]
+        if pay[:2] == b"\x16\x03" and len(pay) > 5 and pay[5] == 1:
+            yield pay
+
+
 def write(outdir, name, fname, data):
     d = os.path.join(outdir, name)
     os.makedirs(d, exist_ok=True)
@@ -130,6 +143,9 @@ def seed_captures(shared, outdir):
             if ndns < 400:
                 write(outdir, "dns", "%s.%d" % (fn, ndns), p)
                 ndns += 1
+        for i, p in enumerate(tls_client_payloads(link, frames)):
+            if i < 8:
+                write(outdir, "tlshello", "%s.%d" % (fn, i), p)
 
 
 def c_strings(path):

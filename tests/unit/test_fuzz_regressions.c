@@ -21,6 +21,7 @@
 #include "../fuzz/fuzz_dns.c"
 #include "../fuzz/fuzz_records.c"
 #include "../fuzz/fuzz_msg.c"
+#include "../fuzz/fuzz_tlshello.c"
 
 /* As tests/fuzz/lsan.supp: libconfig 1.5's own leaks on syntax errors. */
 const char	*__lsan_default_suppressions(void);
@@ -92,6 +93,7 @@ REPLAY(leases)
 REPLAY(dns)
 REPLAY(records)
 REPLAY(msg)
+REPLAY(tlshello)
 
 int
 main(void)
@@ -104,6 +106,7 @@ main(void)
 		cmocka_unit_test(test_dns),
 		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_msg),
+		cmocka_unit_test(test_tlshello),
 	};
 
 	if (fuzz_top()[0] == '\0') {
