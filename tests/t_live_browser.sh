@@ -102,8 +102,16 @@ fast() {
 	[[ "$ms" =~ ^[0-9]+$ ]] && ((ms < 2000)) && echo fast || echo slow
 }
 
+for tool in chromium certutil dig openssl nft /usr/bin/python3; do
+	command -v "$tool" >/dev/null ||
+	    { echo "FAIL: $tool missing (scripts/install-deps)"; exit 1; }
+done
+/usr/bin/python3 -c 'import scapy' 2>/dev/null ||
+    { echo "FAIL: python3-scapy missing (scripts/install-deps)"; exit 1; }
+
 netns_school_up
 live_up
+fd=""
 
 echo "== 1. control: no gateway rules, no daemon"
 for fam in 4 6; do

@@ -50,14 +50,11 @@ def main():
     a = ap.parse_args()
     conf.verb = 0
     six = ":" in a.addr
-    if six:
-        iface = conf.route6.route(a.addr)[0]
-        net = lambda ttl=64: IPv6(dst=a.addr, hlim=ttl)
-        mss = 1440
-    else:
-        iface = conf.route.route(a.addr)[0]
-        net = lambda ttl=64: IP(dst=a.addr, ttl=ttl)
-        mss = 1460
+    iface = (conf.route6 if six else conf.route).route(a.addr)[0]
+    mss = 1440 if six else 1460
+
+    def net(ttl=64):
+        return IPv6(dst=a.addr, hlim=ttl) if six else IP(dst=a.addr, ttl=ttl)
     sport = random.randint(20000, 60000)
     isn = random.randint(0, 1 << 31)
     decoy = tlsclient.client_hello(a.decoy)
@@ -82,12 +79,11 @@ def main():
             print("timeout (no SYN-ACK)", flush=True)
             return 1
         ack = synack[TCP].seq + 1
-        tcp = lambda: TCP(sport=sport, dport=443, flags="PA", seq=isn + 1,
-                          ack=ack)
         send(net() / TCP(sport=sport, dport=443, flags="A", seq=isn + 1,
                          ack=ack))
-        send(net(a.ttl) / tcp() / Raw(decoy))
-        send(net() / tcp() / Raw(real))
+        for ttl, hello in ((a.ttl, decoy), (64, real)):
+            send(net(ttl) / TCP(sport=sport, dport=443, flags="PA",
+                                seq=isn + 1, ack=ack) / Raw(hello))
         sniffer.join(TIMEOUT)
     finally:
         if sniffer.running:

@@ -24,6 +24,7 @@
 LIVE_GW_DNS4=10.10.0.1
 LIVE_GW_DNS6=fd00:10::1
 LIVE_NETNS_ETC=""
+live_made_etc_netns=0
 
 # Debian's python3 for scapy (a python3 earlier on PATH may lack it).
 LIVE_PY_SCAPY=/usr/bin/python3
@@ -46,6 +47,7 @@ live_up() {
 	# `ip netns exec` bind-mounts /etc/netns/NS/resolv.conf over
 	# /etc/resolv.conf: the staff laptop's system resolver
 	LIVE_NETNS_ETC="/etc/netns/$SG_NS_STAFF"
+	[[ -d /etc/netns ]] || live_made_etc_netns=1
 	mkdir -p "$LIVE_NETNS_ETC"
 	printf 'nameserver %s\n' "$SG_DNS_IP" >"$LIVE_NETNS_ETC/resolv.conf"
 	# A router one hop past the gateway: what reaches the internet side
@@ -72,6 +74,11 @@ live_down() {
 	if [[ -n "$LIVE_NETNS_ETC" ]]; then
 		rm -rf -- "$LIVE_NETNS_ETC"
 		LIVE_NETNS_ETC=""
+	fi
+	# only if empty: another run may have its own directory there
+	if ((live_made_etc_netns)); then
+		rmdir /etc/netns 2>/dev/null || true
+		live_made_etc_netns=0
 	fi
 }
 
