@@ -220,6 +220,8 @@ sg_make_cert() {
 	rm -f "$dir/$name.csr"
 }
 
+# Answers carry a TTL of 300 s, as real ones do (dnsmasq's default for its
+# own records is 0, which a DNS cache would not keep).
 sg_start_dns() {
 	local args=() site ip names
 	for site in "${sg_sites[@]}"; do
@@ -230,7 +232,7 @@ sg_start_dns() {
 	start_bg inet "$SG_RUN_DIR/dnsmasq.log" dnsmasq --keep-in-foreground \
 	    --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
 	    --listen-address="$SG_DNS_IP" --listen-address="$SG_DNS_IP6" \
-	    --pid-file= --user=root \
+	    --pid-file= --user=root --local-ttl=300 \
 	    --log-facility=- "${args[@]}"
 }
 

@@ -9,7 +9,7 @@
 #                           /etc/netns/NS/resolv.conf for the staff laptop
 #   live_browse 4|6 URL...  Chromium through the system resolver of one
 #                           family: one line per URL (tests/netns/browser.py)
-#   live_dig SERVER NAME TYPE   -> "STATUS ms=N ede=TEXT addr=ADDR"
+#   live_dig SERVER NAME TYPE   -> "STATUS ms=N ede=TEXT addr=ADDR ttl=N"
 #   live_nosni ADDR         openssl s_client -noservername: "reset",
 #                           "answered" or "other: TEXT"
 #   live_hold ADDR VAR [MAX]  an HTTPS connection kept open (MAX seconds,
@@ -113,14 +113,15 @@ live_browse() {
 
 # live_dig SERVER NAME TYPE: one try, 3 s at most.
 live_dig() {
-	local out status ede addr ms
+	local out status ede addr ms ttl
 	out="$(run_in staff dig +tries=1 +time=3 @"$1" "$2" "$3" 2>&1)"
 	status="$(sed -n 's/.*status: \([A-Z]*\),.*/\1/p' <<<"$out")"
 	ede="$(sed -n 's/^; EDE: //p' <<<"$out" | head -n 1)"
 	addr="$(awk -v t="$3" '$4 == t {print $5; exit}' <<<"$out")"
+	ttl="$(awk -v t="$3" '$4 == t {print $2; exit}' <<<"$out")"
 	ms="$(sed -n 's/^;; Query time: \([0-9]*\) msec.*/\1/p' <<<"$out")"
 	[[ -n "$status" ]] || status="none($(grep -m1 ';;' <<<"$out"))"
-	echo "$status ms=${ms:-?} ede=${ede:-none} addr=${addr:-none}"
+	echo "$status ms=${ms:-?} ede=${ede:-none} addr=${addr:-none} ttl=${ttl:-none}"
 }
 
 live_nosni() {
