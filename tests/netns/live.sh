@@ -12,6 +12,10 @@
 #   live_dig SERVER NAME TYPE   -> "STATUS ms=N ede=TEXT addr=ADDR ttl=N"
 #   live_nosni ADDR         openssl s_client -noservername: "reset",
 #                           "answered" or "other: TEXT"
+#   live_split SEG ADDR     a ClientHello for www.facebook.com in SEG-byte
+#                           segments (tlsclient.py split)
+#   live_decoy ADDR         a decoy ClientHello that dies past the gateway,
+#                           then the real one (decoy.py)
 #   live_hold ADDR VAR [MAX]  an HTTPS connection kept open (MAX seconds,
 #                           default 120); VAR gets the fd its lines arrive
 #                           on (tlsclient.py hold)
