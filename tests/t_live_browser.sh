@@ -96,6 +96,14 @@ outcome_of() {
 	echo "${line:-none: $(tail -n 1 <<<"$2")}"
 }
 
+# browse_sites 4|6: Chromium opens www.facebook.com and en.wikipedia.org
+# by name, and facebook.com pinned to its address (no DNS)
+browse_sites() {
+	live_browse "$1" --pin "facebook.com=$(site "$1" facebook.com)" \
+	    https://www.facebook.com/ https://en.wikipedia.org/ \
+	    https://facebook.com/
+}
+
 # fast OUTCOME: "fast" if it took less than 2 s
 fast() {
 	local ms
@@ -118,9 +126,7 @@ echo "== 1. control: no gateway rules, no daemon"
 for fam in 4 6; do
 	fb="$(site "$fam" www.facebook.com)"
 	wp="$(site "$fam" en.wikipedia.org)"
-	out="$(live_browse "$fam" --pin "facebook.com=$fb" \
-	    https://www.facebook.com/ https://en.wikipedia.org/ \
-	    https://facebook.com/)"
+	out="$(browse_sites "$fam")"
 	expect "control v$fam: chromium loads www.facebook.com by name" \
 	    "loaded * ip=$fb text=www.facebook.com" \
 	    "$(outcome_of https://www.facebook.com/ "$out")"
@@ -197,14 +203,12 @@ for fam in 4 6; do
 	fb="$(site "$fam" www.facebook.com)"
 	wp="$(site "$fam" en.wikipedia.org)"
 	begin
-	out="$(live_browse "$fam" --pin "facebook.com=$fb" \
-	    https://www.facebook.com/ https://en.wikipedia.org/ \
-	    https://facebook.com/)"
+	out="$(browse_sites "$fam")"
 	line="$(outcome_of https://www.facebook.com/ "$out")"
 	expect "v$fam: chromium shows its error page for www.facebook.com by name within 2 s" \
 	    "error * net::ERR_NAME_NOT_RESOLVED (fast)" "$line ($(fast "$line"))"
 	expect "v$fam: chromium loads en.wikipedia.org" \
-	    "loaded * text=en.wikipedia.org" \
+	    "loaded * ip=$wp text=en.wikipedia.org" \
 	    "$(outcome_of https://en.wikipedia.org/ "$out")"
 	expect "v$fam: chromium: facebook.com pinned to $fb is reset" \
 	    "error * net::ERR_CONNECTION_RESET" \
