@@ -6,7 +6,9 @@
 # (rows are written when flows end).
 #
 #   1. control: no rules, no daemon.  Every probe gets through, so a FAIL
-#      later is the gateway's, not the harness's.
+#      later is the gateway's, not the harness's.  Then (1b) the gateway's
+#      kernel alone resets facebook's TLS: every probe that should see a
+#      reset does, so each check can pass.
 #   2. outside school hours: the laptop resolves www.facebook.com (logged)
 #      and opens an HTTPS connection to it that it keeps open.
 #   3. a reload moves "now" into school hours: the open connection is reset
@@ -96,12 +98,27 @@ outcome_of() {
 	echo "${line:-none: $(tail -n 1 <<<"$2")}"
 }
 
-# browse_sites 4|6: Chromium opens www.facebook.com and en.wikipedia.org
-# by name, and facebook.com pinned to its address (no DNS)
+# browse_sites 4|6: Chromium opens www.facebook.com, en.wikipedia.org and
+# a name no DNS server knows, and facebook.com pinned to its address
 browse_sites() {
 	live_browse "$1" --pin "facebook.com=$(site "$1" facebook.com)" \
 	    https://www.facebook.com/ https://en.wikipedia.org/ \
-	    https://facebook.com/
+	    https://unknown.example/ https://facebook.com/
+}
+
+# reset_within_2s NAME FD SINCE-US: the held connection on FD says it was
+# reset less than 2 s after SINCE
+reset_within_2s() {
+	local line took
+	line="$(live_line "$2" 10)"
+	if [[ "$line" == reset* ]]; then
+		took="$(awk -v t="${line#reset }" -v r="$3" \
+		    'BEGIN {printf "%d", (t * 1e6 - r) / 1000}')"
+		expect "$1" "yes *" \
+		    "$( ((took < 2000)) && echo yes || echo no) (${took} ms)"
+	else
+		check "$1" 1 "got '$line' within 10 s"
+	fi
 }
 
 # fast OUTCOME: "fast" if it took less than 2 s
@@ -136,6 +153,9 @@ for fam in 4 6; do
 	expect "control v$fam: chromium loads facebook.com pinned to $fb" \
 	    "loaded * text=facebook.com" \
 	    "$(outcome_of https://facebook.com/ "$out")"
+	line="$(outcome_of https://unknown.example/ "$out")"
+	expect "control v$fam: chromium shows its error page for a name DNS refuses within 2 s" \
+	    "error * net::ERR_NAME_NOT_RESOLVED (fast)" "$line ($(fast "$line"))"
 	type="$(qtype "$fam")"
 	expect "control v$fam: dig www.facebook.com $type @$(live_dns "$fam")" \
 	    "NOERROR * addr=$fb ttl=[1-9]*" "$(live_dig "$(live_dns "$fam")" www.facebook.com "$type")"
@@ -166,9 +186,33 @@ expect "control: the router past the gateway dropped both decoys (v4 v6)" \
     awk '/ttl 1|hoplimit 1/ {for (i = 1; i < NF; i++)
     if ($i == "packets") printf "%s%s", s, $(i + 1); s = " "}')"
 
+
+echo "== 1b. control: the gateway's kernel alone (nft, no daemon) resets data to facebook"
+declare -A resolved hold_fd
+for fam in 4 6; do
+	live_hold "$(site "$fam" www.facebook.com)" "hold_fd[$fam]"
+	expect "control v$fam: an HTTPS connection to www.facebook.com opens" \
+	    "ready" "$(live_line "${hold_fd[$fam]}" 20)"
+done
+t_block="$(now_us)"
+live_mock_block "$(site 4 www.facebook.com)" "$(site 6 www.facebook.com)"
+for fam in 4 6; do
+	reset_within_2s "control v$fam: the open connection is reset within 2 s of the block" \
+	    "${hold_fd[$fam]}" "$t_block"
+	fb="$(site "$fam" www.facebook.com)"
+	expect "control v$fam: no-SNI TLS to $fb is reset" "reset" \
+	    "$(live_nosni "$fb")"
+	for seg in 40 4; do
+		expect "control v$fam: a ClientHello in $seg-byte segments is reset" \
+		    "reset *" "$(live_split "$seg" "$fb")"
+	done
+	expect "control v$fam: a decoy ClientHello is reset" "reset" \
+	    "$(live_decoy "$fb")"
+done
+live_mock_unblock
+
 echo "== 2. the gateway, outside school hours"
 gw_up --hours out
-declare -A resolved hold_fd
 for fam in 4 6; do
 	type="$(qtype "$fam")"
 	out="$(live_dig "$(live_dns "$fam")" www.facebook.com "$type")"
@@ -185,16 +229,8 @@ gw_conf --hours in
 t_reload="$(now_us)"
 gw_reload >/dev/null
 for fam in 4 6; do
-	line="$(live_line "${hold_fd[$fam]}" 10)"
-	if [[ "$line" == reset* ]]; then
-		took="$(awk -v t="${line#reset }" -v r="$t_reload" \
-		    'BEGIN {printf "%d", (t * 1e6 - r) / 1000}')"
-		expect "v$fam: the open connection is reset within 2 s of the reload" \
-		    "yes *" "$( ((took < 2000)) && echo yes || echo no) (${took} ms)"
-	else
-		check "v$fam: the open connection is reset within 2 s of the reload" 1 \
-		    "got '$line' within 10 s"
-	fi
+	reset_within_2s "v$fam: the open connection is reset within 2 s of the reload" \
+	    "${hold_fd[$fam]}" "$t_reload"
 done
 t_after="$(now_us)"
 

@@ -20,6 +20,9 @@
 #                           default 120); VAR gets the fd its lines arrive
 #                           on (tlsclient.py hold)
 #   live_line FD SECONDS    the next line on FD, or "none"
+#   live_mock_block ADDR... / live_mock_unblock   the gateway's kernel
+#                           alone (no daemon) resets every TCP segment that
+#                           carries data to ADDR:443, for the control run
 #   now_us                  wall clock, microseconds (as records' start_us)
 #
 # The families: IPv4 uses $SG_DNS_IP and 198.51.100.N, IPv6 $SG_DNS_IP6
@@ -176,4 +179,27 @@ live_line() {
 	else
 		echo none
 	fi
+}
+
+# Data segments end a send() and carry PSH; the handshake's do not, so the
+# connection opens and its first data gets a reset, as a block would.
+live_mock_block() {
+	local a rules=""
+	for a in "$@"; do
+		rules+="$( [[ "$a" == *:* ]] && echo ip6 || echo ip) daddr $a"
+		rules+=" tcp dport 443 tcp flags & psh == psh reject with tcp reset"
+		rules+=$'\n'
+	done
+	run_in gw nft -f - <<-EOF
+	table inet mockblock {
+		chain mock {
+			type filter hook forward priority 0; policy accept;
+			$rules
+		}
+	}
+	EOF
+}
+
+live_mock_unblock() {
+	run_in gw nft delete table inet mockblock
 }

@@ -33,6 +33,7 @@ import time
 SIOCOUTQNSD = 0x894B		# bytes written but not yet sent
 TCPI_DATA_SEGS_OUT = 156	# offset in struct tcp_info (Linux >= 4.6)
 ANSWER_TIMEOUT = 5.0
+TCP_CLOSE = 7			# include/net/tcp_states.h
 
 
 def client_hello(name):
@@ -123,6 +124,13 @@ def http_get(tls, name):
         data += chunk
 
 
+def tcp_state(sock):
+    try:
+        return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
+    except OSError:
+        return -1
+
+
 def cmd_hold(a):
     ctx = ssl.create_default_context(cafile=a.ca)
     tls = ctx.wrap_socket(connect(a.addr), server_hostname=a.sni)
@@ -132,14 +140,18 @@ def cmd_hold(a):
     while time.monotonic() < end:
         try:
             http_get(tls, a.sni)
-        except ConnectionResetError:
-            print("reset %.3f" % time.time(), flush=True)
-            return 0
-        except EOFError:
-            print("closed %.3f" % time.time(), flush=True)
-            return 0
-        except (OSError, ssl.SSLError) as e:
-            print("error %.3f %s" % (time.time(), e), flush=True)
+        except (EOFError, OSError) as e:
+            # The ssl module often reports a reset as a plain EOF: the
+            # kernel's TCP state tells them apart (a FIN from the server
+            # leaves CLOSE_WAIT).
+            when = time.time()
+            if isinstance(e, ConnectionResetError) or \
+                    tcp_state(tls) == TCP_CLOSE:
+                print("reset %.3f" % when, flush=True)
+            elif isinstance(e, EOFError):
+                print("closed %.3f" % when, flush=True)
+            else:
+                print("error %.3f %s" % (when, e), flush=True)
             return 0
         time.sleep(0.1)
     print("open", flush=True)
