@@ -161,7 +161,10 @@ def visit(pipe, session, url, timeout):
     pipe.events.clear()
     t0 = time.monotonic()
     deadline = t0 + timeout
-    ms = lambda: int((time.monotonic() - t0) * 1000)
+
+    def ms():
+        return int((time.monotonic() - t0) * 1000)
+
     mid = pipe.send("Page.navigate", {"url": url}, session)
     nav = pipe.wait_event(lambda m: m.get("id") == mid, deadline)
     if nav is None:
@@ -184,10 +187,10 @@ def visit(pipe, session, url, timeout):
         return "timeout %d" % ms()
     took = ms()
     ip = resp["params"]["response"].get("remoteIPAddress", "").strip("[]")
-    title = pipe.call("Runtime.evaluate",
-                      {"expression": "document.body ? document.body.innerText : ''",
-                       "returnByValue": True}, session)
-    text = str(title.get("result", {}).get("value", ""))
+    body = pipe.call("Runtime.evaluate",
+                     {"expression": "document.body ? document.body.innerText : ''",
+                      "returnByValue": True}, session)
+    text = str(body.get("result", {}).get("value", ""))
     text = " ".join(text.split())[:80]
     return "loaded %d ip=%s text=%s" % (took, ip, text)
 

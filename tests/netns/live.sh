@@ -154,9 +154,10 @@ live_split() {
 }
 
 # live_decoy ADDR: a.padlet.com with a TTL that dies past the gateway,
-# then www.facebook.com at the same sequence number.
+# then www.facebook.com at the same sequence number.  (-B: it imports
+# tlsclient.py, and must leave no __pycache__ in the tree.)
 live_decoy() {
-	run_in staff "$LIVE_PY_SCAPY" "$SG_NETNS_LIB_DIR/decoy.py" \
+	run_in staff "$LIVE_PY_SCAPY" -B "$SG_NETNS_LIB_DIR/decoy.py" \
 	    --decoy a.padlet.com --sni www.facebook.com --ttl 2 "$1" 2>&1 ||
 	    echo "failed ($?)"
 }
