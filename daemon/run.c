@@ -262,13 +262,11 @@ run_check_overload(struct daemon *d)
 }
 
 static void
-run_heartbeat(struct daemon *d, const char *db)
+run_heartbeat(struct daemon *d, const char *path)
 {
-	char path[4096];
 	FILE *fp;
 
-	snprintf(path, sizeof(path), "%s.alive", db);
-	if ((fp = fopen(path, "w")) != NULL) {
+	if (path[0] != '\0' && (fp = fopen(path, "w")) != NULL) {
 		fprintf(fp, "%lld\n", (long long)time(NULL));
 		fclose(fp);
 	}
@@ -284,7 +282,14 @@ run_loop(struct daemon *d)
 {
 	struct pollfd pfd[4];
 	time_t last_beat = 0, last_dump = time(NULL), now;
-	const char *db = d->cfg->cfg->db_path;
+	char alive[4096];
+	int n;
+
+	/* made once: the first config is freed after a reload once its last
+	 * flow ends, and the writer keeps the database it opened */
+	n = snprintf(alive, sizeof(alive), "%s.alive", d->cfg->cfg->db_path);
+	if (n < 0 || (size_t)n >= sizeof(alive))
+		alive[0] = '\0';
 
 	pfd[0] = (struct pollfd){ d->sigfd, POLLIN, 0 };
 	pfd[1] = (struct pollfd){ ctl_fd(d->ctl), POLLIN, 0 };
@@ -308,7 +313,7 @@ run_loop(struct daemon *d)
 		now = time(NULL);
 		rd_tick(d, now);
 		if (now - last_beat >= RUN_METRICS_EVERY) {
-			run_heartbeat(d, db);
+			run_heartbeat(d, alive);
 			last_beat = now;
 		}
 		if (now - last_dump >= RUN_DUMP_EVERY) {

@@ -21,7 +21,7 @@ check() {	# check DESCRIPTION EXPECTED ACTUAL
 		failures=$((failures + 1))
 	fi
 }
-client() { run_in staff /usr/bin/python3 tests/netns/tlsclient.py "$@" 2>&1 |
+client() { run_in staff /usr/bin/python3 tests/netns/evadeclient.py "$@" 2>&1 |
     grep -v -i warning | tail -n 1; }
 
 netns_school_up

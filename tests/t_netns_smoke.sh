@@ -49,6 +49,18 @@ reply="$(run_in staff timeout 3 bash -c \
 # the server sees the client's own address: no NAT
 run_in gw ip route get 10.10.0.23 | grep -q lan-staff || fail "gw route"
 
+# IPv6: AAAA answers over IPv6, HTTPS and HTTP forwarded by the gateway
+[[ "$(run_in staff dig +short @"$SG_DNS_IP6" www.facebook.com AAAA)" == \
+    fd00:100::11 ]] || fail "AAAA answer for www.facebook.com"
+n="$(run_in staff curl -sS --max-time 5 --cacert "$SG_CA" \
+    --resolve www.facebook.com:443:fd00:100::11 \
+    -o /dev/null -w '%{size_download}' https://www.facebook.com/1000)"
+[[ "$n" == 1000 ]] || fail "want 1000 bytes over HTTPS on IPv6, got $n"
+n="$(run_in pupil curl -sS --max-time 5 -o /dev/null -w '%{size_download}' \
+    'http://[fd00:100::14]/2500')"
+[[ "$n" == 2500 ]] || fail "want 2500 bytes over HTTP on IPv6, got $n"
+run_in gw ip -6 route get fd00:10::23 | grep -q lan-staff || fail "gw route 6"
+
 netns_school_down
 trap - EXIT
 for ns in gw staff ipad pupil inet; do

@@ -19,6 +19,14 @@
 #               unless SG_KEEP_RUN_DIR=1)
 #   SG_CA       the test CA certificate, for curl --cacert
 #   SG_NS_GW, SG_NS_STAFF, SG_NS_IPAD, SG_NS_PUPIL, SG_NS_INET
+#
+# IPv6 too, with unique local addresses (the groups' subnets in
+# conf/schoolgate.conf): staff LAN fd00:10::/64 (gateway ::1, laptop ::23,
+# iPad ::50), pupils fd00:20::/64 (gateway ::1, tablet ::31), internet
+# side fd00:100::/64 (gateway ::1, inet ::2).  Each site 198.51.100.N is
+# also fd00:100::N (sg_site6) and DNS answers AAAA for it; the DNS server
+# is $SG_DNS_IP6 as well.  Addresses skip duplicate address detection, so
+# they work at once.
 
 : "${SG_NS_PREFIX:=sg}"
 SG_NETNS_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,6 +36,7 @@ SG_NS_IPAD="$SG_NS_PREFIX-ipad"
 SG_NS_PUPIL="$SG_NS_PREFIX-pupil"
 SG_NS_INET="$SG_NS_PREFIX-inet"
 SG_DNS_IP="198.51.100.53"
+SG_DNS_IP6="fd00:100::53"
 SG_RUN_DIR="${SG_RUN_DIR:-}"
 SG_CA=""
 sg_bg_pids=()
@@ -45,6 +54,11 @@ sg_sites=(
 	"198.51.100.17 bsky.app"
 	"198.51.100.20 vpn.example.net"
 )
+
+# sg_site6 198.51.100.N: the site's IPv6 address, fd00:100::N
+sg_site6() {
+	printf 'fd00:100::%s' "${1##*.}"
+}
 
 sg_ns() {
 	case "$1" in
@@ -120,9 +134,10 @@ sg_add_ns() {
 	ip -n "$1" link set lo up
 }
 
-# sg_client NS GW-PORT BRIDGE-OR-"" MAC IP/LEN GATEWAY
+# sg_client NS GW-PORT BRIDGE-OR-"" MAC IP/LEN GATEWAY IP6/LEN GATEWAY6
 sg_client() {
 	local ns="$1" port="$2" bridge="$3" mac="$4" addr="$5" gw="$6"
+	local addr6="$7" gw6="$8"
 	ip -n "$SG_NS_GW" link add "$port" type veth peer name eth0 netns "$ns"
 	if [[ -n "$bridge" ]]; then
 		ip -n "$SG_NS_GW" link set "$port" master "$bridge"
@@ -130,33 +145,43 @@ sg_client() {
 	ip -n "$SG_NS_GW" link set "$port" up
 	ip -n "$ns" link set eth0 address "$mac"
 	ip -n "$ns" addr add "$addr" dev eth0
+	ip -n "$ns" addr add "$addr6" dev eth0 nodad
 	ip -n "$ns" link set eth0 up
 	ip -n "$ns" route add default via "$gw"
+	ip -n "$ns" -6 route add default via "$gw6"
 }
 
 sg_build_links() {
 	local gw="$SG_NS_GW" inet="$SG_NS_INET" site
 	ip netns exec "$gw" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$gw" sysctl -qw net.ipv6.conf.all.forwarding=1
 	ip -n "$gw" link add lan-staff type bridge
 	ip -n "$gw" addr add 10.10.0.1/16 dev lan-staff
+	ip -n "$gw" addr add fd00:10::1/64 dev lan-staff nodad
 	ip -n "$gw" link set lan-staff up
 	sg_client "$SG_NS_STAFF" sp-staff lan-staff 02:00:00:00:10:03 \
-	    10.10.0.23/16 10.10.0.1
+	    10.10.0.23/16 10.10.0.1 fd00:10::23/64 fd00:10::1
 	sg_client "$SG_NS_IPAD" sp-ipad lan-staff 02:00:00:00:10:32 \
-	    10.10.0.50/16 10.10.0.1
+	    10.10.0.50/16 10.10.0.1 fd00:10::50/64 fd00:10::1
 	sg_client "$SG_NS_PUPIL" lan-pupils "" 02:00:00:00:20:31 \
-	    10.20.0.31/16 10.20.0.1
+	    10.20.0.31/16 10.20.0.1 fd00:20::31/64 fd00:20::1
 	ip -n "$gw" addr add 10.20.0.1/16 dev lan-pupils
+	ip -n "$gw" addr add fd00:20::1/64 dev lan-pupils nodad
 	ip -n "$gw" link add wan0 type veth peer name eth0 netns "$inet"
 	ip -n "$gw" addr add 198.51.100.1/24 dev wan0
+	ip -n "$gw" addr add fd00:100::1/64 dev wan0 nodad
 	ip -n "$gw" link set wan0 up
 	ip -n "$inet" addr add 198.51.100.2/24 dev eth0
+	ip -n "$inet" addr add fd00:100::2/64 dev eth0 nodad
 	for site in "${sg_sites[@]}"; do
 		ip -n "$inet" addr add "${site%% *}/32" dev eth0
+		ip -n "$inet" addr add "$(sg_site6 "${site%% *}")/128" dev eth0 nodad
 	done
 	ip -n "$inet" addr add "$SG_DNS_IP/32" dev eth0
+	ip -n "$inet" addr add "$SG_DNS_IP6/128" dev eth0 nodad
 	ip -n "$inet" link set eth0 up
 	ip -n "$inet" route add 10.0.0.0/8 via 198.51.100.1
+	ip -n "$inet" -6 route add fd00::/16 via fd00:100::1
 }
 
 # One certificate per site address, naming all of its names, plus a
@@ -195,16 +220,19 @@ sg_make_cert() {
 	rm -f "$dir/$name.csr"
 }
 
+# Answers carry a TTL of 300 s, as real ones do (dnsmasq's default for its
+# own records is 0, which a DNS cache would not keep).
 sg_start_dns() {
 	local args=() site ip names
 	for site in "${sg_sites[@]}"; do
 		ip="${site%% *}"
 		read -r -a names <<<"${site#* }"
-		args+=("--host-record=$(IFS=,; echo "${names[*]}"),$ip")
+		args+=("--host-record=$(IFS=,; echo "${names[*]}"),$ip,$(sg_site6 "$ip")")
 	done
 	start_bg inet "$SG_RUN_DIR/dnsmasq.log" dnsmasq --keep-in-foreground \
 	    --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
-	    --listen-address="$SG_DNS_IP" --pid-file= --user=root \
+	    --listen-address="$SG_DNS_IP" --listen-address="$SG_DNS_IP6" \
+	    --pid-file= --user=root --local-ttl=300 \
 	    --log-facility=- "${args[@]}"
 }
 
@@ -228,8 +256,11 @@ netns_school_up() {
 	sg_start_dns
 	sg_start_sites
 	wait_for_port inet "$SG_DNS_IP" 53 || return 1
+	wait_for_port inet "$SG_DNS_IP6" 53 || return 1
 	wait_for_port inet 198.51.100.11 443 || return 1
 	wait_for_port inet 198.51.100.11 80 || return 1
+	wait_for_port inet "$(sg_site6 198.51.100.11)" 443 || return 1
+	wait_for_port inet "$(sg_site6 198.51.100.11)" 80 || return 1
 }
 
 netns_school_down() {

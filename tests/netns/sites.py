@@ -3,12 +3,13 @@
 every test site over HTTPS (:443, certificate picked by SNI) and HTTP (:80),
 plus UDP responders on :443 (QUIC probes) and :1194 (VPN).
 
-    sites.py --certs DIR [--bind ADDR]
+    sites.py --certs DIR [--bind ADDR] [--bind6 ADDR6]
 
 DIR holds NAME.crt and NAME.key for each site name and default.crt/.key for
 clients that send no SNI.  GET /NNN answers NNN bytes (byte-count tests);
-GET / answers a small page naming the site.  Prints "sites: ready" once
-every socket listens.
+GET / answers a small page naming the site.  HTTPS and HTTP listen on
+IPv6 too (ADDR6, default ::, an IPv6-only socket beside the IPv4 one).
+Prints "sites: ready" once every socket listens.
 """
 
 import argparse
@@ -85,6 +86,15 @@ class Server(http.server.ThreadingHTTPServer):
             pass
 
 
+class Server6(Server):
+    address_family = socket.AF_INET6
+
+    def server_bind(self):
+        # IPv6 only: the IPv4 socket on the same port is another server
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        super().server_bind()
+
+
 def load_contexts(certdir):
     contexts = {}
     for entry in sorted(os.listdir(certdir)):
@@ -143,17 +153,22 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--certs", required=True)
     ap.add_argument("--bind", default="0.0.0.0")
+    ap.add_argument("--bind6", default="::")
     args = ap.parse_args()
 
     https = Server((args.bind, 443), SiteHandler)
     https.tls = tls_context(load_contexts(args.certs))
+    https6 = Server6((args.bind6, 443), SiteHandler)
+    https6.tls = https.tls
     plain = Server((args.bind, 80), SiteHandler)
+    plain6 = Server6((args.bind6, 80), SiteHandler)
     for port in (443, 1194):
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
         sock.bind((args.bind, port))
         threading.Thread(target=udp_echo, args=(sock,), daemon=True).start()
-    threading.Thread(target=plain.serve_forever, daemon=True).start()
+    for srv in (plain, plain6, https6):
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
     print("sites: ready", flush=True)
     try:
         https.serve_forever()
