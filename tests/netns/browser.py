@@ -187,12 +187,20 @@ def visit(pipe, session, url, timeout):
         return "timeout %d" % ms()
     took = ms()
     ip = resp["params"]["response"].get("remoteIPAddress", "").strip("[]")
-    body = pipe.call("Runtime.evaluate",
-                     {"expression": "document.body ? document.body.innerText : ''",
-                      "returnByValue": True}, session)
-    text = str(body.get("result", {}).get("value", ""))
-    text = " ".join(text.split())[:80]
-    return "loaded %d ip=%s text=%s" % (took, ip, text)
+    # A late load event of the page before (an error page) can stand in
+    # for this one's on a loaded machine: read the text once this
+    # document is complete, or at the deadline.
+    expr = ("document.readyState === 'complete' && location.href === %s"
+            " && document.body ? document.body.innerText : ''" %
+            json.dumps(resp["params"]["response"].get("url", url)))
+    while True:
+        body = pipe.call("Runtime.evaluate",
+                         {"expression": expr, "returnByValue": True}, session)
+        text = " ".join(str(body.get("result", {}).get("value", "")).split())
+        if text or time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)
+    return "loaded %d ip=%s text=%s" % (took, ip, text[:80])
 
 
 def main():
