@@ -3,6 +3,7 @@
 conf/schoolgate.conf, keeping its people, devices, categories and rules:
 
   mkconf.py --rundir DIR [--hours in|out|real] [--expire-accounts]
+            [--allow-quic]
             [--queues N] [--queue-maxlen N] [--user USER] [--fail-closed]
             [--leases PATH] [--db PATH] [--memory-rows N] > gateway.conf
 
@@ -10,7 +11,9 @@ conf/schoolgate.conf, keeping its people, devices, categories and rules:
 does not depend on the clock; real keeps the school's timetable.  --leases reads a dnsmasq
 leases file (without it the config has none).  --db puts the records
 database elsewhere than DIR/records.db (a small tmpfs, say); --memory-rows
-lowers the rows held while it cannot be written, so a test can overflow it."""
+lowers the rows held while it cannot be written, so a test can overflow it.
+--allow-quic sets block_quic = false in every group, so that the daemon
+names QUIC flows as classify does instead of dropping them (quic-fallback)."""
 import argparse
 import re
 import sys
@@ -47,6 +50,7 @@ def main():
     ap.add_argument("--leases")
     ap.add_argument("--db")
     ap.add_argument("--memory-rows", type=int)
+    ap.add_argument("--allow-quic", action="store_true")
     ap.add_argument("--conf", default="conf/schoolgate.conf")
     a = ap.parse_args()
     text = open(a.conf).read()
@@ -75,6 +79,8 @@ def main():
                    text)
     if a.fail_closed:
         text = sub(r"fail_open = true;", "fail_open = false;", text)
+    if a.allow_quic:
+        text = text.replace("block_quic = true;", "block_quic = false;")
     if a.expire_accounts:
         text = text.replace('ends = "2027-08-31"', 'ends = "2026-09-30"')
     sys.stdout.write(text)
