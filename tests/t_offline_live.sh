@@ -3,7 +3,8 @@
 # (gateway-rules and `schoolgate run`), each packet in its own direction,
 # are decided as `schoolgate classify` decides the same captures with the
 # same config and time: the same app, host, host source, action and rule
-# for every flow.
+# for every flow; and the daemon is handed as many packets as classify
+# inspects (the same packet budget).
 #
 # tests/netns/replay.py does the replay: the capture's client becomes the
 # staff laptop (jsmith-laptop by its MAC, so classify runs --as-device
@@ -68,7 +69,15 @@ for c in "${captures[@]}"; do
 	done
 done
 
+# inspected: the daemon's count of packets it was handed so far (each
+# queue's worker publishes its counts once a second)
+inspected() {
+	sleep 2
+	gw_status | sed -n 's/^packets: \([0-9]*\) inspected.*/\1/p'
+}
+
 t0=$SECONDS
+before="$(inspected)"
 for c in "${captures[@]}"; do
 	echo "$c: $("$py" tests/netns/replay.py replay \
 	    --pcap "$SHARED/pcaps/$c.pcap" --flows "$out/$c.flows" \
@@ -76,6 +85,9 @@ for c in "${captures[@]}"; do
 	    --client-ip "$laptop_ip" --client-mac "$(mac_of staff eth0)" \
 	    --lan-mac "$(mac_of gw lan-staff)" --wan-mac "$(mac_of gw wan0)" \
 	    --wan-mac-inet "$(mac_of inet eth0)")"
+	now="$(inspected)"
+	echo $((now - before)) >"$out/$c.inspected"
+	before="$now"
 done
 echo "replay took $((SECONDS - t0)) s"
 
@@ -91,6 +103,7 @@ for c in "${captures[@]}"; do
 	    "$SHARED/pcaps/$c.pcap" >"$out/$c.json" 2>"$out/$c.summary"
 	echo "== $c"
 	"$py" tests/netns/replay.py compare --flows "$out/$c.flows" \
-	    --offline "$out/$c.json" --live "$out/live.tsv" || failed=1
+	    --offline "$out/$c.json" --live "$out/live.tsv" \
+	    --live-packets "$(cat "$out/$c.inspected")" || failed=1
 done
 exit "$failed"

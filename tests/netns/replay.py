@@ -5,7 +5,7 @@ packet in its own direction, for tests/t_offline_live.sh:
   replay.py plan   --pcap F --out FLOWS
   replay.py replay --pcap F --flows FLOWS --client-ns NS --inet-ns NS
                    --client-ip IP --client-mac MAC --lan-mac MAC --wan-mac MAC
-  replay.py compare --flows FLOWS --offline JSONL --live TSV
+  replay.py compare --flows FLOWS --offline JSONL --live TSV --live-packets N
 
 plan picks the capture's client (the IPv4 address that starts the most
 flows) and its flows that the live path can see whole: TCP flows whose
@@ -26,7 +26,9 @@ blocked flow's packets itself).
 
 compare matches flows by transport, server address and port (the records
 carry no client port, so flows to the same server are compared as sets)
-and prints one line per flow; exit status 1 when any differ.
+and prints one line per flow; then the packet budget: N, the packets the
+daemon inspected during the replay, against what classify's flows say it
+should have been handed.  Exit status 1 when anything differs.
 """
 import argparse
 import collections
@@ -252,10 +254,21 @@ def replay(a):
                                     sorted(counts.items())))
 
 
+def queued_live(r, port):
+    """The packets of a flow classify saw that the daemon should see: up
+    to the decision, the handshake left out (decided_after_packets), and
+    every packet of a blocked lookup over UDP, which stays queued so its
+    answers can be rewritten."""
+    if r["transport"] == "udp" and port == 53 and r["action"] == "block":
+        return r["packets"]
+    return r["decided_after_packets"]
+
+
 def compare(a):
     flows = read_flows(a.flows)
     fields = ("app", "host", "host_source", "action", "rule")
     off = collections.defaultdict(list)
+    budget = 0
     want = {(proto, "%s:%d" % (c, sport), "%s:%d" % (srv, dport))
             for c, proto, sport, srv, dport, _ in flows}
     orig = {live: srv for _, _, _, srv, _, live in flows}
@@ -266,6 +279,7 @@ def compare(a):
             r = json.loads(line)
             if (r["transport"], r["src"], r["dst"]) in want:
                 srv, port = r["dst"].rsplit(":", 1)
+                budget += queued_live(r, int(port))
                 off[(r["transport"], srv, int(port))].append(
                     tuple(r[k] for k in fields))
     live = collections.defaultdict(list)
@@ -289,6 +303,10 @@ def compare(a):
             "ok  " if ok else "DIFF", k[0], k[1], k[2],
             ";".join("/".join(x) for x in o),
             ";".join("/".join(x) for x in li) or "none"))
+    same = budget == a.live_packets
+    bad += not same
+    print("%s packets the daemon inspected: %d, as classify counts them: %d"
+          % ("ok  " if same else "DIFF", a.live_packets, budget))
     print("%d flows compared, %d differ" % (len(off), bad))
     return 1 if bad or not off else 0
 
@@ -308,6 +326,7 @@ def main():
     ap.add_argument("--wan-mac-inet")
     ap.add_argument("--offline")
     ap.add_argument("--live")
+    ap.add_argument("--live-packets", type=int)
     a = ap.parse_args()
     if a.mode == "plan":
         plan(a)
