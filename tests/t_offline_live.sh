@@ -69,11 +69,18 @@ for c in "${captures[@]}"; do
 	done
 done
 
-# inspected: the daemon's count of packets it was handed so far (each
-# queue's worker publishes its counts once a second)
+# inspected: the daemon's count of packets it was handed so far; each
+# queue's worker publishes its counts once a second, so read until two
+# readings 1.3 s apart agree
 inspected() {
-	sleep 2
-	gw_status | sed -n 's/^packets: \([0-9]*\) inspected.*/\1/p'
+	local n last=-1 now
+	for n in 1 2 3 4 5; do
+		sleep 1.3
+		now="$(gw_status | sed -n 's/^packets: \([0-9]*\) inspected.*/\1/p')"
+		[[ "$now" == "$last" ]] && break
+		last="$now"
+	done
+	echo "$now"
 }
 
 t0=$SECONDS

@@ -43,7 +43,7 @@ import time
 
 from scapy.all import IP, TCP, UDP, Ether, PcapReader  # noqa: E402
 
-WAIT = 0.5		# a packet the daemon has to look at
+WAIT = 1.5		# a packet the daemon may have to look at
 WAIT_BLOCKED = 0.03	# a packet of a flow already seen blocked
 PACKET_OUTGOING = 4
 TEST_NETS = ("10.", "198.51.100.", "203.0.113.", "127.", "0.")
