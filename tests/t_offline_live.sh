@@ -13,7 +13,12 @@
 # for on the far side.  Server addresses are kept (nDPI knows some
 # networks by address) and routed to the internet namespace, which does
 # not forward, so nothing answers them; the laptop's own stack drops what
-# reaches it, so it sends no resets of its own.
+# reaches it, so it sends no resets of its own.  A server inside the test
+# network's addresses (wireguard.pcap's 10.9.0.2) is moved to 203.0.113.N
+# live, and mapped back for the comparison.  The records do not keep the
+# client's port, so flows to one server address and port are compared as
+# a set; nor the decided-after count, so the packet budget is checked on
+# the daemon's own count of packets handed to it (`schoolgate status`).
 #
 # Left out, by the test and not the engine (replay.py says which flows):
 #   - TCP flows whose capture lacks the client's SYN: offline takes the
