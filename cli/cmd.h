@@ -5,6 +5,8 @@
 #ifndef SG_CMD_H
 #define SG_CMD_H
 
+#include <stdio.h>
+
 #include "config.h"
 
 #define SG_DEFAULT_CONF	"/etc/schoolgate/schoolgate.conf"
@@ -23,6 +25,8 @@ int	cmd_export(int, char **);
 /* Load, validate and put the school's time zone in force; on error every
  * problem is printed as FILE:LINE: message and NULL returned. */
 struct sg_config *cmd_load_config(const char *path);
+/* gateway-rules' options from a valid config, on one line. */
+void	cmd_print_rules_opts(const struct sg_config *, FILE *);
 /* True if argv asks for --help or -h anywhere. */
 int	cmd_wants_help(int, char **);
 

@@ -9,12 +9,15 @@ static void
 check_config_usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: schoolgate check-config [-c FILE]\n\n"
+	    "usage: schoolgate check-config [-c FILE] [--print-rules-opts]\n\n"
 	    "Parse and validate the configuration (default %s).\n"
 	    "Prints \"configuration OK\", or every error as FILE:LINE: message\n"
 	    "and exits 1.  Also checks every nDPI protocol name the categories,\n"
 	    "rules and accounts use against nDPI 4.2.\n\n"
-	    "  -c FILE   the configuration file\n", SG_DEFAULT_CONF);
+	    "  -c FILE             the configuration file\n"
+	    "  --print-rules-opts  if it is valid, print gateway-rules' options\n"
+	    "                      from it (queues, --fail-closed, --lan)\n",
+	    SG_DEFAULT_CONF);
 }
 
 static int
@@ -60,18 +63,25 @@ check_protocol_names(const struct sg_config *cfg)
 int
 cmd_check_config(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "print-rules-opts", no_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 }
+	};
 	const char *path = SG_DEFAULT_CONF;
 	struct sg_config *cfg;
-	int ch, bad;
+	int ch, bad, rules_opts = 0;
 
 	if (cmd_wants_help(argc, argv)) {
 		check_config_usage(stdout);
 		return 0;
 	}
-	while ((ch = getopt(argc, argv, "c:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
+			break;
+		case 'R':
+			rules_opts = 1;
 			break;
 		default:
 			check_config_usage(stderr);
@@ -84,10 +94,12 @@ cmd_check_config(int argc, char **argv)
 	}
 	if ((cfg = cmd_load_config(path)) == NULL)
 		return 1;
-	bad = check_protocol_names(cfg);
+	if ((bad = check_protocol_names(cfg)) == 0) {
+		if (rules_opts)
+			cmd_print_rules_opts(cfg, stdout);
+		else
+			printf("configuration OK\n");
+	}
 	conf_free(cfg);
-	if (bad)
-		return 1;
-	printf("configuration OK\n");
-	return 0;
+	return bad ? 1 : 0;
 }

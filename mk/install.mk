@@ -21,8 +21,8 @@ install: all install-user
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)/etc/schoolgate \
 	    $(DESTDIR)/etc/default
 	install -m 0755 $(BUILD)/schoolgate $(DESTDIR)$(SBINDIR)/schoolgate
-	install -m 0755 scripts/gateway-rules \
-	    $(DESTDIR)$(LIBEXECDIR)/gateway-rules
+	install -m 0755 scripts/gateway-rules scripts/schoolgate-rules \
+	    $(DESTDIR)$(LIBEXECDIR)/
 	for u in $(UNITS); do \
 		sed -e 's|@SBINDIR@|$(SBINDIR)|g' \
 		    -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \
