@@ -60,8 +60,11 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libschoolgate.a
 
 unit-tests: $(UNIT_BINS) $(TOOL_BINS)
 
+# Each target asks scripts/install-deps for its own roles; "make deps"
+# alone installs them all.
+DEPS_ROLES ?=
 deps:
-	bash scripts/install-deps
+	bash scripts/install-deps $(DEPS_ROLES)
 
 # The release build with gcc proves -Werror cleanliness there; the tests
 # run on a clang build under AddressSanitizer and UBSan.
@@ -75,6 +78,7 @@ build-san:
 test: build-san
 	bash tests/run-all build/san
 
+check: DEPS_ROLES = --build --test
 check: deps
 	$(MAKE) build-gcc
 	$(MAKE) test
@@ -82,10 +86,12 @@ check: deps
 # pkg-config runs when a make parses this file, so whatever "deps" installs
 # is seen only by a sub-make: on a fresh machine "make demo" would
 # otherwise compile without nDPI's headers.
+demo: DEPS_ROLES = --build --demo
 demo: deps
 	$(MAKE) all
 	bash scripts/demo
 
+bench: DEPS_ROLES = --build --demo --bench
 bench: deps
 	$(MAKE) all
 	bash bench/run
