@@ -23,3 +23,12 @@ deb: deps
 	mv ../$(DEB_NAME).deb .
 	lintian --fail-on error $(DEB_NAME).deb
 	@echo "deb: $(DEB_NAME).deb"
+
+# "make check-vm": the .deb on Debian 12's own kernel under qemu, systemd
+# as PID 1 (tests/vm/check-vm; the root image is cached under
+# /var/cache/schoolgate-vm, so reruns only boot).
+.PHONY: check-vm
+
+check-vm: deb
+	bash scripts/install-deps --vm
+	bash tests/vm/check-vm $(DEB_NAME).deb
