@@ -26,16 +26,18 @@ wait "$SG_GW_PID" 2>/dev/null || true
 forget_bg "$SG_GW_PID"
 sleep 2
 gw_start
-sleep 1.5
-stop_bg "$SG_GW_PID"
+sleep 1.5	# the start event is written
 
-check "events in order" "start stop start gap start stop" \
+report() {	# report FORMAT [-o FILE]: today's, from the run's records
+	local today
+	today="$(TZ=Europe/London date +%F)"
+	"$SCHOOLGATE" report -c "$SG_RUN_DIR/gateway.conf" --from "$today" \
+	    --to "$today" --format "$@"
+}
+check "events in order" "start stop start gap start" \
     "$(gw_sql "SELECT kind FROM events WHERE kind IN ('start','stop','gap') ORDER BY id" | xargs)"
-today="$(date +%F)"
-"$SCHOOLGATE" report -c "$SG_RUN_DIR/gateway.conf" --from "$today" \
-    --to "$today" --format json >"$SG_RUN_DIR/r.json"
-"$SCHOOLGATE" report -c "$SG_RUN_DIR/gateway.conf" --from "$today" \
-    --to "$today" --format html -o "$SG_RUN_DIR/r.html"
+report json >"$SG_RUN_DIR/r.json"
+report html -o "$SG_RUN_DIR/r.html"
 out="$(python3 - "$SG_RUN_DIR/r.json" <<'PY'
 import json, sys
 q = json.load(open(sys.argv[1]))["data_quality"]
@@ -51,4 +53,15 @@ check "report: two gaps, the stop then the crash, each with its time" \
 check "the HTML lists them" "yes yes" \
     "$(yesno grep -q '<td>stopped</td>' "$SG_RUN_DIR/r.html") $(
     yesno grep -q '<td>crashed or killed</td>' "$SG_RUN_DIR/r.html")"
+
+echo "== stopped now: the time since the stop is a gap too"
+stop_bg "$SG_GW_PID"
+sleep 2.5
+report json >"$SG_RUN_DIR/r2.json"
+check "a third, still open" "3 stopped True" "$(python3 -c '
+import json, sys
+q = json.load(open(sys.argv[1]))["data_quality"]
+d = q["not_monitored"]
+print(q["gaps"], d[-1]["why"], d[-1]["school_hours_seconds"] >= 2)' \
+    "$SG_RUN_DIR/r2.json")"
 fault_finish
