@@ -14,6 +14,22 @@ WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wpointer-arith \
 CSTD	 = -std=c11 -D_GNU_SOURCE
 OPT	?= -O2 -g
 CFLAGS	?=
+# Release builds get Debian's hardening flags (stack protector,
+# _FORTIFY_SOURCE=2, full RELRO, PIE); the sanitizer and fuzz builds set
+# HARDEN=0.  Flags given on the command line or by dh come on top.
+HARDEN	?= 1
+ifeq ($(HARDEN),1)
+HARDEN_ENV	 = DEB_BUILD_MAINT_OPTIONS=hardening=+all
+HARDEN_CFLAGS	!= $(HARDEN_ENV) dpkg-buildflags --get CFLAGS 2>/dev/null || \
+		   echo -fstack-protector-strong -Wformat -Werror=format-security
+HARDEN_CPPFLAGS	!= $(HARDEN_ENV) dpkg-buildflags --get CPPFLAGS 2>/dev/null || \
+		   echo -D_FORTIFY_SOURCE=2
+HARDEN_LDFLAGS	!= $(HARDEN_ENV) dpkg-buildflags --get LDFLAGS 2>/dev/null || \
+		   echo -Wl,-z,relro -Wl,-z,now
+CFLAGS		+= $(HARDEN_CFLAGS) -fPIE
+CPPFLAGS	+= $(HARDEN_CPPFLAGS)
+LDFLAGS		+= $(HARDEN_LDFLAGS) -pie
+endif
 # One folder per role (docs/ARCHITECTURE.md); headers are included by name.
 SRC_DIRS = common filter classifiers policy records daemon cli report
 CPPFLAGS += $(SRC_DIRS:%=-I%) $(PKG_CFLAGS)
@@ -62,8 +78,11 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libschoolgate.a
 
 unit-tests: $(UNIT_BINS) $(TOOL_BINS)
 
+# Each target asks scripts/install-deps for its own roles; "make deps"
+# alone installs them all.
+DEPS_ROLES ?=
 deps:
-	bash scripts/install-deps
+	bash scripts/install-deps $(DEPS_ROLES)
 
 # The release build with gcc proves -Werror cleanliness there; the tests
 # run on a clang build under AddressSanitizer and UBSan.
@@ -71,12 +90,13 @@ build-gcc:
 	$(MAKE) CC=gcc BUILD=build/gcc all
 
 build-san:
-	$(MAKE) CC=clang BUILD=build/san OPT="-O1 -g $(SAN)" \
+	$(MAKE) CC=clang BUILD=build/san OPT="-O1 -g $(SAN)" HARDEN=0 \
 	    LDFLAGS="$(SAN)" build/san/schoolgate unit-tests
 
 test: build-san
 	bash tests/run-all build/san
 
+check: DEPS_ROLES = --build --test
 check: deps
 	$(MAKE) build-gcc
 	$(MAKE) test
@@ -84,10 +104,12 @@ check: deps
 # pkg-config runs when a make parses this file, so whatever "deps" installs
 # is seen only by a sub-make: on a fresh machine "make demo" would
 # otherwise compile without nDPI's headers.
+demo: DEPS_ROLES = --build --demo
 demo: deps
 	$(MAKE) all
 	bash scripts/demo
 
+bench: DEPS_ROLES = --build --demo --bench
 bench: deps
 	$(MAKE) all
 	bash bench/run

@@ -5,6 +5,8 @@
 #ifndef SG_CMD_H
 #define SG_CMD_H
 
+#include <stdio.h>
+
 #include "config.h"
 
 #define SG_DEFAULT_CONF	"/etc/schoolgate/schoolgate.conf"
@@ -25,6 +27,8 @@ int	cmd_export(int, char **);
 struct sg_config *cmd_load_config(const char *path);
 /* The same through conf_load_checked(): for what enforces the config. */
 struct sg_config *cmd_load_config_checked(const char *path);
+/* gateway-rules' options from a valid config, on one line. */
+void	cmd_print_rules_opts(const struct sg_config *, FILE *);
 /* True if argv asks for --help or -h anywhere. */
 int	cmd_wants_help(int, char **);
 

@@ -394,8 +394,6 @@ run_open_queues(struct daemon *d)
 static int
 run_open_privileged(struct daemon *d)
 {
-	const struct sg_config *cfg = d->cfg->cfg;
-	struct passwd *pw;
 	int err;
 
 	if (ct_enable_accounting() == -1)
@@ -412,10 +410,25 @@ run_open_privileged(struct daemon *d)
 		errno = err;
 		log_warn("conntrack events (records keep first-packet counts)");
 	}
-	pw = getpwnam(cfg->user);
+	return 0;
+}
+
+/*
+ * After the drop, as daemon.user: the socket is then that user's and can
+ * be made in its own runtime directory (0750) without CAP_DAC_OVERRIDE or
+ * CAP_CHOWN, which the unit's bounding set does not give root.
+ */
+static int
+run_open_control(struct daemon *d)
+{
+	const struct sg_config *cfg = d->cfg->cfg;
+	struct passwd *pw;
+
+	pw = cfg->user ? getpwnam(cfg->user) : NULL;
 	if ((d->ctl = ctl_open(cfg->control_socket, pw ? pw->pw_gid :
 	    (gid_t)-1)) == NULL) {
-		log_warn("control socket %s", cfg->control_socket);
+		log_warn("control socket %s (its folder must be writable by "
+		    "daemon.user)", cfg->control_socket);
 		return -1;
 	}
 	return 0;
@@ -448,7 +461,7 @@ run_start(struct daemon *d)
 	char detail[256];
 
 	if (run_signals(d) == -1 || run_open_privileged(d) == -1 ||
-	    run_drop_privileges(d) == -1)
+	    run_drop_privileges(d) == -1 || run_open_control(d) == -1)
 		return -1;
 	if ((d->acct = acct_new(0)) == NULL || rd_start(d) == -1 ||
 	    (d->dns = dns_cache_new(RUN_DNS_ENTRIES, RUN_DNS_MAX_TTL)) == NULL)

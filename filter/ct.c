@@ -37,11 +37,21 @@ struct ct_dump_ctx {
 	void			*cb_arg;
 };
 
+/* Already on is fine: under systemd's ProtectKernelTunables /proc/sys is
+ * read-only, and the unit's ExecStartPre turns these on instead. */
 static int
 ct_sysctl_enable(const char *path)
 {
+	char	 v = '0';
 	int	 fd, saved;
 
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		if (read(fd, &v, 1) != 1)
+			v = '0';
+		close(fd);
+		if (v == '1')
+			return 0;
+	}
 	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
 		return -1;
 	if (write(fd, "1\n", 2) != 2) {

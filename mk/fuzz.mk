@@ -29,11 +29,12 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzzutil.h \
 
 # The library is built with coverage but without libFuzzer's main, by the
 # Makefile's own rules in a sub-make.
+fuzz-build: DEPS_ROLES = --build --test
 fuzz-build: deps
-	$(MAKE) CC=clang BUILD=$(FUZZ_BUILD) \
+	$(MAKE) CC=clang BUILD=$(FUZZ_BUILD) HARDEN=0 \
 	    OPT="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
 	    $(FUZZ_BUILD)/libschoolgate.a
-	$(MAKE) $(FUZZ_BINS)
+	$(MAKE) HARDEN=0 $(FUZZ_BINS)
 
 fuzz-seed:
 	rm -rf $(FUZZ_BUILD)/seeds

@@ -1,6 +1,8 @@
 # "make install": included by the Makefile.  PREFIX and DESTDIR as usual;
 # the system user and the ownership of the state directory are set only
 # for a real install (empty DESTDIR), a staged one just lays out the files.
+# "install-files" lays out the files alone (debian/rules uses it; the
+# package's postinst makes the user and the state folders).
 
 PREFIX		?= /usr/local
 DESTDIR		?=
@@ -14,15 +16,15 @@ UNITS		 = schoolgate.service schoolgate-purge.service \
 		   schoolgate-report-termly.service \
 		   schoolgate-report-termly.timer
 
-.PHONY: install install-user
+.PHONY: install install-files install-user
 
-install: all install-user
+install-files: $(BUILD)/schoolgate
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)/etc/schoolgate \
 	    $(DESTDIR)/etc/default
 	install -m 0755 $(BUILD)/schoolgate $(DESTDIR)$(SBINDIR)/schoolgate
-	install -m 0755 scripts/gateway-rules \
-	    $(DESTDIR)$(LIBEXECDIR)/gateway-rules
+	install -m 0755 scripts/gateway-rules scripts/schoolgate-rules \
+	    $(DESTDIR)$(LIBEXECDIR)/
 	for u in $(UNITS); do \
 		sed -e 's|@SBINDIR@|$(SBINDIR)|g' \
 		    -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \
@@ -37,6 +39,8 @@ install: all install-user
 	test -e $(DESTDIR)/etc/schoolgate/schoolgate.conf || \
 	    install -m 0640 conf/schoolgate.conf \
 	    $(DESTDIR)/etc/schoolgate/schoolgate.conf
+
+install: all install-user install-files
 	install -d -m 0750 $(DESTDIR)/var/lib/schoolgate \
 	    $(DESTDIR)/var/lib/schoolgate/reports
 	if [ -z "$(DESTDIR)" ]; then \

@@ -714,6 +714,26 @@ html_events(FILE *f, const struct rpt_quality *q)
 	fputs("</table>", f);
 }
 
+/* Times the filter was down: start, end, and how much of school hours. */
+static void
+html_down(FILE *f, const struct rpt_quality *q)
+{
+	if (q->ndown == 0)
+		return;
+	fputs("<table><tr><th>Not monitored from</th><th>to</th><th>Why</th>"
+	    "<th>Within school hours</th></tr>", f);
+	for (size_t i = 0; i < q->ndown; i++) {
+		fputs("<tr><td>", f);
+		html_when(f, q->down[i].from_us);
+		fputs("</td><td>", f);
+		html_when(f, q->down[i].to_us);
+		fprintf(f, "</td><td>%s</td><td>%" PRId64 " min</td></tr>",
+		    q->down[i].clean ? "stopped" : "crashed or killed",
+		    (q->down[i].school_s + 59) / 60);
+	}
+	fputs("</table>", f);
+}
+
 static void
 html_quality(FILE *f, const struct rpt_report *r)
 {
@@ -729,8 +749,10 @@ html_quality(FILE *f, const struct rpt_report *r)
 	fprintf(f, ". Each record is chained to the one before it, so an "
 	    "edited or deleted record shows here (also: <code>schoolgate "
 	    "verify</code>).</dd><dt>Monitoring gaps</dt><dd>%" PRId64
-	    " (the filter was down or records were dropped; while it is down "
-	    "the gateway lets traffic through unrecorded)</dd>"
+	    " (the filter was stopped in school hours, crashed, or records "
+	    "were dropped; while it is down the gateway lets traffic through "
+	    "unrecorded, or none at all if it fails closed); %" PRId64
+	    " min of school hours not monitored</dd>"
 	    "<dt>Records written late</dt><dd>%" PRId64 " (the records "
 	    "database could not be written for a while, a full disk say; the "
 	    "records waited in memory and keep their own times)</dd>"
@@ -743,8 +765,10 @@ html_quality(FILE *f, const struct rpt_report *r)
 	    " (school hours began or ended, or the configuration was "
 	    "reloaded, while they were open; each has a record per period, "
 	    "under the decision in force then)</dd></dl>",
-	    q->gaps, q->delays, q->missing_school_days, q->reloads, q->config_changes,
+	    q->gaps, (q->down_school_s + 59) / 60, q->delays,
+	    q->missing_school_days, q->reloads, q->config_changes,
 	    q->starts, q->purges, q->redecisions);
+	html_down(f, q);
 	html_events(f, q);
 	fputs("</section>\n", f);
 }

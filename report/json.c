@@ -194,14 +194,21 @@ json_circ(const struct rpt_report *r)
 static json_t *
 json_quality(const struct rpt_quality *q)
 {
-	json_t *ev = json_array();
+	json_t *ev = json_array(), *down = json_array();
 
+	for (size_t i = 0; i < q->ndown; i++)
+		json_array_append_new(down, json_pack("{s:o,s:o,s:s,s:I}",
+		    "from", json_time(q->down[i].from_us),
+		    "to", json_time(q->down[i].to_us),
+		    "why", q->down[i].clean ? "stopped" : "crashed",
+		    "school_hours_seconds", (json_int_t)q->down[i].school_s));
 	for (size_t i = 0; i < q->nevents; i++)
 		json_array_append_new(ev, json_pack("{s:o,s:o,s:o}",
 		    "time", json_time(q->events[i].ts_us),
 		    "kind", json_str(q->events[i].kind),
 		    "detail", json_str(q->events[i].detail)));
-	return json_pack("{s:b,s:b,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
+	return json_pack("{s:b,s:b,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,"
+	    "s:I}",
 	    "verify_ran", q->verify_ran, "verify_ok", q->verify_ok,
 	    "verified", (json_int_t)q->verified,
 	    "verify_result", json_str(q->verify_msg),
@@ -211,7 +218,8 @@ json_quality(const struct rpt_quality *q)
 	    "purges", (json_int_t)q->purges, "starts", (json_int_t)q->starts,
 	    "school_days_without_records", (json_int_t)q->missing_school_days,
 	    "redecisions", (json_int_t)q->redecisions,
-	    "events", ev);
+	    "events", ev, "not_monitored", down,
+	    "school_hours_not_monitored_seconds", (json_int_t)q->down_school_s);
 }
 
 static json_t *

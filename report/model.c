@@ -197,5 +197,6 @@ rpt_free(struct rpt_report *r)
 	free(r->accounts);
 	free(r->findings);
 	free(r->quality.events);
+	free(r->quality.down);
 	memset(r, 0, sizeof(*r));
 }

@@ -677,11 +677,17 @@ q_choose_scan(struct q_ctx *q, const struct rpt_period *p)
 }
 
 static enum rpt_error
+q_downtime(struct q_ctx *q)
+{
+	return rpt_downtime(q->db, q->cfg, q->r);
+}
+
+static enum rpt_error
 q_run(struct q_ctx *q)
 {
 	enum rpt_error (*steps[])(struct q_ctx *) = {
 		q_make_findings, q_findings, q_people_all, q_apps, q_days,
-		q_heat, q_circ, q_accounts, q_events,
+		q_heat, q_circ, q_accounts, q_events, q_downtime,
 	};
 	enum rpt_error err;
 

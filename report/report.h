@@ -170,6 +170,13 @@ struct rpt_event {
 	char		 detail[RPT_DETAIL_MAX];
 };
 
+/* A time the filter was not running (downtime.c). */
+struct rpt_down {
+	int64_t		 from_us, to_us;	/* within the period */
+	int64_t		 school_s;	/* seconds of it in school hours */
+	int		 clean;		/* 1: stopped, 0: crashed or killed */
+};
+
 struct rpt_quality {
 	bool		 verify_ran;
 	bool		 verify_ok;
@@ -182,6 +189,9 @@ struct rpt_quality {
 	int64_t		 missing_school_days;	/* school days with no record */
 	struct rpt_event *events;
 	size_t		 nevents;
+	struct rpt_down	*down;
+	size_t		 ndown;
+	int64_t		 down_school_s;
 };
 
 struct rpt_report {
@@ -231,6 +241,11 @@ struct rpt_options {
 enum rpt_error	 rpt_build(const struct sg_config *, const struct rpt_options *,
 		    struct rpt_report *r);
 void		 rpt_free(struct rpt_report *);
+/* downtime.c: stopped and crashed times; clean stops within school
+ * hours are added to quality.gaps. */
+struct sqlite3;
+enum rpt_error	 rpt_downtime(struct sqlite3 *, const struct sg_config *,
+		    struct rpt_report *);
 
 /* model.c: what the config knows, and pseudonyms. */
 void		 rpt_who_name(const struct sg_config *, struct rpt_who *);

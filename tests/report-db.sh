@@ -2,8 +2,8 @@
 # (2026-11-23 to 2026-12-06, with the INSET day on 30 November) and the
 # week before, from ../shared/pcaps through "schoolgate classify", plus a
 # few rows and events written through the real store (tests/tools/recgen)
-# for what a capture cannot show: an approved account's use, a monitoring
-# gap, a rejected config change.  Needs $SCHOOLGATE, $SHARED, $SG_TOOLS.
+# for what a capture cannot show: an approved account's use, a crash gap,
+# clean stops in and out of school hours, a rejected config change.  Needs $SCHOOLGATE, $SHARED, $SG_TOOLS.
 
 # local time in the school's zone -> Unix microseconds
 rdb_us() {
@@ -54,10 +54,21 @@ make_report_db() {
 	    www.facebook.com allow 'account:Clifton Lodge School Facebook page' \
 	    6.8 1 5
 	# data quality: a crash gap, a late write and a rejected reload
+	# (the daemon's own wording: daemon/run.c, report/downtime.c)
 	"$SG_TOOLS/recgen" "$db" event "$(rdb_us '2026-11-27 07:02')" gap \
-	    'schoolgate was not running from 2026-11-27 06:10 (no stop event)'
+	    "the previous run ended without stopping cleanly; not monitored from about $(($(rdb_us '2026-11-27 06:10') / 1000000)) to $(($(rdb_us '2026-11-27 07:02') / 1000000)) (3120 s): traffic passed uninspected (fail-open)"
 	"$SG_TOOLS/recgen" "$db" event "$(rdb_us '2026-11-27 07:02')" start \
 	    'schoolgate started'
+	# clean stops: 90 min in school hours on Thursday 3 December, and
+	# an hour on Saturday 5 December (not a gap: no school)
+	"$SG_TOOLS/recgen" "$db" event "$(rdb_us '2026-12-03 12:00')" stop \
+	    'stopped cleanly'
+	"$SG_TOOLS/recgen" "$db" event "$(rdb_us '2026-12-03 13:30')" start \
+	    'started'
+	"$SG_TOOLS/recgen" "$db" event "$(rdb_us '2026-12-05 10:00')" stop \
+	    'stopped cleanly'
+	"$SG_TOOLS/recgen" "$db" event "$(rdb_us '2026-12-05 11:00')" start \
+	    'started'
 	"$SG_TOOLS/recgen" "$db" event "$(rdb_us '2026-12-01 10:20')" delay \
 	    'records could not be written for 95 s (store database or disk is full); rows held in memory were written late'
 	"$SG_TOOLS/recgen" "$db" event "$(rdb_us '2026-12-02 16:45')" config \

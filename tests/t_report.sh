@@ -86,7 +86,15 @@ assert acct["uses"] == 5 and acct["unregistered_device_uses"] > 0, acct
 assert acct["review_overdue"] and "sward-laptop" in acct["unregistered_devices"]
 assert d["accounts"][1]["ended"]
 q = d["data_quality"]
-assert q["verify_ok"] and q["gaps"] == 1 and q["config_changes"] == 2, q
+# a crash (gap event) and a clean stop in school hours; the Saturday
+# stop is listed but is no gap
+assert q["verify_ok"] and q["gaps"] == 2 and q["config_changes"] == 2, q
+down = [(x["from"], x["to"], x["why"], x["school_hours_seconds"])
+        for x in q["not_monitored"]]
+assert down == [("2026-11-27 06:10", "2026-11-27 07:02", "crashed", 0),
+                ("2026-12-03 12:00", "2026-12-03 13:30", "stopped", 5400),
+                ("2026-12-05 10:00", "2026-12-05 11:00", "stopped", 0)], down
+assert q["school_hours_not_monitored_seconds"] == 5400, q
 assert q["late_writes"] == 1, q
 days = {x["date"]: x for x in d["days"]}
 assert days["2026-11-30"]["closure"] == "INSET day"
@@ -108,6 +116,10 @@ for s in ["How to read this report", "Summary", "Per person",
           "records verified", "<svg"]:
     assert s in h, s
 assert "<dt>Records written late</dt><dd>1 " in h, "late writes"
+assert "<dt>Monitoring gaps</dt><dd>2 " in h, "gaps"
+assert "90 min of school hours not monitored" in h, "stopped time"
+assert re.search(r"Thu  3 Dec 12:00</td><td>Thu  3 Dec 13:30</td>"
+                 r"<td>stopped</td><td>90 min", h), "the stop's row"
 assert h.count("<svg") == 3, "want three charts"
 assert not re.search(r'<(script|link|img|iframe)\b|src=|href=', h, re.I)
 print("ok HTML figures, sections and no external resources")

@@ -39,8 +39,10 @@ gw_up() {
 }
 
 gw_start() {
-	start_bg gw "$SG_RUN_DIR/daemon.log" "$SCHOOLGATE" run -f ${SG_GW_VERBOSE:+-v} \
-	    -c "$SG_RUN_DIR/gateway.conf"
+	# SG_GW_WRAP: a command to run it under, e.g. setpriv with the
+	# unit's capability bounding set (tests/t_unit_caps.sh)
+	start_bg gw "$SG_RUN_DIR/daemon.log" ${SG_GW_WRAP:-} "$SCHOOLGATE" run -f \
+	    ${SG_GW_VERBOSE:+-v} -c "$SG_RUN_DIR/gateway.conf"
 	SG_GW_PID="$SG_LAST_PID"
 	local i
 	for i in $(seq 50); do
