@@ -266,7 +266,16 @@ int		 rpt_pseudonym(const uint8_t *key, size_t keylen,
 		    const char *kind, const char *value, char *out, size_t);
 
 /* Escaping: each writes s to f safely for its format. */
+/* The HTML report's colours (html.c's style sheet, html_chart.c's SVG). */
+#define H_RED		"#b42318"
+#define H_AMBER		"#c4700b"
+#define H_NAVY		"#1d2939"
+
 void		 rpt_html_put(FILE *, const char *s);
+/* A day as strftime's fmt gives it, without a leading zero. */
+void		 rpt_html_day(FILE *, int32_t day, const char *fmt);
+/* The charts section of the HTML report (html_chart.c). */
+void		 rpt_html_charts(FILE *, const struct rpt_report *);
 void		 rpt_csv_put(FILE *, const char *s);
 
 /* Formats. */
