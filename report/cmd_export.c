@@ -42,27 +42,13 @@ export_usage(FILE *out)
 	    "Schema field names, for a SIEM.\n");
 }
 
-/* Text that may not be UTF-8 (names off the wire): \xNN for high bytes. */
+/* A text column, escaped as the report's JSON is (rpt_json_str). */
 static json_t *
 export_str(sqlite3_stmt *st, int col)
 {
 	const char *s = (const char *)sqlite3_column_text(st, col);
-	char buf[4 * SG_HOST_MAX + 16];
-	size_t o = 0;
-	json_t *j;
 
-	if (s == NULL)
-		s = "";
-	if ((j = json_string(s)) != NULL)
-		return j;
-	for (; *s && o + 5 < sizeof(buf); s++)
-		if ((unsigned char)*s < 0x80)
-			buf[o++] = *s;
-		else
-			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "\\x%02x",
-			    (unsigned char)*s);
-	buf[o] = '\0';
-	return json_string(buf);
+	return rpt_json_str(s != NULL ? s : "");
 }
 
 static int

@@ -10,8 +10,10 @@
 
 #include "report.h"
 
-static json_t *
-json_str(const char *s)
+/* Text that may not be UTF-8 (names off the wire): \xNN for high bytes,
+ * so one bad byte never loses the whole string. */
+json_t *
+rpt_json_str(const char *s)
 {
 	char buf[4 * SG_HOST_MAX + 64];
 	size_t o = 0;
@@ -52,9 +54,9 @@ static json_t *
 json_who(const struct rpt_who *w)
 {
 	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}",
-	    "person", json_str(w->person), "name", json_str(w->name),
-	    "group", json_str(w->group), "device", json_str(w->device),
-	    "mac", json_str(w->mac), "ip", json_str(w->ip));
+	    "person", rpt_json_str(w->person), "name", rpt_json_str(w->name),
+	    "group", rpt_json_str(w->group), "device", rpt_json_str(w->device),
+	    "mac", rpt_json_str(w->mac), "ip", rpt_json_str(w->ip));
 }
 
 static json_t *
@@ -74,7 +76,7 @@ static json_t *
 json_period(const struct rpt_period *p)
 {
 	return json_pack("{s:o,s:o,s:o}", "from", json_day(p->first_day),
-	    "to", json_day(p->last_day), "name", json_str(p->name));
+	    "to", json_day(p->last_day), "name", rpt_json_str(p->name));
 }
 
 static json_t *
@@ -85,9 +87,9 @@ json_person(const struct rpt_person *p)
 	for (size_t i = 0; i < p->napps; i++)
 		json_array_append_new(apps, json_pack(
 		    "{s:o,s:o,s:o,s:I,s:I,s:I,s:I}",
-		    "app", json_str(p->apps[i].app),
-		    "rule", json_str(p->apps[i].rule),
-		    "clause", json_str(p->apps[i].clause),
+		    "app", rpt_json_str(p->apps[i].app),
+		    "rule", rpt_json_str(p->apps[i].rule),
+		    "clause", rpt_json_str(p->apps[i].clause),
 		    "blocked_in_hours", (json_int_t)p->apps[i].blocked_in,
 		    "blocked_out_of_hours", (json_int_t)p->apps[i].blocked_out,
 		    "logged_in_hours", (json_int_t)p->apps[i].logged_in,
@@ -102,17 +104,17 @@ json_person(const struct rpt_person *p)
 	    "days_with_findings", (json_int_t)p->days,
 	    "first_seen", json_time(p->first_us),
 	    "last_seen", json_time(p->last_us),
-	    "clauses", json_str(p->clauses), "apps", apps);
+	    "clauses", rpt_json_str(p->clauses), "apps", apps);
 }
 
 static json_t *
 json_finding(const struct rpt_finding *x)
 {
 	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:I,s:I,s:o,"
-	    "s:o}", "who", json_who(&x->who), "kind", json_str(x->kind),
-	    "app", json_str(x->app), "category", json_str(x->category),
-	    "host", json_str(x->host), "action", json_str(x->action),
-	    "rule", json_str(x->rule), "clause", json_str(x->clause),
+	    "s:o}", "who", json_who(&x->who), "kind", rpt_json_str(x->kind),
+	    "app", rpt_json_str(x->app), "category", rpt_json_str(x->category),
+	    "host", rpt_json_str(x->host), "action", rpt_json_str(x->action),
+	    "rule", rpt_json_str(x->rule), "clause", rpt_json_str(x->clause),
 	    "in_school_hours", x->in_hours, "count", (json_int_t)x->count,
 	    "days", (json_int_t)x->days, "first_seen", json_time(x->first_us),
 	    "last_seen", json_time(x->last_us));
@@ -130,7 +132,7 @@ json_days(const struct rpt_report *r)
 		    "breaches", (json_int_t)r->days[i].breaches,
 		    "school_day", r->days[i].school_day,
 		    "recorded", r->days[i].flows > 0,
-		    "closure", json_str(r->days[i].closure)));
+		    "closure", rpt_json_str(r->days[i].closure)));
 	return a;
 }
 
@@ -159,14 +161,14 @@ json_accounts(const struct rpt_report *r)
 
 		json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,"
 		    "s:o,s:I,s:I,s:o,s:b,s:b,s:b}",
-		    "name", json_str(x->name), "platform", json_str(x->platform),
-		    "owners", json_str(x->owners),
-		    "devices", json_str(x->devices),
+		    "name", rpt_json_str(x->name), "platform", rpt_json_str(x->platform),
+		    "owners", rpt_json_str(x->owners),
+		    "devices", rpt_json_str(x->devices),
 		    "approved", json_day(x->approved),
 		    "review_by", json_day(x->review_by),
 		    "ends", json_day(x->ends), "uses", (json_int_t)x->uses,
 		    "unregistered_device_uses", (json_int_t)x->unregistered,
-		    "unregistered_devices", json_str(x->unreg_devices),
+		    "unregistered_devices", rpt_json_str(x->unreg_devices),
 		    "review_overdue", x->review_overdue,
 		    "ending_within_30_days", x->ending_soon,
 		    "ended", x->ended));
@@ -182,9 +184,9 @@ json_circ(const struct rpt_report *r)
 	for (size_t i = 0; i < r->ncirc; i++)
 		json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:o,s:I,s:o,"
 		    "s:o}", "who", json_who(&r->circ[i].who),
-		    "app", json_str(r->circ[i].app),
-		    "host", json_str(r->circ[i].host),
-		    "action", json_str(r->circ[i].action),
+		    "app", rpt_json_str(r->circ[i].app),
+		    "host", rpt_json_str(r->circ[i].host),
+		    "action", rpt_json_str(r->circ[i].action),
 		    "count", (json_int_t)r->circ[i].count,
 		    "first_seen", json_time(r->circ[i].first_us),
 		    "last_seen", json_time(r->circ[i].last_us)));
@@ -205,13 +207,13 @@ json_quality(const struct rpt_quality *q)
 	for (size_t i = 0; i < q->nevents; i++)
 		json_array_append_new(ev, json_pack("{s:o,s:o,s:o}",
 		    "time", json_time(q->events[i].ts_us),
-		    "kind", json_str(q->events[i].kind),
-		    "detail", json_str(q->events[i].detail)));
+		    "kind", rpt_json_str(q->events[i].kind),
+		    "detail", rpt_json_str(q->events[i].detail)));
 	return json_pack("{s:b,s:b,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,"
 	    "s:I}",
 	    "verify_ran", q->verify_ran, "verify_ok", q->verify_ok,
 	    "verified", (json_int_t)q->verified,
-	    "verify_result", json_str(q->verify_msg),
+	    "verify_result", rpt_json_str(q->verify_msg),
 	    "gaps", (json_int_t)q->gaps,
 	    "late_writes", (json_int_t)q->delays,
 	    "config_changes", (json_int_t)(q->config_changes + q->reloads),
@@ -232,15 +234,15 @@ json_report(const struct rpt_report *r)
 		json_array_append_new(people, json_person(&r->people[i]));
 	for (size_t i = 0; i < r->napps; i++)
 		json_array_append_new(apps, json_pack("{s:o,s:I,s:I}",
-		    "app", json_str(r->apps[i].app),
+		    "app", rpt_json_str(r->apps[i].app),
 		    "attempts", (json_int_t)r->apps[i].attempts,
 		    "breaches", (json_int_t)r->apps[i].breaches));
 	for (size_t i = 0; i < r->nfindings; i++)
 		json_array_append_new(findings, json_finding(&r->findings[i]));
 	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:b,s:o,s:o,s:o,s:o,s:o,s:o,"
 	    "s:o,s:o,s:o,s:o,s:o}",
-	    "school", json_str(r->school), "school_hours", json_str(r->hours),
-	    "timezone", json_str(r->timezone),
+	    "school", rpt_json_str(r->school), "school_hours", rpt_json_str(r->hours),
+	    "timezone", rpt_json_str(r->timezone),
 	    "period", json_period(&r->period),
 	    "previous_period", json_period(&r->prev),
 	    "pseudonymised", r->pseudonymised,
@@ -251,7 +253,7 @@ json_report(const struct rpt_report *r)
 	    "circumvention", json_circ(r),
 	    "accounts", json_accounts(r), "findings", findings,
 	    "data_quality", json_quality(&r->quality),
-	    "groups_shown", json_str(r->groups));
+	    "groups_shown", rpt_json_str(r->groups));
 }
 
 int

@@ -266,6 +266,10 @@ int		 rpt_pseudonym(const uint8_t *key, size_t keylen,
 		    const char *kind, const char *value, char *out, size_t);
 
 /* Escaping: each writes s to f safely for its format. */
+/* A JSON string for text that may not be UTF-8: \xNN for high bytes. */
+struct json_t;
+struct json_t	*rpt_json_str(const char *);
+
 /* The HTML report's colours (html.c's style sheet, html_chart.c's SVG). */
 #define H_RED		"#b42318"
 #define H_AMBER		"#c4700b"
