@@ -46,6 +46,7 @@ struct worker {
 	struct eng	*eng;
 	struct cfg_ref	*cur;		/* the worker's own reference */
 	struct leases_file leases;
+	struct rad_follow radius;	/* 802.1X sessions (RADIUS detail) */
 	int		 wakefd;	/* eventfd: a new config or stop */
 	atomic_bool	 stop;
 

@@ -127,6 +127,8 @@ void		 conf_parse_rules(struct conf_ctx *, const config_setting_t *);
 void		 conf_parse_accounts(struct conf_ctx *,
 		    const config_setting_t *);
 void		 conf_parse_leases(struct conf_ctx *, const config_setting_t *);
+void		 conf_parse_identity(struct conf_ctx *,
+		    const config_setting_t *);
 void		 conf_parse_classification(struct conf_ctx *,
 		    const config_setting_t *);
 void		 conf_parse_records(struct conf_ctx *,

@@ -22,7 +22,8 @@
 #include "records.h"
 
 static const char *const root_keys[] = { "school", "schedules", "groups",
-    "default_group", "people", "devices", "leases", "categories", "rules",
+    "default_group", "people", "devices", "leases", "identity", "categories",
+    "rules",
     "professional_accounts", "classification", "records", "daemon", NULL };
 
 static int
@@ -70,6 +71,7 @@ conf_parse_root(struct conf_ctx *c, const config_setting_t *root)
 	conf_parse_rules(c, root);
 	conf_parse_accounts(c, root);
 	conf_parse_leases(c, root);
+	conf_parse_identity(c, root);
 	conf_parse_classification(c, root);
 	conf_parse_records(c, root);
 	conf_parse_daemon(c, root);
@@ -171,6 +173,8 @@ conf_free_entities(struct sg_config *conf)
 		free(conf->people[i].id);
 		free(conf->people[i].name);
 		conf_free_strv(conf->people[i].roles, conf->people[i].nroles);
+		conf_free_strv(conf->people[i].logins,
+		    conf->people[i].nlogins);
 	}
 	free(conf->people);
 	for (size_t i = 0; conf->devices != NULL && i < conf->ndevices; i++)
@@ -224,6 +228,7 @@ conf_free(struct sg_config *conf)
 	free(conf->school_name);
 	free(conf->timezone);
 	free(conf->leases_path);
+	conf_free_strv(conf->radius_detail, conf->nradius_detail);
 	free(conf->unknown_clause);
 	free(conf->protocols_file);
 	free(conf->db_path);

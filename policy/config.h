@@ -69,6 +69,10 @@ struct conf_person {
 	int		 group;		/* group index */
 	char		**roles;
 	size_t		 nroles;
+	/* 802.1X User-Names besides the id ("jsmith@school.sch.uk"),
+	 * matched case-insensitively, with or without the realm */
+	char		**logins;
+	size_t		 nlogins;
 	int		 line;
 };
 
@@ -129,6 +133,9 @@ struct conf_account {
 	int32_t		 approved;	/* days, as sg_date_parse() */
 	int32_t		 review_by;
 	int32_t		 ends;		/* the exemption lapses after this day */
+	/* auth = "8021x": exempt only a device whose 802.1X session is
+	 * signed in as one of the owners, so a copied MAC gets nothing */
+	bool		 auth_8021x;
 	int		 line;
 };
 
@@ -169,6 +176,10 @@ struct sg_config {
 	/* leases */
 	char		*leases_path;	/* NULL: no leases file */
 	enum conf_leases_format leases_format;
+
+	/* identity: FreeRADIUS detail files (globs) with 802.1X sessions */
+	char		**radius_detail;
+	size_t		 nradius_detail;
 
 	/* classification */
 	unsigned int	 max_packets;	/* give up after this many, default 12 */

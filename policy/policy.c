@@ -136,6 +136,23 @@ account_covers(const struct sg_config *cfg, const struct conf_account *a,
 	return true;
 }
 
+/* A listed device, or any device when auth = "8021x" lists none. */
+static bool
+account_device_ok(const struct conf_account *a, const struct ident *id)
+{
+	if (a->ndevices == 0)
+		return a->auth_8021x;
+	return id->device >= 0 &&
+	    index_listed(a->devices, a->ndevices, id->device);
+}
+
+static bool
+account_signed_in(const struct conf_account *a, const struct ident *id)
+{
+	return id->source == IDSRC_8021X && id->person >= 0 &&
+	    index_listed(a->owners, a->nowners, id->person);
+}
+
 static int
 find_exemption(const struct sg_config *cfg, const struct conf_rule *r,
     const struct policy_flow *f, int32_t today, policy_trace_fn *trace,
@@ -143,9 +160,15 @@ find_exemption(const struct sg_config *cfg, const struct conf_rule *r,
 {
 	for (size_t i = 0; i < cfg->naccounts; i++) {
 		const struct conf_account *a = &cfg->accounts[i];
-		if (f->id->device < 0 ||
-		    !index_listed(a->devices, a->ndevices, f->id->device))
+		if (!account_device_ok(a, f->id))
 			continue;
+		if (a->auth_8021x && !account_signed_in(a, f->id)) {
+			TRACE("professional account \"%s\": needs an 802.1X "
+			    "session signed in as an owner; %s", a->name,
+			    f->id->source == IDSRC_8021X ? "this one is not" :
+			    "there is none");
+			continue;
+		}
 		if (!account_covers(cfg, a, r, f)) {
 			TRACE("professional account \"%s\": registered device, "
 			    "but this traffic is not its platform", a->name);
