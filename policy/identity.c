@@ -1,7 +1,10 @@
 /*
- * Sender identity: the device (by MAC, then by IP, with the DHCP leases
- * mapping IP to MAC), its owner and the group whose rules apply.
+ * Sender identity: an 802.1X session, then the device (by MAC, then by
+ * IP, with the DHCP leases mapping IP to MAC), its owner and the group
+ * whose rules apply.
  */
+#include <sys/socket.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -147,8 +150,15 @@ resolve_session(const struct sg_config *cfg, const struct rad_table *t,
 		return;
 	if (ip != NULL)
 		s = rad_find_ip(t, ip);
-	if (s == NULL && mac != NULL)
-		s = rad_find_mac(t, mac);
+	/* By MAC only for an address family the session does not name (a
+	 * SLAAC IPv6 address): a device at another IPv4 address with the
+	 * session's MAC is a copy, not the signed-in device. */
+	if (s == NULL && mac != NULL && (s = rad_find_mac(t, mac)) != NULL &&
+	    ip != NULL && ((ip->family == AF_INET && s->ip4.family != 0) ||
+	    (ip->family == AF_INET6 && s->ip6.family != 0))) {
+		out->session_refused = "the session has another address";
+		return;
+	}
 	if (s == NULL)
 		return;
 	if (mac != NULL && s->has_mac && memcmp(s->mac, mac, 6) != 0) {
