@@ -6,6 +6,9 @@
 #   fetch NS NAME URLPATH [http|https] -> prints "ok BYTES", "reset" or
 #                                        "timeout", and never fails
 #   gw_sql SQL               query the records database
+#   gw_8021x STATUS USER MAC IP  append an accounting record to
+#                            DIR/radacct/ap/detail, as FreeRADIUS's detail
+#                            module writes it (STATUS Start or Stop)
 
 SG_SITE_IP_facebook=198.51.100.11
 gw_site_ip() {
@@ -79,4 +82,13 @@ fetch() {
 
 gw_sql() {
 	sqlite3 "$SG_RUN_DIR/records.db" "$1"
+}
+
+gw_8021x() {
+	local status="$1" user="$2" mac="$3" ip="$4"
+	mkdir -p "$SG_RUN_DIR/radacct/ap"
+	printf '%s\n\tAcct-Status-Type = %s\n\tUser-Name = "%s"\n\tCalling-Station-Id = "%s"\n\tFramed-IP-Address = %s\n\tAcct-Session-Id = "%s"\n\tTimestamp = %s\n\n' \
+	    "$(date '+%a %b %e %T %Y')" "$status" "$user" "$mac" "$ip" \
+	    "sess-$ip" "$(date +%s)" >>"$SG_RUN_DIR/radacct/ap/detail"
+	chmod -R a+rX "$SG_RUN_DIR/radacct"
 }
