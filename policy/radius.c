@@ -1,7 +1,7 @@
 /*
- * The 802.1X session table.  Each session is stored under each of its
- * keys (IPv4, IPv6, MAC) as a full copy, so the table is one flat array:
- * copying it is one memcpy and a lookup is a hash and a probe or two.
+ * The 802.1X session table: sessions in one array, and an index from
+ * each of their keys (IPv4, IPv6, MAC) to the session.  Both are flat
+ * arrays of plain values (radius.h).
  */
 #include <sys/socket.h>
 
@@ -28,9 +28,8 @@ rad_key_mac(const uint8_t mac[6], uint8_t key[17])
 	memcpy(key, mac, 6);
 }
 
-/* FNV-1a: the keys are addresses, not chosen to collide with it... but
- * they can be, by whoever sends accounting; the probe is bounded by the
- * load factor either way. */
+/* FNV-1a with a final mix.  Whoever sends accounting chooses the keys and
+ * could make them collide; the probe is still bounded by the load. */
 static size_t
 rad_hash(uint8_t kind, const uint8_t key[17])
 {
@@ -40,7 +39,9 @@ rad_hash(uint8_t kind, const uint8_t key[17])
 		h ^= key[i];
 		h *= 0x100000001b3ull;
 	}
-	return (size_t)(h ^ (h >> 29));
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ull;
+	return (size_t)(h ^ (h >> 32));
 }
 
 static struct rad_slot *
@@ -70,7 +71,7 @@ rad_probe_free(struct rad_slot *slots, size_t cap, uint8_t kind,
 }
 
 static int
-rad_grow(struct rad_table *t)
+rad_grow_index(struct rad_table *t)
 {
 	size_t cap = t->cap ? t->cap * 2 : RAD_MIN_CAP;
 	struct rad_slot *s;
@@ -84,28 +85,6 @@ rad_grow(struct rad_table *t)
 	free(t->slots);
 	t->slots = s;
 	t->cap = cap;
-	return 0;
-}
-
-static int
-rad_put(struct rad_table *t, uint8_t kind, const uint8_t key[17],
-    const struct rad_session *s)
-{
-	struct rad_slot *sl;
-
-	if ((sl = rad_lookup(t, kind, key)) != NULL) {
-		sl->s = *s;
-		return 0;
-	}
-	if (t->nkeys >= RAD_MAX_KEYS)
-		return -1;
-	if ((t->nkeys + 1) * 2 > t->cap && rad_grow(t) == -1)
-		return -1;
-	sl = rad_probe_free(t->slots, t->cap, kind, key);
-	sl->kind = kind;
-	memcpy(sl->key, key, 17);
-	sl->s = *s;
-	t->nkeys++;
 	return 0;
 }
 
@@ -132,6 +111,109 @@ rad_del_slot(struct rad_table *t, struct rad_slot *sl)
 	t->nkeys--;
 }
 
+static void
+rad_sess_unref(struct rad_table *t, uint32_t idx)
+{
+	struct rad_entry *e = &t->sess[idx];
+
+	if (e->refs == 0 || --e->refs > 0)
+		return;
+	memset(&e->s, 0, sizeof(e->s));
+	e->next_free = t->free_head;
+	t->free_head = idx + 1;
+	t->nlive--;
+}
+
+static int
+rad_sess_new(struct rad_table *t, const struct rad_session *s, uint32_t *idx)
+{
+	struct rad_entry *v;
+	size_t cap;
+
+	if (t->free_head != 0) {
+		*idx = t->free_head - 1;
+		t->free_head = t->sess[*idx].next_free;
+	} else {
+		if (t->nsess >= RAD_MAX_SESSIONS)
+			return -1;
+		if (t->nsess == t->sesscap) {
+			cap = t->sesscap ? t->sesscap * 2 : RAD_MIN_CAP;
+			if ((v = realloc(t->sess, cap * sizeof(*v))) == NULL)
+				return -1;
+			t->sess = v;
+			t->sesscap = cap;
+		}
+		*idx = (uint32_t)t->nsess++;
+	}
+	t->sess[*idx] = (struct rad_entry){ .s = *s };
+	t->nlive++;
+	return 0;
+}
+
+/* Point key at session idx (taking a reference), replacing whatever it
+ * named before. */
+static int
+rad_put(struct rad_table *t, uint8_t kind, const uint8_t key[17],
+    uint32_t idx)
+{
+	struct rad_slot *sl;
+
+	if ((sl = rad_lookup(t, kind, key)) != NULL) {
+		if (sl->sess == idx)
+			return 0;
+		t->sess[idx].refs++;
+		rad_sess_unref(t, sl->sess);
+		sl->sess = idx;
+		return 0;
+	}
+	if ((t->nkeys + 1) * 2 > t->cap && rad_grow_index(t) == -1)
+		return -1;
+	sl = rad_probe_free(t->slots, t->cap, kind, key);
+	sl->kind = kind;
+	memcpy(sl->key, key, 17);
+	sl->sess = idx;
+	t->sess[idx].refs++;
+	t->nkeys++;
+	return 0;
+}
+
+static void
+rad_del_key(struct rad_table *t, uint8_t kind, const uint8_t key[17],
+    uint32_t idx)
+{
+	struct rad_slot *sl = rad_lookup(t, kind, key);
+
+	if (sl != NULL && sl->sess == idx) {
+		rad_del_slot(t, sl);
+		rad_sess_unref(t, idx);
+	}
+}
+
+/* Drop the keys of session idx that s (its new state, or NULL to end it)
+ * no longer has. */
+static void
+rad_drop_keys(struct rad_table *t, uint32_t idx, const struct rad_session *s)
+{
+	struct rad_session old = t->sess[idx].s;
+	uint8_t key[17];
+
+	if (old.ip4.family != 0 && (s == NULL ||
+	    !sg_addr_eq(&old.ip4, &s->ip4))) {
+		rad_key_ip(&old.ip4, key);
+		rad_del_key(t, RAD_KEY_IP, key, idx);
+	}
+	if (old.ip6.family != 0 && (s == NULL ||
+	    !sg_addr_eq(&old.ip6, &s->ip6))) {
+		rad_key_ip(&old.ip6, key);
+		rad_del_key(t, RAD_KEY_IP, key, idx);
+	}
+	if (old.has_mac && (s == NULL || !s->has_mac ||
+	    memcmp(old.mac, s->mac, 6) != 0)) {
+		rad_key_mac(old.mac, key);
+		rad_del_key(t, RAD_KEY_MAC, key, idx);
+	}
+}
+
 /* The same session: its id when both have one, else its user. */
 static bool
 rad_same(const struct rad_session *a, const struct rad_session *b)
@@ -141,88 +223,113 @@ rad_same(const struct rad_session *a, const struct rad_session *b)
 	return strcasecmp(a->user, b->user) == 0;
 }
 
-static void
-rad_del_key(struct rad_table *t, uint8_t kind, const uint8_t key[17],
-    const struct rad_session *s)
+/* The session s continues, found by any of its keys; -1 if none. */
+static int64_t
+rad_existing(const struct rad_table *t, const struct rad_session *s)
 {
-	struct rad_slot *sl = rad_lookup(t, kind, key);
+	const struct rad_slot *sl = NULL;
+	uint8_t key[17];
 
-	if (sl != NULL && rad_same(&sl->s, s))
-		rad_del_slot(t, sl);
+	if (s->ip4.family != 0) {
+		rad_key_ip(&s->ip4, key);
+		sl = rad_lookup(t, RAD_KEY_IP, key);
+	}
+	if ((sl == NULL || !rad_same(&t->sess[sl->sess].s, s)) &&
+	    s->ip6.family != 0) {
+		rad_key_ip(&s->ip6, key);
+		sl = rad_lookup(t, RAD_KEY_IP, key);
+	}
+	if ((sl == NULL || !rad_same(&t->sess[sl->sess].s, s)) &&
+	    s->has_mac) {
+		rad_key_mac(s->mac, key);
+		sl = rad_lookup(t, RAD_KEY_MAC, key);
+	}
+	if (sl == NULL || !rad_same(&t->sess[sl->sess].s, s))
+		return -1;
+	return sl->sess;
 }
 
+/* Every session matching s (by_nas: from the same NAS) ends. */
 static void
-rad_del_where(struct rad_table *t, const struct rad_session *s, bool by_nas)
+rad_end_where(struct rad_table *t, const struct rad_session *s, bool by_nas)
 {
-	size_t i = 0;
+	for (size_t i = 0; i < t->nsess; i++) {
+		const struct rad_entry *e = &t->sess[i];
 
-	while (i < t->cap) {
-		struct rad_slot *sl = &t->slots[i];
-
-		if (sl->kind != RAD_KEY_FREE && (by_nas ?
-		    strcmp(sl->s.nas, s->nas) == 0 : rad_same(&sl->s, s)))
-			rad_del_slot(t, sl);	/* slot i may refill: look again */
-		else
-			i++;
+		if (e->refs > 0 && (by_nas ? strcmp(e->s.nas, s->nas) == 0 :
+		    rad_same(&e->s, s)))
+			rad_drop_keys(t, (uint32_t)i, NULL);
 	}
 }
 
 static void
 rad_stop(struct rad_table *t, const struct rad_session *s)
 {
+	int64_t idx;
+
+	if (s->ip4.family == 0 && s->ip6.family == 0 && !s->has_mac) {
+		rad_end_where(t, s, false);	/* rare: only its id */
+		return;
+	}
+	if ((idx = rad_existing(t, s)) >= 0)
+		rad_drop_keys(t, (uint32_t)idx, NULL);
+}
+
+static int
+rad_put_keys(struct rad_table *t, const struct rad_session *s, uint32_t idx)
+{
 	uint8_t key[17];
-	bool keyed = false;
+	int rc = 0;
 
 	if (s->ip4.family != 0) {
 		rad_key_ip(&s->ip4, key);
-		rad_del_key(t, RAD_KEY_IP, key, s);
-		keyed = true;
+		rc |= rad_put(t, RAD_KEY_IP, key, idx);
 	}
 	if (s->ip6.family != 0) {
 		rad_key_ip(&s->ip6, key);
-		rad_del_key(t, RAD_KEY_IP, key, s);
-		keyed = true;
+		rc |= rad_put(t, RAD_KEY_IP, key, idx);
 	}
 	if (s->has_mac) {
 		rad_key_mac(s->mac, key);
-		rad_del_key(t, RAD_KEY_MAC, key, s);
-		keyed = true;
+		rc |= rad_put(t, RAD_KEY_MAC, key, idx);
 	}
-	if (!keyed)		/* rare: a Stop naming only its session */
-		rad_del_where(t, s, false);
+	return rc;
 }
 
-/* An Interim-Update may be the first we see (we started mid-session):
- * it counts as a Start; the Start time is kept from an earlier record. */
+/*
+ * Start and Interim-Update.  An Interim-Update may be the first record we
+ * see of a session (we started mid-session): it counts as a Start.  A
+ * known session keeps its Start time and drops the keys it moved from.
+ */
 static int
 rad_start(struct rad_table *t, const struct rad_session *in)
 {
 	struct rad_session s = *in;
-	const struct rad_session *old = NULL;
-	uint8_t key[17];
-	int rc = 0;
+	uint32_t idx;
+	int64_t old;
 
-	if (s.ip4.family != 0)
-		old = rad_find_ip(t, &s.ip4);
-	if (old == NULL && s.has_mac)
-		old = rad_find_mac(t, s.mac);
-	if (old != NULL && rad_same(old, &s) && old->started != 0)
-		s.started = old->started;
-	if (s.ip4.family != 0) {
-		rad_key_ip(&s.ip4, key);
-		rc |= rad_put(t, RAD_KEY_IP, key, &s);
+	if (s.ip4.family == 0 && s.ip6.family == 0 && !s.has_mac)
+		return 0;	/* nothing to find it by */
+	if ((old = rad_existing(t, &s)) >= 0) {
+		idx = (uint32_t)old;
+		if (t->sess[idx].s.started != 0)
+			s.started = t->sess[idx].s.started;
+		t->sess[idx].refs++;	/* held while its keys move */
+		rad_drop_keys(t, idx, &s);
+		t->sess[idx].s = s;
+	} else {
+		if (rad_sess_new(t, &s, &idx) == -1) {
+			t->dropped++;
+			return -1;
+		}
+		t->sess[idx].refs = 1;
 	}
-	if (s.ip6.family != 0) {
-		rad_key_ip(&s.ip6, key);
-		rc |= rad_put(t, RAD_KEY_IP, key, &s);
-	}
-	if (s.has_mac) {
-		rad_key_mac(s.mac, key);
-		rc |= rad_put(t, RAD_KEY_MAC, key, &s);
-	}
-	if (rc != 0)
+	if (rad_put_keys(t, &s, idx) == -1) {
+		rad_drop_keys(t, idx, NULL);
 		t->dropped++;
-	return rc;
+	}
+	rad_sess_unref(t, idx);
+	return 0;
 }
 
 int
@@ -237,7 +344,7 @@ rad_apply(struct rad_table *t, enum rad_status st, const struct rad_session *s)
 		return 0;
 	case RAD_ACCT_ON:
 	case RAD_ACCT_OFF:
-		rad_del_where(t, s, true);
+		rad_end_where(t, s, true);
 		return 0;
 	}
 	return 0;
@@ -253,7 +360,7 @@ rad_find_ip(const struct rad_table *t, const struct sg_addr *ip)
 		return NULL;
 	rad_key_ip(ip, key);
 	sl = rad_lookup(t, RAD_KEY_IP, key);
-	return sl != NULL ? &sl->s : NULL;
+	return sl != NULL ? &t->sess[sl->sess].s : NULL;
 }
 
 const struct rad_session *
@@ -266,36 +373,39 @@ rad_find_mac(const struct rad_table *t, const uint8_t mac[6])
 		return NULL;
 	rad_key_mac(mac, key);
 	sl = rad_lookup(t, RAD_KEY_MAC, key);
-	return sl != NULL ? &sl->s : NULL;
+	return sl != NULL ? &t->sess[sl->sess].s : NULL;
 }
 
-/* A session is counted at its first key: IPv4, else IPv6, else MAC. */
 size_t
 rad_count(const struct rad_table *t)
 {
-	size_t n = 0;
+	return t->nlive;
+}
 
+void
+rad_probe_len(const struct rad_table *t, double *avg, size_t *max)
+{
+	uint64_t sum = 0;
+	size_t d;
+
+	*max = 0;
 	for (size_t i = 0; i < t->cap; i++) {
-		const struct rad_slot *sl = &t->slots[i];
-		bool first;
-
-		if (sl->kind == RAD_KEY_FREE)
+		if (t->slots[i].kind == RAD_KEY_FREE)
 			continue;
-		if (sl->kind == RAD_KEY_MAC)
-			first = sl->s.ip4.family == 0 && sl->s.ip6.family == 0;
-		else if (sl->key[0] == AF_INET6)
-			first = sl->s.ip4.family == 0;
-		else
-			first = true;
-		n += first;
+		d = ((i - rad_hash(t->slots[i].kind, t->slots[i].key)) &
+		    (t->cap - 1)) + 1;
+		sum += d;
+		if (d > *max)
+			*max = d;
 	}
-	return n;
+	*avg = t->nkeys > 0 ? (double)sum / (double)t->nkeys : 0;
 }
 
 void
 rad_table_free(struct rad_table *t)
 {
 	free(t->slots);
+	free(t->sess);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -303,14 +413,23 @@ int
 rad_table_copy(struct rad_table *dst, const struct rad_table *src)
 {
 	*dst = *src;
-	if (src->cap == 0)
-		return 0;
-	if ((dst->slots = malloc(src->cap * sizeof(*src->slots))) == NULL) {
-		memset(dst, 0, sizeof(*dst));
-		return -1;
-	}
-	memcpy(dst->slots, src->slots, src->cap * sizeof(*src->slots));
+	dst->slots = NULL;
+	dst->sess = NULL;
+	if (src->cap > 0 && (dst->slots = malloc(src->cap *
+	    sizeof(*src->slots))) == NULL)
+		goto fail;
+	if (src->sesscap > 0 && (dst->sess = malloc(src->sesscap *
+	    sizeof(*src->sess))) == NULL)
+		goto fail;
+	if (src->cap > 0)
+		memcpy(dst->slots, src->slots, src->cap * sizeof(*src->slots));
+	if (src->nsess > 0)
+		memcpy(dst->sess, src->sess, src->nsess * sizeof(*src->sess));
 	return 0;
+ fail:
+	free(dst->slots);
+	memset(dst, 0, sizeof(*dst));
+	return -1;
 }
 
 /* "jsmith@school.sch.uk" -> the length of "jsmith" */

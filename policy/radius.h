@@ -21,10 +21,10 @@
 #define RAD_USER_MAX		SG_NAME_MAX	/* longer names are refused */
 #define RAD_SID_MAX		64		/* Acct-Session-Id */
 #define RAD_NAS_MAX		SG_ADDRSTR_MAX
-/* At most this many keys (an IPv4, an IPv6 and a MAC per session); a
- * school has a few thousand.  Beyond it new sessions are counted and
- * skipped, so a flood of accounting cannot take the gateway's memory. */
-#define RAD_MAX_KEYS		(1u << 18)
+/* At most this many sessions; a school has a few thousand.  Beyond it
+ * new sessions are counted and skipped, so a flood of accounting cannot
+ * take the gateway's memory. */
+#define RAD_MAX_SESSIONS	(1u << 18)
 
 struct rad_session {
 	char		 user[RAD_USER_MAX];	/* User-Name */
@@ -40,18 +40,35 @@ struct rad_session {
 
 enum rad_key_kind { RAD_KEY_FREE = 0, RAD_KEY_IP, RAD_KEY_MAC };
 
+/* One key (an address or a MAC) of a session, in the index. */
 struct rad_slot {
 	uint8_t		 kind;		/* enum rad_key_kind */
 	uint8_t		 key[17];	/* family + address, or the MAC */
-	struct rad_session s;
+	uint32_t	 sess;		/* index into sess[] */
 };
 
-/* Open addressing with linear probing; cap is a power of two and at
- * most half full, so a lookup touches one or two slots. */
+struct rad_entry {
+	struct rad_session s;
+	uint32_t	 refs;		/* index slots naming it; 0: free */
+	uint32_t	 next_free;	/* as free_head */
+};
+
+/*
+ * Sessions in one array, and an index of their keys (IPv4, IPv6, MAC)
+ * by open addressing with linear probing: cap is a power of two and at
+ * most half full, so a lookup touches one or two small slots and then
+ * the session.  No pointers between the two, so the table is a plain
+ * value: two memcpys copy it, and it can be sent as it is.
+ */
 struct rad_table {
 	struct rad_slot	*slots;
 	size_t		 cap;
 	size_t		 nkeys;
+	struct rad_entry *sess;
+	size_t		 nsess;		/* used (live or free) */
+	size_t		 sesscap;
+	size_t		 nlive;
+	uint32_t	 free_head;	/* 1 + the first free entry, 0: none */
 	uint64_t	 dropped;	/* sessions refused: table full */
 };
 
@@ -64,7 +81,8 @@ enum rad_status {
 };
 
 void		 rad_table_free(struct rad_table *);
-/* A deep copy (dst is overwritten, not freed); -1 on no memory. */
+/* A deep copy (dst is overwritten, not freed); -1 on no memory.  A zeroed
+ * table is empty. */
 int		 rad_table_copy(struct rad_table *dst, const struct rad_table *);
 /* Apply one accounting event; -1 if the table is full. */
 int		 rad_apply(struct rad_table *, enum rad_status,
@@ -73,8 +91,12 @@ const struct rad_session *rad_find_ip(const struct rad_table *,
 		    const struct sg_addr *);
 const struct rad_session *rad_find_mac(const struct rad_table *,
 		    const uint8_t mac[6]);
-/* Distinct sessions (keys counted once per session). */
+/* Sessions in the table. */
 size_t		 rad_count(const struct rad_table *);
+/* Index slots a successful lookup reads, on average and at most (for the
+ * benchmark: it stays near 1 whatever the size). */
+void		 rad_probe_len(const struct rad_table *, double *avg,
+		    size_t *max);
 
 /*
  * Does login (a User-Name) name this person?  By id or by any of the

@@ -80,10 +80,21 @@ test_start_interim_stop(void **state)
 	assert_non_null(s = rad_find_mac(&t, m));
 	assert_string_equal(s->user, "jsmith@school.sch.uk");
 	assert_int_equal(s->started, 1796637600);
-	/* an Interim-Update moves the session to a new address */
+	/* an Interim-Update moves the session to a new address; the old
+	 * one no longer names it, and the Start time stays */
 	parse(REC("Interim-Update", "jsmith@school.sch.uk", "02-1A-2B-3C-4D-5E",
 	    "10.10.0.78", "s1"), false, &t, &st);
 	assert_string_equal(user_at(&t, "10.10.0.78"), "jsmith@school.sch.uk");
+	assert_null(user_at(&t, "10.10.0.77"));
+	assert_int_equal(rad_count(&t), 2);
+	/* another session taking the address takes it over */
+	parse("Mon\n\tAcct-Status-Type = Start\n\tUser-Name = \"other\"\n"
+	    "\tFramed-IPv6-Address = fd00:10::77\n\n", false, &t, &st);
+	assert_string_equal(user_at(&t, "fd00:10::77"), "other");
+	assert_int_equal(rad_count(&t), 3);	/* sward's keeps its MAC */
+	tu_mac("02:1a:2b:3c:4d:5f", m);
+	assert_string_equal(rad_find_mac(&t, m)->user, "sward");
+	tu_mac("02:1a:2b:3c:4d:5e", m);
 	/* a Stop of another session at the address leaves it alone */
 	parse(REC("Stop", "someone", "02-00-00-00-00-09", "10.10.0.78", "s9"),
 	    false, &t, &st);
@@ -232,15 +243,26 @@ test_10k_sessions(void **state)
 {
 	struct rad_table t = { 0 }, copy;
 	char addr[32], want[32];
+	double probes;
+	size_t maxp;
 	unsigned i;
 
 	for (i = 0; i < 10000; i++)
 		put_session(&t, i, RAD_START);
 	assert_int_equal(rad_count(&t), 10000);
 	assert_int_equal(t.nkeys, 20000);
+	rad_probe_len(&t, &probes, &maxp);
+	assert_true(probes < 2.0);
 	for (i = 0; i < 10000; i += 2)
 		put_session(&t, i, RAD_STOP);
 	assert_int_equal(rad_count(&t), 5000);
+	assert_int_equal(t.nkeys, 10000);
+	/* stopped sessions' entries are used again, not added */
+	for (i = 0; i < 10000; i += 2)
+		put_session(&t, i, RAD_START);
+	assert_int_equal(t.nsess, 10000);
+	for (i = 0; i < 10000; i += 2)
+		put_session(&t, i, RAD_STOP);
 	assert_int_equal(rad_table_copy(&copy, &t), 0);
 	rad_table_free(&t);
 	for (i = 0; i < 10000; i++) {
