@@ -164,6 +164,24 @@ check "a session on another MAC does not name the iPad's user" "0" \
 check "verify" "ok" "$("$SCHOOLGATE" verify --db "$SG_RUN_DIR/records.db" |
     grep -q 'records verified' && echo ok || echo broken)"
 
+echo "== the report says where each identity came from"
+today="$(date +%F)"
+"$SCHOOLGATE" report -c "$SG_RUN_DIR/gateway.conf" --db "$SG_RUN_DIR/records.db" \
+    --from "$today" --to "$today" --format json >"$SG_RUN_DIR/r.json"
+"$SCHOOLGATE" report -c "$SG_RUN_DIR/gateway.conf" --db "$SG_RUN_DIR/records.db" \
+    --from "$today" --to "$today" --format html -o "$SG_RUN_DIR/r.html"
+check "John Smith identified by 802.1X (json)" "8021x" \
+    "$(python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+print(",".join(sorted({p["who"]["identified_by"] for p in r["people"]
+    if p["who"]["person"] == "jsmith"})))' "$SG_RUN_DIR/r.json")"
+check "the phone without a session: one unregistered device" "yes" \
+    "$(grep -q 'unregistered devices (random MACs)' "$SG_RUN_DIR/r.html" &&
+    echo yes || echo no)"
+check "html says 802.1X sign-in" "yes" \
+    "$(grep -q 'identified by 802.1X sign-in' "$SG_RUN_DIR/r.html" &&
+    echo yes || echo no)"
+
 echo
 [ "$failures" -eq 0 ] || {
 	echo "$failures check(s) failed"
