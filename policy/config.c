@@ -64,14 +64,15 @@ conf_parse_root(struct conf_ctx *c, const config_setting_t *root)
 	conf_parse_categories(c, root);
 	conf_parse_groups(c, root);
 	conf_parse_people(c, root);
+	conf_parse_identity(c, root);	/* the people file adds people */
 	conf_parse_devices(c, root);
+	conf_add_people_devices(c);
 	conf_resolve_group_devices(c, root);
 	conf_parse_school(c, root);
 	conf_resolve_default_group(c, root);
 	conf_parse_rules(c, root);
 	conf_parse_accounts(c, root);
 	conf_parse_leases(c, root);
-	conf_parse_identity(c, root);
 	conf_parse_classification(c, root);
 	conf_parse_records(c, root);
 	conf_parse_daemon(c, root);
@@ -229,6 +230,7 @@ conf_free(struct sg_config *conf)
 	free(conf->timezone);
 	free(conf->leases_path);
 	conf_free_strv(conf->radius_detail, conf->nradius_detail);
+	free(conf->people_file);
 	free(conf->unknown_clause);
 	free(conf->protocols_file);
 	free(conf->db_path);

@@ -180,6 +180,8 @@ struct sg_config {
 	/* identity: FreeRADIUS detail files (globs) with 802.1X sessions */
 	char		**radius_detail;
 	size_t		 nradius_detail;
+	/* the staff directory, CSV; its people follow the config's own */
+	char		*people_file;
 
 	/* classification */
 	unsigned int	 max_packets;	/* give up after this many, default 12 */
