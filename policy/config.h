@@ -236,6 +236,14 @@ struct sg_config *conf_load(const char *path, struct conf_errors *errs);
 struct sg_config *conf_load_checked(const char *path,
 		    struct conf_errors *errs);
 void		 conf_free(struct sg_config *);
+/*
+ * What is valid but probably not meant, each as "FILE:LINE: message",
+ * handed to fn (check-config prints them): a group matched by IPv4
+ * subnets with nothing to match IPv6 (a device's global IPv6 address
+ * would land in the default group).
+ */
+void		 conf_warnings(const struct sg_config *,
+		    void (*fn)(void *arg, const char *msg), void *arg);
 void		 conf_errors_clear(struct conf_errors *);
 
 int		 conf_group_index(const struct sg_config *, const char *);

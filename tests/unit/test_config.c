@@ -343,6 +343,49 @@ test_people_file(void **state)
 }
 
 static void
+collect(void *arg, const char *msg)
+{
+	struct conf_errors *w = arg;
+
+	w->msg = realloc(w->msg, (w->n + 1) * sizeof(*w->msg));
+	assert_non_null(w->msg);
+	w->msg[w->n++] = strdup(msg);
+}
+
+/* A group with IPv4 subnets and nothing for IPv6 is warned about; an
+ * interface or an IPv6 subnet answers it.  The shipped config has none. */
+static void
+test_warn_ipv6(void **state)
+{
+	static const char text[] =
+	    "school = { name = \"S\"; school_hours = \"h\"; };\n"
+	    "schedules = ( { name = \"h\"; weekdays = [ \"mon\" ]; } );\n"
+	    "groups = ( { name = \"a\"; subnets = [ \"10.1.0.0/16\" ]; },\n"
+	    "  { name = \"b\"; subnets = [ \"10.2.0.0/16\" ];\n"
+	    "    interfaces = [ \"eth2\" ]; },\n"
+	    "  { name = \"c\"; subnets = [ \"10.3.0.0/16\", \"fd00::/64\" ]; },\n"
+	    "  { name = \"d\"; } );\n"
+	    "default_group = \"d\";\n";
+	struct conf_errors errs, warns = { NULL, 0 };
+	struct sg_config *c;
+	char path[64];
+
+	write_temp(path, text);
+	c = conf_load(path, &errs);
+	unlink(path);
+	assert_non_null(c);
+	conf_warnings(c, collect, &warns);
+	assert_int_equal(warns.n, 1);
+	assert_error(&warns, 0, path, 3, "warning: group \"a\" has IPv4");
+	conf_errors_clear(&warns);
+	conf_free(c);
+	assert_non_null(c = conf_load(EXAMPLE, &errs));
+	conf_warnings(c, collect, &warns);
+	assert_int_equal(warns.n, 0);
+	conf_free(c);
+}
+
+static void
 test_lookups_absent(void **state)
 {
 	struct conf_errors errs;
@@ -371,6 +414,7 @@ main(void)
 		cmocka_unit_test(test_syntax_error_and_missing_file),
 		cmocka_unit_test(test_lookups_absent),
 		cmocka_unit_test(test_people_file),
+		cmocka_unit_test(test_warn_ipv6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
