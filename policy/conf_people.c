@@ -11,7 +11,6 @@
  * by ';' or spaces.  People listed in schoolgate.conf stay; an id in both
  * is an error.  Every bad row is reported as FILE:LINE: message.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,26 +82,13 @@ pf_split(char *s, char **f, size_t max, const char **why)
 	}
 }
 
-static char *
-pf_trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 static int
 pf_header(struct pf_reader *r, char **f, int n)
 {
 	for (int k = 0; k < PF_NCOLS; k++)
 		r->col[k] = -1;
 	for (int i = 0; i < n; i++) {
-		const char *name = pf_trim(f[i]);
+		const char *name = sg_trim(f[i]);
 		int k;
 
 		for (k = 0; k < PF_NCOLS; k++)
@@ -189,9 +175,9 @@ pf_check_id(struct pf_reader *r, const char *id)
 static int
 pf_person(struct pf_reader *r, char **f, struct conf_person *p)
 {
-	const char *id = pf_trim(f[r->col[PF_ID]]);
-	const char *name = pf_trim(f[r->col[PF_NAME]]);
-	const char *group = pf_trim(f[r->col[PF_GROUP]]);
+	const char *id = sg_trim(f[r->col[PF_ID]]);
+	const char *name = sg_trim(f[r->col[PF_NAME]]);
+	const char *group = sg_trim(f[r->col[PF_GROUP]]);
 
 	memset(p, 0, sizeof(*p));
 	p->line = r->line;
@@ -322,7 +308,7 @@ conf_load_people_file(struct conf_ctx *c, const char *path)
 		return;
 	}
 	while ((rc = pf_read_line(&r, fp, &buf, &cap)) != 0) {
-		if (rc == -1 || pf_trim(buf)[0] == '\0' || buf[0] == '#')
+		if (rc == -1 || sg_trim(buf)[0] == '\0' || buf[0] == '#')
 			continue;
 		if (header) {
 			if (c->conf->npeople - (size_t)c->nconf_people >=
