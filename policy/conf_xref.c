@@ -249,6 +249,18 @@ void
 conf_warnings(const struct sg_config *conf,
     void (*fn)(void *arg, const char *msg), void *arg)
 {
+	char msg[512];
+
 	for (size_t i = 0; i < conf->ngroups; i++)
 		conf_warn_ipv6(conf, &conf->groups[i], fn, arg);
+	for (size_t i = 0; i < conf->naccounts && conf->nradius_detail == 0;
+	    i++) {
+		if (!conf->accounts[i].auth_8021x)
+			continue;
+		snprintf(msg, sizeof(msg), "%s:%d: warning: account \"%s\" "
+		    "wants an 802.1X session but identity.radius_detail names "
+		    "no files: it exempts nobody", conf->path,
+		    conf->accounts[i].line, conf->accounts[i].name);
+		fn(arg, msg);
+	}
 }

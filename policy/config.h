@@ -240,7 +240,8 @@ void		 conf_free(struct sg_config *);
  * What is valid but probably not meant, each as "FILE:LINE: message",
  * handed to fn (check-config prints them): a group matched by IPv4
  * subnets with nothing to match IPv6 (a device's global IPv6 address
- * would land in the default group).
+ * would land in the default group); an account with auth = "8021x" and
+ * no RADIUS detail files to find sessions in.
  */
 void		 conf_warnings(const struct sg_config *,
 		    void (*fn)(void *arg, const char *msg), void *arg);

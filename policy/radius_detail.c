@@ -385,7 +385,8 @@ rad_poll_path(struct rad_follow *f, const char *path, char *err,
 	struct rad_file *rf;
 	int fd, rc;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1) {	/* a FIFO must not block the worker */
 		if (errno == ENOENT)	/* rotated away since the glob */
 			return 0;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));

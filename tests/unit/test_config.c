@@ -353,7 +353,8 @@ collect(void *arg, const char *msg)
 }
 
 /* A group with IPv4 subnets and nothing for IPv6 is warned about; an
- * interface or an IPv6 subnet answers it.  The shipped config has none. */
+ * interface or an IPv6 subnet answers it.  So is an 802.1X account with
+ * no sessions to find.  The shipped config has neither. */
 static void
 test_warn_ipv6(void **state)
 {
@@ -365,7 +366,11 @@ test_warn_ipv6(void **state)
 	    "    interfaces = [ \"eth2\" ]; },\n"
 	    "  { name = \"c\"; subnets = [ \"10.3.0.0/16\", \"fd00::/64\" ]; },\n"
 	    "  { name = \"d\"; } );\n"
-	    "default_group = \"d\";\n";
+	    "default_group = \"d\";\n"
+	    "people = ( { id = \"p\"; name = \"P\"; group = \"d\"; } );\n"
+	    "professional_accounts = ( { name = \"page\"; platform = \"Facebook\";\n"
+	    "  owners = [ \"p\" ]; auth = \"8021x\"; approved = \"2025-01-01\";\n"
+	    "  review_by = \"2026-01-01\"; ends = \"2027-01-01\"; } );\n";
 	struct conf_errors errs, warns = { NULL, 0 };
 	struct sg_config *c;
 	char path[64];
@@ -375,8 +380,9 @@ test_warn_ipv6(void **state)
 	unlink(path);
 	assert_non_null(c);
 	conf_warnings(c, collect, &warns);
-	assert_int_equal(warns.n, 1);
+	assert_int_equal(warns.n, 2);
 	assert_error(&warns, 0, path, 3, "warning: group \"a\" has IPv4");
+	assert_error(&warns, 1, path, 10, "account \"page\" wants an 802.1X");
 	conf_errors_clear(&warns);
 	conf_free(c);
 	assert_non_null(c = conf_load(EXAMPLE, &errs));
