@@ -124,7 +124,12 @@ struct rad_detail_stats {
 size_t		 rad_detail_parse(const char *text, size_t len, bool at_eof,
 		    struct rad_table *t, struct rad_detail_stats *st);
 
-#define RAD_FILES_MAX		64
+#define RAD_FILES_MAX		256
+/* A file not written for this long holds no session still open (an open
+ * session's access point sends an Interim-Update every few minutes, and
+ * it counts as a Start): it is not read, so years of daily files cost
+ * nothing at start-up. */
+#define RAD_STALE_SECS		(2 * 86400)
 
 struct rad_file {
 	char		*path;

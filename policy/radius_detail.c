@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "radius.h"
@@ -319,6 +320,16 @@ rad_follow_free(struct rad_follow *f)
 	memset(f, 0, sizeof(*f));
 }
 
+static bool
+rad_file_known(const struct rad_follow *f, const struct stat *sb)
+{
+	for (size_t i = 0; i < f->nfiles; i++)
+		if (f->files[i].ino == (uint64_t)sb->st_ino &&
+		    f->files[i].dev == (uint64_t)sb->st_dev)
+			return true;
+	return false;
+}
+
 /* Known by inode, so a rotated (renamed) file keeps its place. */
 static struct rad_file *
 rad_file_get(struct rad_follow *f, const char *path, const struct stat *sb)
@@ -396,6 +407,11 @@ rad_poll_path(struct rad_follow *f, const char *path, char *err,
 		snprintf(err, errlen, "%s: not a regular file", path);
 		close(fd);
 		return -1;
+	}
+	if (sb.st_mtime < time(NULL) - RAD_STALE_SECS &&
+	    !rad_file_known(f, &sb)) {
+		close(fd);
+		return 0;
 	}
 	if ((rf = rad_file_get(f, path, &sb)) == NULL) {
 		snprintf(err, errlen, "%s: more than %d detail files",

@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -432,6 +435,27 @@ test_follow_garbage(void **state)
 	assert_string_equal(user_at(&fx->f.table, "10.0.0.1"), "a");
 }
 
+/* Years of daily files: the old ones are not read at all. */
+static void
+test_follow_stale_files(void **state)
+{
+	struct follow_fx *fx = *state;
+	struct timespec old[2] = { { .tv_sec = 1000000000 },
+	    { .tv_sec = 1000000000 } };
+	char path[96];
+
+	append(fx, "detail-20010909", "w", REC("Start", "gone",
+	    "02-00-00-00-00-09", "10.0.0.9", "s9"));
+	snprintf(path, sizeof(path), "%s/detail-20010909", fx->dir);
+	assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+	append(fx, "detail-today", "w", REC("Start", "a", "02-00-00-00-00-01",
+	    "10.0.0.1", "s1"));
+	assert_int_equal(poll_ok(fx), 1);
+	assert_null(user_at(&fx->f.table, "10.0.0.9"));
+	assert_string_equal(user_at(&fx->f.table, "10.0.0.1"), "a");
+	assert_int_equal(fx->f.nfiles, 1);
+}
+
 int
 main(void)
 {
@@ -446,6 +470,7 @@ main(void)
 		F(test_follow_rotation),
 		F(test_follow_truncation),
 		F(test_follow_garbage),
+		F(test_follow_stale_files),
 #undef F
 	};
 
