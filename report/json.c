@@ -51,10 +51,11 @@ json_time(int64_t us)
 static json_t *
 json_who(const struct rpt_who *w)
 {
-	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}",
+	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 	    "person", json_str(w->person), "name", json_str(w->name),
 	    "group", json_str(w->group), "device", json_str(w->device),
-	    "mac", json_str(w->mac), "ip", json_str(w->ip));
+	    "mac", json_str(w->mac), "ip", json_str(w->ip),
+	    "identified_by", json_str(w->idsrc));
 }
 
 static json_t *

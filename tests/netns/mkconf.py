@@ -4,13 +4,16 @@ conf/schoolgate.conf, keeping its people, devices, categories and rules:
 
   mkconf.py --rundir DIR [--hours in|out|real] [--expire-accounts]
             [--queues N] [--queue-maxlen N] [--user USER] [--fail-closed]
-            [--leases PATH] [--db PATH] [--memory-rows N] > gateway.conf
+            [--leases PATH] [--db PATH] [--memory-rows N]
+            [--radius-detail GLOB] > gateway.conf
 
 --hours in/out replaces school hours by "always" or "never", so a test
 does not depend on the clock; real keeps the school's timetable.  --leases reads a dnsmasq
 leases file (without it the config has none).  --db puts the records
 database elsewhere than DIR/records.db (a small tmpfs, say); --memory-rows
-lowers the rows held while it cannot be written, so a test can overflow it."""
+lowers the rows held while it cannot be written, so a test can overflow it.
+--radius-detail names the FreeRADIUS detail files with the 802.1X sessions
+(default DIR/radacct/*/detail*, empty unless a test writes there)."""
 import argparse
 import re
 import sys
@@ -47,6 +50,7 @@ def main():
     ap.add_argument("--leases")
     ap.add_argument("--db")
     ap.add_argument("--memory-rows", type=int)
+    ap.add_argument("--radius-detail")
     ap.add_argument("--conf", default="conf/schoolgate.conf")
     a = ap.parse_args()
     text = open(a.conf).read()
@@ -58,6 +62,9 @@ def main():
         leases = f'leases = {{ file = "{a.leases}"; format = "dnsmasq"; }};'
     text = sub(r"^leases = \{.*?^\};", leases, text)
     d = a.rundir
+    detail = a.radius_detail or f"{d}/radacct/*/detail*"
+    text = sub(r'radius_detail = \[[^]]*\];', f'radius_detail = [ "{detail}" ];',
+               text)
     db = a.db or f"{d}/records.db"
     text = sub(r'database = "[^"]*";', f'database = "{db}";', text)
     text = sub(r'pseudonym_key = "[^"]*";', f'pseudonym_key = "{d}/key";', text)
