@@ -5,6 +5,13 @@
 #include "cmd.h"
 
 static void
+check_config_warn(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "%s\n", msg);
+}
+
+static void
 check_config_usage(FILE *out)
 {
 	fprintf(out,
@@ -14,7 +21,8 @@ check_config_usage(FILE *out)
 	    "and exits 1.  Also checks the protocols file line by line and\n"
 	    "every nDPI protocol name the categories, rules and accounts use\n"
 	    "against nDPI 4.2: \"run\" and \"reload\" check exactly the\n"
-	    "same.\n\n"
+	    "same.  Warnings (valid, but probably not meant) go to stderr\n"
+	    "and do not fail the check.\n\n"
 	    "  -c FILE             the configuration file\n"
 	    "  --print-rules-opts  if it is valid, print gateway-rules' options\n"
 	    "                      from it (queues, --fail-closed, --lan)\n",
@@ -56,6 +64,7 @@ cmd_check_config(int argc, char **argv)
 	/* the same checks as run and reload */
 	if ((cfg = cmd_load_config_checked(path)) == NULL)
 		return 1;
+	conf_warnings(cfg, check_config_warn, NULL);
 	if (rules_opts)
 		cmd_print_rules_opts(cfg, stdout);
 	else

@@ -85,11 +85,24 @@ explain_trace(void *arg, const char *fmt, ...)
 	putchar('\n');
 }
 
+/* The 802.1X sessions FreeRADIUS has written so far. */
+static void
+explain_radius(const struct sg_config *cfg, struct rad_follow *rf)
+{
+	char err[256];
+
+	rad_follow_init(rf, cfg->radius_detail, cfg->nradius_detail);
+	if (cfg->nradius_detail > 0 &&
+	    rad_follow_poll(rf, err, sizeof(err)) == -1)
+		printf("(RADIUS accounting not fully read: %s)\n", err);
+}
+
 static int
 explain_identity(const struct sg_config *cfg, const struct explain_opts *o,
-    struct ident *id)
+    const struct rad_table *radius, struct ident *id)
 {
 	struct leases leases = { NULL, 0 };
+	struct ident_data data = { &leases, radius };
 	struct sg_addr ip;
 	uint8_t mac[6];
 	char err[256];
@@ -110,9 +123,47 @@ explain_identity(const struct sg_config *cfg, const struct explain_opts *o,
 	if (cfg->leases_path && leases_load(cfg->leases_path, cfg->leases_format,
 	    &leases, err, sizeof(err)) == -1)
 		printf("(leases not read: %s)\n", err);
-	ident_resolve(cfg, &leases, is_mac ? mac : NULL, &ip, NULL, as_group, id);
+	ident_resolve(cfg, &data, is_mac ? mac : NULL, &ip, NULL, as_group,
+	    id);
 	leases_free(&leases);
 	return 0;
+}
+
+static void
+print_session(const struct rad_table *t, const struct ident *id)
+{
+	const struct rad_session *s = rad_find_ip(t, &id->ip);
+	char buf[SG_NAME_MAX * 4 + 1], addr[SG_ADDRSTR_MAX], mac[18];
+	time_t started;
+	struct tm tm;
+
+	if (s == NULL && id->has_mac)
+		s = rad_find_mac(t, id->mac);
+	if (s == NULL) {
+		printf("802.1X:   no session\n");
+		return;
+	}
+	printf("802.1X:   %s session of \"%s\"", id->source == IDSRC_8021X ?
+	    "signed in:" : "NOT USED:", sg_printable(s->user, buf,
+	    sizeof(buf)));
+	if (s->ip4.family != 0)
+		printf(", %s", sg_addr_str(&s->ip4, addr, sizeof(addr)));
+	if (s->ip6.family != 0)
+		printf(", %s", sg_addr_str(&s->ip6, addr, sizeof(addr)));
+	if (s->has_mac)
+		printf(", MAC %s", sg_mac_str(s->mac, mac, sizeof(mac)));
+	if (s->started != 0) {
+		started = (time_t)s->started;
+		localtime_r(&started, &tm);
+		strftime(addr, sizeof(addr), "%Y-%m-%d %H:%M", &tm);
+		printf(", since %s", addr);
+	}
+	if (s->sid[0] != '\0')
+		printf(", Acct-Session-Id %s", sg_printable(s->sid, buf,
+		    sizeof(buf)));
+	if (id->session_refused != NULL)
+		printf(" (%s)", id->session_refused);
+	putchar('\n');
 }
 
 static void
@@ -131,6 +182,8 @@ print_identity(const struct sg_config *cfg, const struct ident *id)
 	printf("\nPerson:   %s\n", id->person >= 0 ?
 	    cfg->people[id->person].name : "unknown");
 	printf("Group:    %s (by %s)\n", cfg->groups[id->group].name, id->how);
+	printf("Identity: from %s (trusted in this order: 8021x, registered, "
+	    "lease, interface or subnet)\n", ident_source_name(id->source));
 }
 
 static void
@@ -198,9 +251,10 @@ explain_run(const struct sg_config *cfg, const struct explain_opts *o)
 	char host[SG_HOST_MAX], proto[SG_APP_MAX], shown[SG_HOST_MAX * 4 + 1];
 	struct policy_decision d;
 	struct policy_flow f;
+	struct rad_follow rf;
 	struct ident id;
 	time_t when;
-	int step = 0;
+	int step = 0, rc = 1;
 
 	if (sched_parse_local(o->at, &when) == -1) {
 		fprintf(stderr, "schoolgate: --at wants 'YYYY-MM-DD HH:MM', not "
@@ -212,10 +266,13 @@ explain_run(const struct sg_config *cfg, const struct explain_opts *o)
 		    sg_printable(o->host, shown, sizeof(shown)));
 		return 1;
 	}
-	if (explain_identity(cfg, o, &id) == -1 ||
+	explain_radius(cfg, &rf);
+	if (explain_identity(cfg, o, &rf.table, &id) == -1 ||
 	    explain_app(cfg, o, proto, sizeof(proto)) == -1)
-		return 1;
+		goto done;
 	print_identity(cfg, &id);
+	if (cfg->nradius_detail > 0)
+		print_session(&rf.table, &id);
 	printf("Host:     %s\nApp:      %s\n", host, proto[0] ? proto :
 	    "not known to nDPI by name");
 	memset(&f, 0, sizeof(f));
@@ -235,7 +292,10 @@ explain_run(const struct sg_config *cfg, const struct explain_opts *o)
 	    d.account >= 0 ? " (clause 6.8)" : "");
 	if (d.account < 0 && d.clause[0])
 		printf("  policy clause %s\n", d.clause);
-	return 0;
+	rc = 0;
+ done:
+	rad_follow_free(&rf);
+	return rc;
 }
 
 int

@@ -196,3 +196,16 @@ sg_printable(const char *s, char *buf, size_t len)
 	buf[o] = '\0';
 	return buf;
 }
+
+char *
+sg_trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}

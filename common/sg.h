@@ -62,4 +62,7 @@ void		 sg_civil_from_days(int32_t, int *y, int *m, int *d);
 /* "YYYY-MM-DD"; returns -1 on a malformed or impossible date */
 int		 sg_date_parse(const char *, int32_t *);
 
+/* Blanks cut from both ends, in place; returns the first non-blank. */
+char		*sg_trim(char *);
+
 #endif

@@ -47,6 +47,7 @@ struct worker {
 	struct cfg_ref	*cur;		/* the worker's own reference */
 	const char	*pkt_iface;	/* the packet in hand's input interface */
 	struct leases_file leases;
+	struct rad_follow radius;	/* 802.1X sessions (RADIUS detail) */
 	int		 wakefd;	/* eventfd: a new config or stop */
 	atomic_bool	 stop;
 

@@ -194,6 +194,50 @@ worker_leases_reload(struct worker *w)
 }
 
 static void
+worker_radius_refresh(struct worker *w)
+{
+	char err[512];
+
+	if (w->radius.nglobs > 0 &&
+	    rad_follow_poll(&w->radius, err, sizeof(err)) == -1 &&
+	    w->queue == w->d->workers[0].queue)
+		log_warnx("radius_detail: %s; keeping the sessions read so far",
+		    err);
+}
+
+static bool
+worker_same_globs(const struct rad_follow *f, const struct sg_config *cfg)
+{
+	if (f->nglobs != cfg->nradius_detail)
+		return false;
+	for (size_t i = 0; i < f->nglobs; i++)
+		if (strcmp(f->globs[i], cfg->radius_detail[i]) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * At start and after a reload.  The same files keep their sessions and
+ * places (only the globs now point into the new config); other files
+ * start afresh, from the start of each file.
+ */
+static void
+worker_radius_init(struct worker *w)
+{
+	const struct sg_config *cfg = w->cur->cfg;
+
+	if (worker_same_globs(&w->radius, cfg) && w->radius.nglobs > 0) {
+		w->radius.globs = cfg->radius_detail;
+	} else {
+		rad_follow_free(&w->radius);
+		rad_follow_init(&w->radius, cfg->radius_detail,
+		    cfg->nradius_detail);
+	}
+	eng_set_radius(w->eng, &w->radius.table);
+	worker_radius_refresh(w);
+}
+
+static void
 worker_apply_config(struct worker *w)
 {
 	struct cls_module *mod;
@@ -222,6 +266,7 @@ worker_apply_config(struct worker *w)
 	w->cur = next;
 	w->cls = cls;
 	worker_leases_reload(w);
+	worker_radius_init(w);
 	return;
 
  keep_old:
@@ -237,6 +282,7 @@ worker_tick(struct worker *w, uint64_t now)
 {
 	eng_expire(w->eng, now);
 	worker_leases_refresh(w);
+	worker_radius_refresh(w);
 	pthread_mutex_lock(&w->lock);
 	w->eng_st = *eng_stats(w->eng);
 	w->nfq_st = *nfq_stats(w->q);
@@ -318,6 +364,7 @@ worker_start(struct worker *w)
 	if ((w->eng = eng_new(w->cur->cfg, w->cls->mod, &eo)) == NULL)
 		return -1;
 	worker_leases_init(w);
+	worker_radius_init(w);
 	if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
 		return -1;
 	w->started = true;
@@ -370,6 +417,7 @@ worker_stop(struct worker *w)
 	if (w->q)
 		nfq_queue_close(w->q);
 	leases_free(&w->leases.cur);
+	rad_follow_free(&w->radius);
 	if (w->wakefd >= 0)
 		close(w->wakefd);
 	cfg_ref_put(w->next);

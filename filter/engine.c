@@ -32,6 +32,7 @@ struct eng {
 	struct eng_gen		*gens;
 	size_t			 ngens;		/* the last one is current */
 	const struct leases	*leases;
+	const struct rad_table	*radius;	/* 802.1X sessions, may be NULL */
 	struct flow_table	*flows;
 	struct dns_cache	*dns;
 	bool			 own_dns;
@@ -162,6 +163,12 @@ void
 eng_set_leases(struct eng *e, const struct leases *l)
 {
 	e->leases = l;
+}
+
+void
+eng_set_radius(struct eng *e, const struct rad_table *t)
+{
+	e->radius = t;
 }
 
 const struct eng_stats *
@@ -628,13 +635,14 @@ eng_identify(const struct eng *e, const struct dec_pkt *p,
 	const struct conf_device *d;
 	const uint8_t *mac = in->mac;
 	const struct sg_addr *ip = &p->src;
+	struct ident_data data = { e->leases, e->radius };
 
 	if (e->opts.as_device >= 0 && (size_t)e->opts.as_device < cfg->ndevices) {
 		d = &cfg->devices[e->opts.as_device];
 		mac = d->has_mac ? d->mac : NULL;
 		ip = d->has_ip ? &d->ip : ip;
 	}
-	ident_resolve(cfg, e->leases, mac, ip, in->iface, e->opts.as_group, id);
+	ident_resolve(cfg, &data, mac, ip, in->iface, e->opts.as_group, id);
 }
 
 static struct eng_flow *

@@ -122,6 +122,9 @@ int		 eng_set_config(struct eng *, const struct sg_config *,
  */
 void		 eng_set_classifier(struct eng *, struct cls_module *);
 void		 eng_set_leases(struct eng *, const struct leases *);
+/* The 802.1X sessions new flows are identified by (the caller's; NULL:
+ * none).  Like the leases, it must stay valid until replaced. */
+void		 eng_set_radius(struct eng *, const struct rad_table *);
 const struct eng_stats *eng_stats(const struct eng *);
 
 /* Fill a record row; with pin_time set, the flow is recorded as having

@@ -39,6 +39,7 @@ eng_record_identity(const struct sg_config *cfg, const struct ident *id,
 	if (id->has_mac)
 		sg_mac_str(id->mac, r->mac, sizeof(r->mac));
 	sg_addr_str(&id->ip, r->ip, sizeof(r->ip));
+	COPY(r->id_source, ident_source_name(id->source));
 }
 
 void

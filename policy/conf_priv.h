@@ -15,12 +15,25 @@
 #define CONF_IFNAME_MAX	16	/* IFNAMSIZ */
 #define CONF_PATH_MAX	4096
 
+/* A MAC the people file lists, registered once the devices are parsed. */
+struct conf_pending_mac {
+	uint8_t			 mac[6];
+	int			 owner;	/* person index */
+	int			 line;
+	int			 n;	/* the person's first, second... */
+};
+
 /* One load: the config being filled and every error found so far. */
 struct conf_ctx {
 	struct sg_config	*conf;
 	struct conf_errors	*errs;
 	const char		*path;
 	size_t			 nerr;	/* counted even if msg was not stored */
+	/* conf_people.c */
+	const char		*people_file;
+	int			 nconf_people;	/* people in the config itself */
+	struct conf_pending_mac	*macs;
+	size_t			 nmacs;
 };
 
 typedef int	 (*conf_lookup_fn)(const struct sg_config *, const char *);
@@ -127,6 +140,11 @@ void		 conf_parse_rules(struct conf_ctx *, const config_setting_t *);
 void		 conf_parse_accounts(struct conf_ctx *,
 		    const config_setting_t *);
 void		 conf_parse_leases(struct conf_ctx *, const config_setting_t *);
+void		 conf_parse_identity(struct conf_ctx *,
+		    const config_setting_t *);
+/* conf_people.c: the staff directory CSV (identity.people_file) */
+void		 conf_load_people_file(struct conf_ctx *, const char *path);
+void		 conf_add_people_devices(struct conf_ctx *);
 void		 conf_parse_classification(struct conf_ctx *,
 		    const config_setting_t *);
 void		 conf_parse_records(struct conf_ctx *,

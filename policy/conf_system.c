@@ -34,6 +34,32 @@ conf_parse_leases(struct conf_ctx *c, const config_setting_t *root)
 		c->conf->leases_format = (enum conf_leases_format)k;
 }
 
+/* identity = { radius_detail = [ GLOB, ... ]; people_file = "CSV"; }:
+ * FreeRADIUS detail files and the staff directory (conf_people.c) */
+void
+conf_parse_identity(struct conf_ctx *c, const config_setting_t *root)
+{
+	static const char *const keys[] = { "radius_detail", "people_file",
+	    NULL };
+	const config_setting_t *s = conf_get_section_group(c, root,
+	    "identity");
+	struct sg_config *conf = c->conf;
+
+	if (s == NULL)
+		return;
+	conf_check_keys(c, s, keys, "identity");
+	conf_copy_str_list(c, s, "radius_detail", "identity", CONF_PATH_MAX,
+	    &conf->radius_detail, &conf->nradius_detail);
+	for (size_t i = 0; i < conf->nradius_detail; i++)
+		if (conf->radius_detail[i][0] != '/')
+			conf_err(c, conf_member(s, "radius_detail"), "identity: "
+			    "radius_detail \"%s\" is not an absolute path",
+			    conf->radius_detail[i]);
+	conf_get_path(c, s, "people_file", "identity", &conf->people_file);
+	if (conf->people_file != NULL)
+		conf_load_people_file(c, conf->people_file);
+}
+
 void
 conf_parse_classification(struct conf_ctx *c, const config_setting_t *root)
 {

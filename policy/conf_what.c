@@ -164,11 +164,28 @@ conf_parse_account_dates(struct conf_ctx *c, const config_setting_t *e,
 		    "approved", where);
 }
 
+/* "device" (the default): a listed device is enough; "8021x": the
+ * device's 802.1X session must be signed in as one of the owners. */
+static void
+conf_parse_account_auth(struct conf_ctx *c, const config_setting_t *e,
+    const char *where, struct conf_account *a)
+{
+	const char *s = conf_get_str(c, e, "auth", where);
+
+	if (s == NULL || strcmp(s, "device") == 0)
+		return;
+	if (strcmp(s, "8021x") == 0)
+		a->auth_8021x = true;
+	else
+		conf_err(c, conf_member(e, "auth"), "%s: invalid auth \"%s\" "
+		    "(device or 8021x)", where, s);
+}
+
 static void
 conf_parse_account(struct conf_ctx *c, const config_setting_t *e, size_t i)
 {
 	static const char *const keys[] = { "name", "platform", "owners",
-	    "devices", "approved", "review_by", "ends", NULL };
+	    "devices", "approved", "review_by", "ends", "auth", NULL };
 	struct conf_account *a = &c->conf->accounts[i];
 	char where[CONF_TEXT_MAX + 32];
 	a->line = config_setting_source_line(e);
@@ -184,6 +201,7 @@ conf_parse_account(struct conf_ctx *c, const config_setting_t *e, size_t i)
 	conf_resolve_list(c, e, "devices", where, "device", conf_device_index,
 	    &a->devices, &a->ndevices);
 	conf_parse_account_dates(c, e, where, a);
+	conf_parse_account_auth(c, e, where, a);
 }
 
 void

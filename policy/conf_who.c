@@ -305,7 +305,7 @@ static void
 conf_parse_person(struct conf_ctx *c, const config_setting_t *e, size_t i)
 {
 	static const char *const keys[] = { "id", "name", "group", "roles",
-	    NULL };
+	    "logins", NULL };
 	struct conf_person *p = &c->conf->people[i];
 	char where[SG_NAME_MAX + 32];
 
@@ -324,6 +324,8 @@ conf_parse_person(struct conf_ctx *c, const config_setting_t *e, size_t i)
 		    conf_group_index);
 	conf_copy_str_list(c, e, "roles", where, SG_NAME_MAX, &p->roles,
 	    &p->nroles);
+	conf_copy_str_list(c, e, "logins", where, SG_NAME_MAX, &p->logins,
+	    &p->nlogins);
 }
 
 void

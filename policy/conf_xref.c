@@ -4,6 +4,9 @@
  * addresses two devices claim.  The section parsers call these as they
  * read each entry, so errors still come out in file order.
  */
+#include <sys/socket.h>
+
+#include <stdio.h>
 #include <string.h>
 
 #include "conf_priv.h"
@@ -218,4 +221,46 @@ conf_resolve_account_platform(struct conf_ctx *c, const config_setting_t *e,
 		    "\"%s\"", where, s);
 	else
 		a->app = conf_strdup(c, e, s);
+}
+
+/* Interfaces match both families; subnets only their own. */
+static void
+conf_warn_ipv6(const struct sg_config *conf, const struct conf_group *g,
+    void (*fn)(void *, const char *), void *arg)
+{
+	bool v4 = false, v6 = false;
+	char msg[512];
+
+	for (size_t i = 0; i < g->nsubnets; i++) {
+		v4 |= g->subnets[i].addr.family == AF_INET;
+		v6 |= g->subnets[i].addr.family == AF_INET6;
+	}
+	if (!v4 || v6 || g->ninterfaces > 0)
+		return;
+	snprintf(msg, sizeof(msg), "%s:%d: warning: group \"%s\" has IPv4 "
+	    "subnets but no IPv6 subnet or interface: its devices' IPv6 "
+	    "traffic (global addresses from the ISP) falls into the default "
+	    "group; add the LAN's interface or VLAN (\"interfaces\")",
+	    conf->path, g->line, g->name);
+	fn(arg, msg);
+}
+
+void
+conf_warnings(const struct sg_config *conf,
+    void (*fn)(void *arg, const char *msg), void *arg)
+{
+	char msg[512];
+
+	for (size_t i = 0; i < conf->ngroups; i++)
+		conf_warn_ipv6(conf, &conf->groups[i], fn, arg);
+	for (size_t i = 0; i < conf->naccounts && conf->nradius_detail == 0;
+	    i++) {
+		if (!conf->accounts[i].auth_8021x)
+			continue;
+		snprintf(msg, sizeof(msg), "%s:%d: warning: account \"%s\" "
+		    "wants an 802.1X session but identity.radius_detail names "
+		    "no files: it exempts nobody", conf->path,
+		    conf->accounts[i].line, conf->accounts[i].name);
+		fn(arg, msg);
+	}
 }

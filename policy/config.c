@@ -22,7 +22,8 @@
 #include "records.h"
 
 static const char *const root_keys[] = { "school", "schedules", "groups",
-    "default_group", "people", "devices", "leases", "categories", "rules",
+    "default_group", "people", "devices", "leases", "identity", "categories",
+    "rules",
     "professional_accounts", "classification", "records", "daemon", NULL };
 
 static int
@@ -63,7 +64,9 @@ conf_parse_root(struct conf_ctx *c, const config_setting_t *root)
 	conf_parse_categories(c, root);
 	conf_parse_groups(c, root);
 	conf_parse_people(c, root);
+	conf_parse_identity(c, root);	/* the people file adds people */
 	conf_parse_devices(c, root);
+	conf_add_people_devices(c);
 	conf_resolve_group_devices(c, root);
 	conf_parse_school(c, root);
 	conf_resolve_default_group(c, root);
@@ -171,6 +174,8 @@ conf_free_entities(struct sg_config *conf)
 		free(conf->people[i].id);
 		free(conf->people[i].name);
 		conf_free_strv(conf->people[i].roles, conf->people[i].nroles);
+		conf_free_strv(conf->people[i].logins,
+		    conf->people[i].nlogins);
 	}
 	free(conf->people);
 	for (size_t i = 0; conf->devices != NULL && i < conf->ndevices; i++)
@@ -224,6 +229,8 @@ conf_free(struct sg_config *conf)
 	free(conf->school_name);
 	free(conf->timezone);
 	free(conf->leases_path);
+	conf_free_strv(conf->radius_detail, conf->nradius_detail);
+	free(conf->people_file);
 	free(conf->unknown_clause);
 	free(conf->protocols_file);
 	free(conf->db_path);

@@ -69,6 +69,10 @@ struct conf_person {
 	int		 group;		/* group index */
 	char		**roles;
 	size_t		 nroles;
+	/* 802.1X User-Names besides the id ("jsmith@school.sch.uk"),
+	 * matched case-insensitively, with or without the realm */
+	char		**logins;
+	size_t		 nlogins;
 	int		 line;
 };
 
@@ -129,6 +133,9 @@ struct conf_account {
 	int32_t		 approved;	/* days, as sg_date_parse() */
 	int32_t		 review_by;
 	int32_t		 ends;		/* the exemption lapses after this day */
+	/* auth = "8021x": exempt only a device whose 802.1X session is
+	 * signed in as one of the owners, so a copied MAC gets nothing */
+	bool		 auth_8021x;
 	int		 line;
 };
 
@@ -169,6 +176,12 @@ struct sg_config {
 	/* leases */
 	char		*leases_path;	/* NULL: no leases file */
 	enum conf_leases_format leases_format;
+
+	/* identity: FreeRADIUS detail files (globs) with 802.1X sessions */
+	char		**radius_detail;
+	size_t		 nradius_detail;
+	/* the staff directory, CSV; its people follow the config's own */
+	char		*people_file;
 
 	/* classification */
 	unsigned int	 max_packets;	/* give up after this many, default 12 */
@@ -223,6 +236,15 @@ struct sg_config *conf_load(const char *path, struct conf_errors *errs);
 struct sg_config *conf_load_checked(const char *path,
 		    struct conf_errors *errs);
 void		 conf_free(struct sg_config *);
+/*
+ * What is valid but probably not meant, each as "FILE:LINE: message",
+ * handed to fn (check-config prints them): a group matched by IPv4
+ * subnets with nothing to match IPv6 (a device's global IPv6 address
+ * would land in the default group); an account with auth = "8021x" and
+ * no RADIUS detail files to find sessions in.
+ */
+void		 conf_warnings(const struct sg_config *,
+		    void (*fn)(void *arg, const char *msg), void *arg);
 void		 conf_errors_clear(struct conf_errors *);
 
 int		 conf_group_index(const struct sg_config *, const char *);

@@ -265,6 +265,7 @@ cp_person(struct cp *c, struct conf_person *p)
 	cp_str(c, &p->name);
 	CP_NUM(c, int32_t, p->group);
 	cp_strv(c, &p->roles, &p->nroles);
+	cp_strv(c, &p->logins, &p->nlogins);
 	CP_NUM(c, int32_t, p->line);
 }
 
@@ -319,23 +320,26 @@ cp_account(struct cp *c, struct conf_account *a)
 	CP_NUM(c, int32_t, a->approved);
 	CP_NUM(c, int32_t, a->review_by);
 	CP_NUM(c, int32_t, a->ends);
+	CP_NUM(c, uint8_t, a->auth_8021x);
 	CP_NUM(c, int32_t, a->line);
 }
 
 /* Smallest packed element of each array: its strings empty or NULL. */
 #define CP_MIN_SCHEDULE	(4 + 1 + 4 + 4 + 4 + 4)
 #define CP_MIN_GROUP	(4 + 4 + 4 + 4 + 1 + 4)
-#define CP_MIN_PERSON	(4 + 4 + 4 + 4 + 4)
+#define CP_MIN_PERSON	(4 + 4 + 4 + 4 + 4 + 4)
 #define CP_MIN_DEVICE	(4 + 1 + 6 + 1 + 17 + 4 + 4 + 1 + 4)
 #define CP_MIN_CATEGORY	(4 + 4 + 4 + 4 + 4)
 #define CP_MIN_RULE	(4 + 4 + 1 + 4 + 4 + 4 + 8 + 4 + 4 + 1 + 4)
-#define CP_MIN_ACCOUNT	(4 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4)
+#define CP_MIN_ACCOUNT	(4 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 1 + 4)
 
 static void
 cp_settings(struct cp *c, struct sg_config *cf)
 {
 	cp_str(c, &cf->leases_path);
 	CP_NUM(c, uint8_t, cf->leases_format);
+	cp_strv(c, &cf->radius_detail, &cf->nradius_detail);
+	cp_str(c, &cf->people_file);
 	CP_NUM(c, uint32_t, cf->max_packets);
 	CP_NUM(c, uint8_t, cf->unknown_action);
 	cp_str(c, &cf->unknown_clause);

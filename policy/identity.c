@@ -1,7 +1,11 @@
 /*
- * Sender identity: the device (by MAC, then by IP, with the DHCP leases
- * mapping IP to MAC), its owner and the group whose rules apply.
+ * Sender identity: an 802.1X session, then the device (by MAC, then by
+ * IP, with the DHCP leases mapping IP to MAC), its owner and the group
+ * whose rules apply.
  */
+#include <sys/socket.h>
+
+#include <stdio.h>
 #include <string.h>
 
 #include "identity.h"
@@ -92,6 +96,7 @@ resolve_device(const struct sg_config *cfg, const struct leases *ls,
 		memcpy(out->mac, mac, 6);
 		if ((out->device = device_by_mac(cfg, mac)) >= 0) {
 			out->how = "device MAC";
+			out->source = IDSRC_REGISTERED;
 			return;
 		}
 	}
@@ -107,11 +112,67 @@ resolve_device(const struct sg_config *cfg, const struct leases *ls,
 		if ((out->device = device_by_mac(cfg, l->mac)) >= 0) {
 			memcpy(out->mac, l->mac, 6);
 			out->how = "lease MAC";
+			out->source = IDSRC_LEASE;
 			return;
 		}
 	}
-	if (ip != NULL && (out->device = device_by_ip(cfg, ip, out)) >= 0)
+	if (ip != NULL && (out->device = device_by_ip(cfg, ip, out)) >= 0) {
 		out->how = "device IP";
+		out->source = IDSRC_REGISTERED;
+	}
+}
+
+static int
+person_by_login(const struct sg_config *cfg, const char *login)
+{
+	for (size_t i = 0; i < cfg->npeople; i++) {
+		const struct conf_person *p = &cfg->people[i];
+
+		if (rad_login_matches(login, p->id, p->logins, p->nlogins))
+			return (int)i;
+	}
+	return -1;
+}
+
+/*
+ * The 802.1X session at this address, else at this MAC.  A session whose
+ * MAC is not the frame's belongs to another device that had the address
+ * (or one that took it): it names nobody here.
+ */
+static void
+resolve_session(const struct sg_config *cfg, const struct rad_table *t,
+    const uint8_t *mac, const struct sg_addr *ip, struct ident *out)
+{
+	const struct rad_session *s = NULL;
+	int p;
+
+	if (t == NULL)
+		return;
+	if (ip != NULL)
+		s = rad_find_ip(t, ip);
+	/* By MAC only for an address family the session does not name (a
+	 * SLAAC IPv6 address): a device at another IPv4 address with the
+	 * session's MAC is a copy, not the signed-in device. */
+	if (s == NULL && mac != NULL && (s = rad_find_mac(t, mac)) != NULL &&
+	    ip != NULL && ((ip->family == AF_INET && s->ip4.family != 0) ||
+	    (ip->family == AF_INET6 && s->ip6.family != 0))) {
+		out->session_refused = "the session has another address";
+		return;
+	}
+	if (s == NULL)
+		return;
+	if (mac != NULL && s->has_mac && memcmp(s->mac, mac, 6) != 0) {
+		out->session_refused = "its MAC is not this device's";
+		return;
+	}
+	if ((p = person_by_login(cfg, s->user)) < 0) {
+		out->session_refused = "its User-Name is nobody in people";
+		return;
+	}
+	out->person = p;
+	out->source = IDSRC_8021X;
+	out->how = "802.1X session";
+	snprintf(out->user, sizeof(out->user), "%s", s->user);
 }
 
 static int
@@ -131,8 +192,22 @@ device_group(const struct sg_config *cfg, const struct ident *id)
 	return g;
 }
 
+const char *
+ident_source_name(enum ident_source s)
+{
+	switch (s) {
+	case IDSRC_8021X:	return "8021x";
+	case IDSRC_REGISTERED:	return "registered";
+	case IDSRC_LEASE:	return "lease";
+	case IDSRC_INTERFACE:	return "interface";
+	case IDSRC_SUBNET:	return "subnet";
+	case IDSRC_AS_GROUP:	return "as-group";
+	default:		return "default";
+	}
+}
+
 void
-ident_resolve(const struct sg_config *cfg, const struct leases *ls,
+ident_resolve(const struct sg_config *cfg, const struct ident_data *data,
     const uint8_t *mac, const struct sg_addr *ip, const char *iface,
     int as_group, struct ident *out)
 {
@@ -142,24 +217,31 @@ ident_resolve(const struct sg_config *cfg, const struct leases *ls,
 	out->device = out->person = -1;
 	if (ip != NULL)
 		out->ip = *ip;
-	resolve_device(cfg, ls, mac, ip, out);
+	resolve_device(cfg, data ? data->leases : NULL, mac, ip, out);
 	if (out->device >= 0) {
 		int owner = cfg->devices[out->device].owner;
 
 		if (owner >= 0 && (size_t)owner < cfg->npeople)
 			out->person = owner;
 	}
+	resolve_session(cfg, data ? data->radius : NULL, mac, ip, out);
 	if (valid_group(cfg, as_group)) {
 		out->group = as_group;
 		out->how = "--as-group";
+		out->source = IDSRC_AS_GROUP;
+	} else if (out->source == IDSRC_8021X &&
+	    valid_group(cfg, cfg->people[out->person].group)) {
+		out->group = cfg->people[out->person].group;
 	} else if ((g = device_group(cfg, out)) >= 0) {
 		out->group = g;
 	} else if (iface != NULL && (g = group_by_iface(cfg, iface)) >= 0) {
 		out->group = g;
 		out->how = "interface";
+		out->source = IDSRC_INTERFACE;
 	} else if (ip != NULL && (g = group_by_subnet(cfg, ip)) >= 0) {
 		out->group = g;
 		out->how = "subnet";
+		out->source = IDSRC_SUBNET;
 	} else {
 		out->group = cfg->default_group;
 		out->how = "default group";

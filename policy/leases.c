@@ -59,19 +59,6 @@ lr_next(struct lease_reader *r)
 	return 1;
 }
 
-char *
-lr_trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 size_t
 lr_split(char *s, char sep, char **f, size_t max)
 {

@@ -26,7 +26,7 @@ leases_parse_dnsmasq(struct lease_reader *r, struct lease_list *ll)
 	int rc;
 
 	while ((rc = lr_next(r)) == 1) {
-		char *s = lr_trim(r->line);
+		char *s = sg_trim(r->line);
 
 		if (*s == '\0')
 			continue;

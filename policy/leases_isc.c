@@ -64,7 +64,7 @@ isc_time(char *s, int64_t *out)
 		if (semi == NULL)
 			return -1;
 		*semi = '\0';
-		return lr_int64(lr_trim(s + 6), out);
+		return lr_int64(sg_trim(s + 6), out);
 	}
 	/* Widths keep hostile digits from overflowing an int. */
 	if (sscanf(s, "%1d %4d/%2d/%2d %2d:%2d:%2d;%n", &wd, &y, &mo, &d, &h, &mi,
@@ -115,18 +115,18 @@ isc_statement(struct lease_reader *r, char *s, struct isc_block *b)
 		if (end == s || end[-1] != ';')
 			return lr_error(r, "missing ';'");
 		end[-1] = '\0';
-		if (sg_mac_parse(lr_trim(s), b->l.mac) == -1)
+		if (sg_mac_parse(sg_trim(s), b->l.mac) == -1)
 			return lr_error(r, "bad MAC address");
 		b->has_mac = true;
 	} else if (strcmp(w, "client-hostname") == 0) {
 		if (isc_quoted(s, b->l.hostname, sizeof(b->l.hostname)) == -1)
 			return lr_error(r, "bad client-hostname");
 	} else if (strcmp(w, "ends") == 0) {
-		if (isc_time(lr_trim(s), &b->l.expires) == -1)
+		if (isc_time(sg_trim(s), &b->l.expires) == -1)
 			return lr_error(r, "bad ends time");
 	} else if (strcmp(w, "binding") == 0) {
 		/* "next binding state" and "rewind ..." start otherwise. */
-		b->active = strcmp(lr_trim(s), "state active;") == 0;
+		b->active = strcmp(sg_trim(s), "state active;") == 0;
 	} else if (end == s ? w[strlen(w) - 1] != ';' : end[-1] != ';')
 		return lr_error(r, "garbage in lease block");
 	return 0;
@@ -142,12 +142,12 @@ isc_lease(struct lease_reader *r, char *s, struct lease_list *ll)
 	memset(&b, 0, sizeof(b));
 	b.active = true;	/* older dhcpd writes no binding state */
 	b.line = r->lineno;
-	if (strcmp(lr_trim(s), "{") != 0)
+	if (strcmp(sg_trim(s), "{") != 0)
 		return lr_error(r, "expected \"lease ADDRESS {\"");
 	if (sg_addr_parse(ip, &b.l.ip) == -1)
 		return lr_error(r, "bad IP address \"%.48s\"", ip);
 	while ((rc = lr_next(r)) == 1) {
-		char *t = lr_trim(r->line);
+		char *t = sg_trim(r->line);
 
 		if (*t == '\0' || *t == '#')
 			continue;
@@ -198,7 +198,7 @@ leases_parse_isc(struct lease_reader *r, struct lease_list *ll)
 	int rc;
 
 	while ((rc = lr_next(r)) == 1) {
-		char *s = lr_trim(r->line);
+		char *s = sg_trim(r->line);
 		size_t n = strlen(s);
 
 		if (n == 0 || *s == '#')

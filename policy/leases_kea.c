@@ -29,7 +29,7 @@ kea_header(struct lease_reader *r, char *s, struct kea_cols *c)
 	c->address = c->hwaddr = c->valid_lifetime = c->expire = -1;
 	c->hostname = c->state = -1;
 	for (size_t i = 0; i < n; i++) {
-		const char *h = lr_trim(f[i]);
+		const char *h = sg_trim(f[i]);
 		int *slot = strcmp(h, "address") == 0 ? &c->address :
 		    strcmp(h, "hwaddr") == 0 ? &c->hwaddr :
 		    strcmp(h, "valid_lifetime") == 0 ? &c->valid_lifetime :
@@ -110,7 +110,7 @@ leases_parse_kea(struct lease_reader *r, struct lease_list *ll)
 	int rc;
 
 	while ((rc = lr_next(r)) == 1) {
-		char *s = lr_trim(r->line);
+		char *s = sg_trim(r->line);
 
 		if (*s == '\0')
 			continue;

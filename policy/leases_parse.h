@@ -45,8 +45,6 @@ int		 lr_error(struct lease_reader *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
 /* 1 with the next line in r->line, 0 at the end, -1 on a bad line. */
 int		 lr_next(struct lease_reader *);
-/* Blanks cut from both ends, in place. */
-char		*lr_trim(char *);
 /* Split in place on sep (or on runs of blanks if sep is 0); more than
  * max fields returns max + 1. */
 size_t		 lr_split(char *, char sep, char **fields, size_t max);

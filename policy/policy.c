@@ -1,3 +1,5 @@
+#include <sys/socket.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -136,6 +138,23 @@ account_covers(const struct sg_config *cfg, const struct conf_account *a,
 	return true;
 }
 
+/* A listed device, or any device when auth = "8021x" lists none. */
+static bool
+account_device_ok(const struct conf_account *a, const struct ident *id)
+{
+	if (a->ndevices == 0)
+		return a->auth_8021x;
+	return id->device >= 0 &&
+	    index_listed(a->devices, a->ndevices, id->device);
+}
+
+static bool
+account_signed_in(const struct conf_account *a, const struct ident *id)
+{
+	return id->source == IDSRC_8021X && id->person >= 0 &&
+	    index_listed(a->owners, a->nowners, id->person);
+}
+
 static int
 find_exemption(const struct sg_config *cfg, const struct conf_rule *r,
     const struct policy_flow *f, int32_t today, policy_trace_fn *trace,
@@ -143,9 +162,15 @@ find_exemption(const struct sg_config *cfg, const struct conf_rule *r,
 {
 	for (size_t i = 0; i < cfg->naccounts; i++) {
 		const struct conf_account *a = &cfg->accounts[i];
-		if (f->id->device < 0 ||
-		    !index_listed(a->devices, a->ndevices, f->id->device))
+		if (!account_device_ok(a, f->id))
 			continue;
+		if (a->auth_8021x && !account_signed_in(a, f->id)) {
+			TRACE("professional account \"%s\": needs an 802.1X "
+			    "session signed in as an owner; %s", a->name,
+			    f->id->source == IDSRC_8021X ? "this one is not" :
+			    "there is none");
+			continue;
+		}
 		if (!account_covers(cfg, a, r, f)) {
 			TRACE("professional account \"%s\": registered device, "
 			    "but this traffic is not its platform", a->name);
@@ -288,6 +313,8 @@ policy_kept_init(struct policy_kept *k, const struct ident *id,
 	snprintf(k->master, sizeof(k->master), "%s", master);
 	snprintf(k->proto, sizeof(k->proto), "%s", proto);
 	snprintf(k->host, sizeof(k->host), "%s", host);
+	if (id->source == IDSRC_8021X)
+		snprintf(k->user, sizeof(k->user), "%s", id->user);
 	k->fixed = !policy_is_rules_outcome(d);
 }
 
@@ -297,10 +324,26 @@ policy_redecide(const struct sg_config *cfg, const struct policy_kept *k,
     struct policy_decision *d)
 {
 	struct policy_flow pf;
+	struct rad_session s;
+	struct rad_table one = { 0 };
+	struct ident_data data = { NULL, &one };
 
-	/* no leases: the MAC they gave at the time is the one kept */
-	ident_resolve(cfg, NULL, k->has_mac ? k->mac : NULL, &k->ip,
+	/* no leases: the MAC they gave at the time is the one kept; the
+	 * 802.1X session, the one it was decided under (the main thread has
+	 * no view of the workers' session tables) */
+	memset(&s, 0, sizeof(s));
+	if (k->user[0] != '\0') {
+		snprintf(s.user, sizeof(s.user), "%s", k->user);
+		if (k->ip.family == AF_INET6)
+			s.ip6 = k->ip;
+		else
+			s.ip4 = k->ip;
+		if (rad_apply(&one, RAD_START, &s) == -1)
+			data.radius = NULL;
+	}
+	ident_resolve(cfg, &data, k->has_mac ? k->mac : NULL, &k->ip,
 	    k->iface[0] ? k->iface : NULL, -1, id);
+	rad_table_free(&one);
 	policy_flow_init(&pf, cfg, id, k->master, k->proto, k->host, when);
 	*categories = pf.categories;
 	policy_decide(cfg, &pf, d, NULL, NULL);

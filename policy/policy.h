@@ -69,6 +69,9 @@ struct policy_kept {
 	char		 master[SG_APP_MAX / 2];
 	char		 proto[SG_APP_MAX / 2];
 	char		 host[SG_HOST_MAX];	/* as policy_flow_init's */
+	/* the 802.1X User-Name the flow was decided under, "" if none: the
+	 * flow keeps the session it started in */
+	char		 user[RAD_USER_MAX];
 	bool		 fixed;		/* the engine's outcome, not a rule's
 					   (QUIC fallback, evasion): kept */
 };
@@ -78,9 +81,9 @@ void		 policy_kept_init(struct policy_kept *, const struct ident *,
 		    const char *host, const struct policy_decision *);
 /*
  * Decide a kept flow again in cfg at when.  The sender is resolved
- * afresh (by the MAC kept, else its address, interface or subnet), so a
- * device, person or group that is gone falls back as identity
- * resolution does for a new flow.
+ * afresh (by the 802.1X session it was decided under, the MAC kept,
+ * else its address, interface or subnet), so a device, person or group
+ * that is gone falls back as identity resolution does for a new flow.
  */
 void		 policy_redecide(const struct sg_config *,
 		    const struct policy_kept *, time_t when, struct ident *,

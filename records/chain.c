@@ -17,7 +17,7 @@ const char *const rec_flow_cols[REC_FLOW_COLS] = {
 	"start_us", "end_us", "duration_us", "device", "mac", "ip", "person",
 	"grp", "app", "category", "host", "host_source", "dst_ip", "dst_port",
 	"transport", "bytes_out", "bytes_in", "pkts_out", "pkts_in", "action",
-	"rule", "clause", "in_school_hours", "source",
+	"rule", "clause", "in_school_hours", "source", "id_source",
 };
 
 const char *const rec_event_cols[REC_EVENT_COLS] = {
@@ -49,6 +49,11 @@ rec_hash_row(gcry_md_hd_t md, const uint8_t prev[REC_HASH_LEN],
 
 	gcry_md_reset(md);
 	gcry_md_write(md, prev, REC_HASH_LEN);
+	/* A trailing NULL is a column the row predates (store.c): rows
+	 * written before it existed hash as they did then.  Writers always
+	 * give it a text value, so making it NULL breaks the hash. */
+	while (n > 0 && v[n - 1].type == SQLITE_NULL)
+		n--;
 	for (size_t i = 0; i < n; i++) {
 		hdr[0] = (uint8_t)v[i].type;
 		if (v[i].type == SQLITE_INTEGER || v[i].type == SQLITE_FLOAT) {
@@ -114,6 +119,7 @@ rec_flow_vals(const struct rec_flow *f, struct rec_val v[REC_FLOW_COLS])
 	v[i++] = rec_text(f->clause);
 	v[i++] = rec_int(f->in_school_hours ? 1 : 0);
 	v[i++] = rec_text(f->source);
+	v[i++] = rec_text(f->id_source);
 }
 
 /* Bind vals to ?1..?n, then prev and hash to ?n+1 and ?n+2. */
@@ -340,8 +346,10 @@ rec_verify_table(sqlite3 *db, gcry_md_hd_t md, const char *table,
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* A version 1 database (not yet opened for writing) has no id_source. */
 static int
-rec_verify_db(sqlite3 *db, gcry_md_hd_t md, struct rec_verify_result *res)
+rec_verify_db(sqlite3 *db, gcry_md_hd_t md, int version,
+    struct rec_verify_result *res)
 {
 	uint8_t start[REC_HASH_LEN];
 	int64_t start_id = 0;
@@ -358,7 +366,8 @@ rec_verify_db(sqlite3 *db, gcry_md_hd_t md, struct rec_verify_result *res)
 	if (ck == 0)
 		memset(start, 0, sizeof(start));
 	rc = rec_verify_table(db, md, "flows", rec_flow_cols,
-	    REC_FLOW_COLS, start, start_id, res);
+	    version == 1 ? REC_FLOW_COLS - 1 : REC_FLOW_COLS, start, start_id,
+	    res);
 	if (rc != SQLITE_OK || !res->ok)
 		return rc;
 	memset(start, 0, sizeof(start));
@@ -372,7 +381,7 @@ rec_verify(const char *path, struct rec_verify_result *res)
 	sqlite3 *db = NULL;
 	gcry_md_hd_t md;
 	enum rec_error e = REC_OK;
-	int rc;
+	int rc, version;
 
 	rec_crypto_init();
 	memset(res, 0, sizeof(*res));
@@ -385,7 +394,7 @@ rec_verify(const char *path, struct rec_verify_result *res)
 	sqlite3_busy_timeout(db, REC_BUSY_MS);
 	/* every row is read once: map the file instead of copying pages */
 	sqlite3_exec(db, "PRAGMA mmap_size=1073741824", NULL, NULL, NULL);
-	if (rec_check_schema(db) == -1) {
+	if ((version = rec_check_schema(db)) == -1) {
 		e = REC_ERR_SCHEMA;
 		goto close_db;
 	}
@@ -393,7 +402,7 @@ rec_verify(const char *path, struct rec_verify_result *res)
 		e = REC_ERR_NOMEM;
 		goto close_db;
 	}
-	if ((rc = rec_verify_db(db, md, res)) != SQLITE_OK)
+	if ((rc = rec_verify_db(db, md, version, res)) != SQLITE_OK)
 		e = rec_map_sqlite(rc);
 	gcry_md_close(md);
  close_db:

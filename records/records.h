@@ -39,6 +39,9 @@ struct rec_flow {
 	char		 clause[16];
 	bool		 in_school_hours;
 	char		 source[256];		/* "live" or the pcap file name */
+	/* where the identity came from: "8021x", "registered", "lease",
+	 * "interface", "subnet", "default" (ident_source_name()) */
+	char		 id_source[16];
 };
 
 enum rec_error {

@@ -17,7 +17,7 @@
 
 #define REC_HASH_LEN		32
 #define REC_BUSY_MS		2000
-#define REC_FLOW_COLS		24
+#define REC_FLOW_COLS		25	/* the last, id_source, may be NULL */
 #define REC_EVENT_COLS		3
 #define REC_MAX_COLS		REC_FLOW_COLS
 
@@ -54,6 +54,7 @@ enum rec_error	 rec_map_sqlite(int rc);
 enum rec_error	 rec_fail(struct rec_store *, int rc);
 int		 rec_exec(sqlite3 *, const char *sql);
 void		 rec_rollback(sqlite3 *);
+/* The schema version (1 or 2), or -1 if it is not one we know. */
 int		 rec_check_schema(sqlite3 *);
 /* Inserts chained rows after head (a working copy of the table's). */
 typedef int	(*rec_tx_fn)(struct rec_store *, gcry_md_hd_t,

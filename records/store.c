@@ -14,7 +14,13 @@
 
 #include "records_impl.h"
 
-#define REC_SCHEMA_VERSION	"1"
+/*
+ * Version 2 added flows.id_source.  A version 1 database is upgraded in
+ * place when opened for writing; its old rows keep id_source NULL, and a
+ * NULL id_source is left out of the row's hash (chain.c), so they still
+ * verify.
+ */
+#define REC_SCHEMA_VERSION	"2"
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS flows ("
@@ -25,7 +31,7 @@ static const char schema_sql[] =
     " dst_port INTEGER, transport TEXT, bytes_out INTEGER,"
     " bytes_in INTEGER, pkts_out INTEGER, pkts_in INTEGER, action TEXT,"
     " rule TEXT, clause TEXT, in_school_hours INTEGER, source TEXT,"
-    " prev_hash BLOB, hash BLOB);"
+    " id_source TEXT, prev_hash BLOB, hash BLOB);"
     "CREATE INDEX IF NOT EXISTS flows_start ON flows(start_us);"
     "CREATE INDEX IF NOT EXISTS flows_person ON flows(person);"
     "CREATE TABLE IF NOT EXISTS events ("
@@ -110,7 +116,7 @@ int
 rec_check_schema(sqlite3 *db)
 {
 	sqlite3_stmt *s = NULL;
-	int ok = 0;
+	int version = -1;
 
 	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key ="
 	    " 'schema_version'", -1, &s, NULL) != SQLITE_OK)
@@ -118,10 +124,27 @@ rec_check_schema(sqlite3 *db)
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		const char *v = (const char *)sqlite3_column_text(s, 0);
 
-		ok = v != NULL && strcmp(v, REC_SCHEMA_VERSION) == 0;
+		if (v != NULL && strcmp(v, REC_SCHEMA_VERSION) == 0)
+			version = 2;
+		else if (v != NULL && strcmp(v, "1") == 0)
+			version = 1;
 	}
 	sqlite3_finalize(s);
-	return ok ? 0 : -1;
+	return version;
+}
+
+static int
+rec_upgrade(sqlite3 *db)
+{
+	int v = rec_check_schema(db);
+
+	if (v != 1)
+		return v == 2 ? SQLITE_OK : SQLITE_ERROR;
+	return rec_exec(db, "BEGIN IMMEDIATE;"
+	    "ALTER TABLE flows ADD COLUMN id_source TEXT;"
+	    "UPDATE meta SET value = '" REC_SCHEMA_VERSION "'"
+	    " WHERE key = 'schema_version';"
+	    "COMMIT;");
 }
 
 /*
@@ -207,7 +230,8 @@ rec_open(const char *path, enum rec_error *err)
 		    rec_map_sqlite(rc);
 		goto close_db;
 	}
-	if (rec_check_schema(st->db) == -1) {
+	if (rec_upgrade(st->db) != SQLITE_OK) {
+		rec_rollback(st->db);
 		*err = REC_ERR_SCHEMA;
 		goto close_db;
 	}

@@ -14,7 +14,7 @@
 static const char csv_header[] =
     "period_from,period_to,kind,group,person,person_name,device,mac,ip,"
     "app,category,host,action,rule,clause,in_school_hours,count,days,"
-    "first_seen,last_seen\r\n";
+    "first_seen,last_seen,identified_by\r\n";
 
 void
 rpt_csv_put(FILE *f, const char *s)
@@ -64,7 +64,8 @@ csv_row(FILE *f, const struct rpt_report *r, const struct rpt_finding *x)
 	rpt_fmt_time(x->first_us, a, sizeof(a));
 	rpt_fmt_time(x->last_us, b, sizeof(b));
 	csv_cell(f, a);
-	rpt_csv_put(f, b);
+	csv_cell(f, b);
+	rpt_csv_put(f, x->who.idsrc);
 	fputs("\r\n", f);
 }
 

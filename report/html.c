@@ -280,6 +280,25 @@ html_person_apps(FILE *f, const struct rpt_person *p)
 	fputs("</table>", f);
 }
 
+/* How much weight the record bears: "identified by 802.1X sign-in". */
+static void
+html_idsrc(FILE *f, const char *idsrc)
+{
+	char buf[sizeof(((struct rpt_who *)0)->idsrc)], *tok, *save = NULL;
+	int n = 0;
+
+	if (idsrc[0] == '\0')
+		return;
+	snprintf(buf, sizeof(buf), "%s", idsrc);
+	fputs(" <small class=\"idsrc\">identified by ", f);
+	for (tok = strtok_r(buf, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		fputs(n++ ? ", " : "", f);
+		rpt_html_put(f, rpt_idsrc_words(tok));
+	}
+	fputs("</small>", f);
+}
+
 static void
 html_person(FILE *f, const struct rpt_person *p)
 {
@@ -293,6 +312,7 @@ html_person(FILE *f, const struct rpt_person *p)
 		rpt_html_put(f, p->who.device);
 		fputs("</small>", f);
 	}
+	html_idsrc(f, p->who.idsrc);
 	fprintf(f, "</h3><div class=\"pfacts\"><b>%" PRId64 "</b> blocked, "
 	    "<b>%" PRId64 "</b> logged, <b>%" PRId64 "</b> circumvention "
 	    "&middot; on <b>%" PRId64 "</b> day%s &middot; %" PRId64 " in school "

@@ -53,10 +53,11 @@ json_time(int64_t us)
 static json_t *
 json_who(const struct rpt_who *w)
 {
-	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}",
+	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 	    "person", rpt_json_str(w->person), "name", rpt_json_str(w->name),
 	    "group", rpt_json_str(w->group), "device", rpt_json_str(w->device),
-	    "mac", rpt_json_str(w->mac), "ip", rpt_json_str(w->ip));
+	    "mac", rpt_json_str(w->mac), "ip", rpt_json_str(w->ip),
+	    "identified_by", rpt_json_str(w->idsrc));
 }
 
 static json_t *

@@ -39,9 +39,38 @@ rpt_who_name(const struct sg_config *cfg, struct rpt_who *w)
 		    i >= 0 ? cfg->people[i].name : w->person);
 	} else if (w->device[0] != '\0')
 		snprintf(w->name, sizeof(w->name), "%s", w->device);
+	else if (rpt_mac_random(w->mac))
+		snprintf(w->name, sizeof(w->name), "unregistered devices "
+		    "(random MACs)");
 	else
 		snprintf(w->name, sizeof(w->name), "unknown device %s",
 		    w->mac[0] != '\0' ? w->mac : w->ip);
+}
+
+/* A locally administered MAC, as query.c's Q_RANDOM_MAC. */
+bool
+rpt_mac_random(const char *mac)
+{
+	return mac[0] != '\0' && mac[1] != '\0' &&
+	    strchr("2367abefABEF", mac[1]) != NULL;
+}
+
+const char *
+rpt_idsrc_words(const char *idsrc)
+{
+	static const struct { const char *src, *words; } m[] = {
+		{ "8021x", "802.1X sign-in" },
+		{ "registered", "registered device" },
+		{ "lease", "DHCP lease of a registered device" },
+		{ "interface", "network interface only" },
+		{ "subnet", "subnet only" },
+		{ "default", "nothing (default group)" },
+	};
+
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if (strcmp(idsrc, m[i].src) == 0)
+			return m[i].words;
+	return idsrc;
 }
 
 static void

@@ -43,12 +43,24 @@
 #define Q_LOCAL(fmt) \
 	"CAST(strftime('" fmt "', start_us / 1000000, 'unixepoch'," \
 	" 'localtime') AS INTEGER)"
-#define Q_WHO_COLS	"who, person, grp, device, mac, ip"
+/* every query using it groups by who: the sources are aggregated */
+#define Q_WHO_COLS	"who, person, grp, device, mac, ip," \
+	" group_concat(DISTINCT NULLIF(idsrc, ''))"
 #define Q_ACTS		"kind IN ('attempt', 'breach', 'circumvention')"
 
+/*
+ * A locally administered MAC (second bit of the first octet: a phone's
+ * random, per-network address) that no device registers is no stable
+ * device: all of them count as one "unregistered device", not a new
+ * device each day.
+ */
+#define Q_RANDOM_MAC \
+	"(device = '' AND lower(substr(mac, 2, 1)) IN" \
+	" ('2', '3', '6', '7', 'a', 'b', 'e', 'f'))"
 #define Q_TOTALS(col) \
     "SELECT count(*)," \
     " count(DISTINCT CASE WHEN device != '' THEN 'd' || device" \
+    "  WHEN " Q_RANDOM_MAC " THEN 'u'" \
     "  WHEN mac != '' THEN 'm' || mac ELSE 'i' || ip END)," \
     " count(DISTINCT NULLIF(person, ''))," \
     " total(k = 'attempt'), total(k = 'breach'), total(k = 'circumvention')," \
@@ -63,9 +75,11 @@ static const char *const sql_totals[2] = {
     "CREATE TEMP TABLE f AS SELECT * FROM (SELECT" \
     " CASE WHEN person != '' THEN 'p:' || person" \
     "  WHEN device != '' THEN 'd:' || device" \
+    "  WHEN " Q_RANDOM_MAC " THEN 'u:'" \
     "  WHEN mac != '' THEN 'a:' || mac ELSE 'a:' || ip END AS who," \
     " person, grp, device, mac, ip, app, category, host, action, rule," \
     " clause, in_school_hours AS ih, start_us, " Q_KIND " AS kind," \
+    " coalesce(id_source, '') AS idsrc," \
     " CASE WHEN instr(app, '.') > 0 THEN substr(app, instr(app, '.') + 1)" \
     "  ELSE app END AS appname," \
     " " Q_LOCAL("%s") " / 86400 AS lday," \
@@ -179,7 +193,7 @@ q_range(struct q_ctx *q, const struct rpt_period *p,
 	return b;
 }
 
-/* Columns col .. col+5: who, person, grp, device, mac, ip. */
+/* Columns col .. col+6: who, person, grp, device, mac, ip, sources. */
 static void
 q_who(struct q_ctx *q, sqlite3_stmt *st, int col, struct rpt_who *w)
 {
@@ -189,6 +203,7 @@ q_who(struct q_ctx *q, sqlite3_stmt *st, int col, struct rpt_who *w)
 	rpt_col_text(st, col + 3, w->device, sizeof(w->device));
 	rpt_col_text(st, col + 4, w->mac, sizeof(w->mac));
 	rpt_col_text(st, col + 5, w->ip, sizeof(w->ip));
+	rpt_col_text(st, col + 6, w->idsrc, sizeof(w->idsrc));
 	rpt_who_name(q->cfg, w);
 	if (q->o->key)
 		rpt_who_pseudonymise(q->o->key, w);
@@ -243,18 +258,18 @@ q_finding_row(void *ctx, sqlite3_stmt *st, void *out)
 	struct rpt_finding *f = out;
 
 	q_who(q, st, 0, &f->who);
-	rpt_col_text(st, 6, f->kind, sizeof(f->kind));
-	rpt_col_text(st, 7, f->app, sizeof(f->app));
-	rpt_col_text(st, 8, f->category, sizeof(f->category));
-	rpt_col_text(st, 9, f->host, sizeof(f->host));
-	rpt_col_text(st, 10, f->action, sizeof(f->action));
-	rpt_col_text(st, 11, f->rule, sizeof(f->rule));
-	rpt_col_text(st, 12, f->clause, sizeof(f->clause));
-	f->in_hours = sqlite3_column_int(st, 13) != 0;
-	f->count = sqlite3_column_int64(st, 14);
-	f->days = sqlite3_column_int64(st, 15);
-	f->first_us = sqlite3_column_int64(st, 16);
-	f->last_us = sqlite3_column_int64(st, 17);
+	rpt_col_text(st, 7, f->kind, sizeof(f->kind));
+	rpt_col_text(st, 8, f->app, sizeof(f->app));
+	rpt_col_text(st, 9, f->category, sizeof(f->category));
+	rpt_col_text(st, 10, f->host, sizeof(f->host));
+	rpt_col_text(st, 11, f->action, sizeof(f->action));
+	rpt_col_text(st, 12, f->rule, sizeof(f->rule));
+	rpt_col_text(st, 13, f->clause, sizeof(f->clause));
+	f->in_hours = sqlite3_column_int(st, 14) != 0;
+	f->count = sqlite3_column_int64(st, 15);
+	f->days = sqlite3_column_int64(st, 16);
+	f->first_us = sqlite3_column_int64(st, 17);
+	f->last_us = sqlite3_column_int64(st, 18);
 	return RPT_OK;
 }
 
@@ -303,16 +318,16 @@ q_person_row(void *ctx, sqlite3_stmt *st, void *out)
 	    (p = rpt_push(&q->r->people, &q->r->npeople, sizeof(*p))) == NULL)
 		return RPT_ERR_NOMEM;
 	q_who(q, st, 0, &p->who);
-	p->attempts = sqlite3_column_int64(st, 6);
-	p->breaches = sqlite3_column_int64(st, 7);
-	p->circumvention = sqlite3_column_int64(st, 8);
-	p->lookups = sqlite3_column_int64(st, 9);
-	p->in_hours = sqlite3_column_int64(st, 10);
-	p->out_hours = sqlite3_column_int64(st, 11);
-	p->days = sqlite3_column_int64(st, 12);
-	p->first_us = sqlite3_column_int64(st, 13);
-	p->last_us = sqlite3_column_int64(st, 14);
-	rpt_col_text(st, 15, p->clauses, sizeof(p->clauses));
+	p->attempts = sqlite3_column_int64(st, 7);
+	p->breaches = sqlite3_column_int64(st, 8);
+	p->circumvention = sqlite3_column_int64(st, 9);
+	p->lookups = sqlite3_column_int64(st, 10);
+	p->in_hours = sqlite3_column_int64(st, 11);
+	p->out_hours = sqlite3_column_int64(st, 12);
+	p->days = sqlite3_column_int64(st, 13);
+	p->first_us = sqlite3_column_int64(st, 14);
+	p->last_us = sqlite3_column_int64(st, 15);
+	rpt_col_text(st, 16, p->clauses, sizeof(p->clauses));
 	return RPT_OK;
 }
 
@@ -463,12 +478,12 @@ q_circ_row(void *ctx, sqlite3_stmt *st, void *out)
 	struct rpt_circ *c = out;
 
 	q_who(q, st, 0, &c->who);
-	rpt_col_text(st, 6, c->app, sizeof(c->app));
-	rpt_col_text(st, 7, c->host, sizeof(c->host));
-	rpt_col_text(st, 8, c->action, sizeof(c->action));
-	c->count = sqlite3_column_int64(st, 9);
-	c->first_us = sqlite3_column_int64(st, 10);
-	c->last_us = sqlite3_column_int64(st, 11);
+	rpt_col_text(st, 7, c->app, sizeof(c->app));
+	rpt_col_text(st, 8, c->host, sizeof(c->host));
+	rpt_col_text(st, 9, c->action, sizeof(c->action));
+	c->count = sqlite3_column_int64(st, 10);
+	c->first_us = sqlite3_column_int64(st, 11);
+	c->last_us = sqlite3_column_int64(st, 12);
 	return RPT_OK;
 }
 
@@ -761,6 +776,10 @@ rpt_build(const struct sg_config *cfg, const struct rpt_options *o,
 	/* the queries scan the table more than once: map it rather than
 	 * copy every page through read(2) each time */
 	sqlite3_exec(q.db, "PRAGMA mmap_size=" Q_MMAP_BYTES, NULL, NULL, NULL);
+	if (rpt_db_compat(q.db) != RPT_OK) {
+		sqlite3_close(q.db);
+		return RPT_ERR_DB;
+	}
 	/* the chain check reads every row: run it beside the queries */
 	job.o = o;
 	job.qa = &r->quality;

@@ -76,6 +76,10 @@ struct rpt_who {
 	char		 device[SG_NAME_MAX];
 	char		 mac[18];
 	char		 ip[SG_ADDRSTR_MAX];
+	/* how the person or device was known, as records.id_source:
+	 * "8021x", "registered", "lease", "subnet"... several
+	 * comma-separated when they differed; "" in old records */
+	char		 idsrc[64];
 };
 
 struct rpt_totals {
@@ -249,6 +253,10 @@ enum rpt_error	 rpt_downtime(struct sqlite3 *, const struct sg_config *,
 
 /* model.c: what the config knows, and pseudonyms. */
 void		 rpt_who_name(const struct sg_config *, struct rpt_who *);
+/* "aa:bb:..." is locally administered: a random, per-network MAC. */
+bool		 rpt_mac_random(const char *mac);
+/* "8021x" -> "802.1X sign-in", and so on; unknown ones as they are. */
+const char	*rpt_idsrc_words(const char *idsrc);
 void		 rpt_who_pseudonymise(const uint8_t *key, struct rpt_who *);
 void		 rpt_accounts_from_config(const struct sg_config *,
 		    struct rpt_report *);

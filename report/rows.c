@@ -99,3 +99,20 @@ rpt_col_text(sqlite3_stmt *st, int col, char *out, size_t len)
 	memcpy(out, s, (size_t)n);
 	out[n] = '\0';
 }
+
+enum rpt_error
+rpt_db_compat(sqlite3 *db)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "SELECT id_source FROM flows LIMIT 0", -1,
+	    &s, NULL);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_OK)
+		return RPT_OK;
+	/* temp comes first in name lookup, so "flows" is the view */
+	rc = sqlite3_exec(db, "CREATE TEMP VIEW flows AS SELECT *, NULL AS"
+	    " id_source FROM main.flows", NULL, NULL, NULL);
+	return rc == SQLITE_OK ? RPT_OK : RPT_ERR_DB;
+}

@@ -45,6 +45,12 @@ enum rpt_error	 rpt_rows(sqlite3 *, const char *sql, const struct rpt_bind *b,
 
 /* Grow *arrp (a T **) by one zeroed element; NULL if out of memory. */
 void		*rpt_push(void *arrp, size_t *n, size_t size);
+/*
+ * A database written before flows.id_source (schema version 1, opened
+ * read-only so not upgraded) gets a temporary view named flows with the
+ * column NULL, so the same queries read both.  RPT_ERR_DB if it fails.
+ */
+enum rpt_error	 rpt_db_compat(sqlite3 *);
 /* Column col as text, cut to fit len; "" for NULL. */
 void		 rpt_col_text(sqlite3_stmt *, int col, char *out, size_t len);
 

@@ -2,9 +2,19 @@
 # explain shows, step by step, who, what, when and which rule decides.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-conf=conf/schoolgate.conf
+tmp="$(mktemp -d /tmp/sg-explain.XXXXXX)"
+trap 'rm -rf -- "$tmp"' EXIT
+# the shipped config, with its 802.1X sessions read from $tmp
+conf="$tmp/schoolgate.conf"
+sed "s|radius_detail = \[[^]]*\];|radius_detail = [ \"$tmp/detail-*\" ];|" \
+    conf/schoolgate.conf >"$conf"
+grep -q "$tmp/detail-\*" "$conf"
 fail() { echo "FAIL: $*"; exit 1; }
 ex() { "$SCHOOLGATE" explain -c "$conf" "$@"; }
+session() {	# session STATUS USER MAC IP: as FreeRADIUS's detail module
+	printf 'Mon Nov 16 09:00:00 2026\n\tAcct-Status-Type = %s\n\tUser-Name = "%s"\n\tCalling-Station-Id = "%s"\n\tFramed-IP-Address = %s\n\tAcct-Session-Id = "s-%s"\n\tTimestamp = 1794819600\n\n' \
+	    "$1" "$2" "$3" "$4" "$4" >>"$tmp/detail-20261116"
+}
 
 out=$(ex --device 02:00:00:00:10:03 --host www.facebook.com \
     --at '2026-11-17 10:30')
@@ -25,12 +35,33 @@ ex --device 02:00:00:00:10:03 --host www.facebook.com \
 ex --device 02:00:00:00:10:03 --host www.facebook.com \
     --at '2026-11-30 10:30' | grep -q 'INSET day' || fail "closure not shown"
 
-# the comms iPad is exempt for Facebook, not for WhatsApp
+# the comms iPad's MAC alone is not enough: the account wants 802.1X
 out=$(ex --device 02:00:00:00:10:32 --host www.facebook.com \
     --at '2026-11-17 10:30')
+grep -q 'needs an 802.1X session signed in as an owner; there is none' \
+    <<<"$out" || fail "auth 8021x not explained"
+grep -q 'Decision: BLOCK' <<<"$out" || fail "copied MAC exempted"
+grep -q 'Identity: from registered' <<<"$out" || fail "identity source"
+# signed in as Sue Ward, the comms iPad is exempt for Facebook
+session Start sward@cliftonlodge.sch.uk 02-00-00-00-10-32 10.10.0.50
+out=$(ex --device 10.10.0.50 --host www.facebook.com --at '2026-11-17 10:30')
+echo "$out"
+grep -q '802.1X:   signed in: session of "sward@cliftonlodge.sch.uk", 10.10.0.50, MAC 02:00:00:00:10:32' \
+    <<<"$out" || fail "session not shown"
+grep -q 'Person:   Sue Ward' <<<"$out" || fail "session person"
+grep -q 'Identity: from 8021x' <<<"$out" || fail "identity source 8021x"
 grep -q 'exempt: registered professional account' <<<"$out" ||
     fail "exemption not explained"
 grep -q 'Decision: ALLOW' <<<"$out" || fail "exemption not applied"
+# John Smith's phone, a random MAC, named by his session
+session Start JSmith@cliftonlodge.sch.uk 06-1a-2b-3c-4d-5e 10.10.0.77
+out=$(ex --device 10.10.0.77 --host www.facebook.com --at '2026-11-17 10:30')
+grep -q 'Person:   John Smith' <<<"$out" || fail "jsmith by 802.1X"
+grep -q 'Decision: BLOCK' <<<"$out" || fail "jsmith not blocked"
+session Stop JSmith@cliftonlodge.sch.uk 06-1a-2b-3c-4d-5e 10.10.0.77
+out=$(ex --device 10.10.0.77 --host www.facebook.com --at '2026-11-17 10:30')
+grep -q 'Person:   unknown' <<<"$out" || fail "session kept after Stop"
+grep -q '802.1X:   no session' <<<"$out" || fail "no session not shown"
 ex --device 02:00:00:00:10:32 --host web.whatsapp.com --app WhatsApp \
     --at '2026-11-17 10:30' | grep -q 'Decision: BLOCK' ||
     fail "messaging exempted (6.9)"

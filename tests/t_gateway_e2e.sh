@@ -36,7 +36,9 @@ done
 check "https en.wikipedia.org" "ok 2000000" "$(fetch staff en.wikipedia.org 2000000)"
 check "https padlet.com" "ok 1000" "$(fetch staff padlet.com 1000)"
 
-echo "== comms iPad (registered for the school's Facebook page)"
+echo "== comms iPad (registered for the school's Facebook page, auth 8021x)"
+gw_8021x Start sward@cliftonlodge.sch.uk 02-00-00-00-10-32 10.10.0.50
+sleep 1.5	# the daemon reads the detail file once a second
 check "https www.facebook.com" "ok 300000" "$(fetch ipad www.facebook.com 300000)"
 check "https web.whatsapp.com (messaging stays blocked)" "reset" \
     "$(fetch ipad web.whatsapp.com 100)"

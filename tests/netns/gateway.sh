@@ -8,6 +8,9 @@
 #   gw_sql SQL               query the records database
 #   gw_check WHAT WANT GOT   "ok"/"FAIL" line (GOT starts with WANT),
 #                            failures counted in gw_failures
+#   gw_8021x STATUS USER MAC IP  append an accounting record to
+#                            DIR/radacct/ap/detail, as FreeRADIUS's detail
+#                            module writes it (STATUS Start or Stop)
 
 SG_SITE_IP_facebook=198.51.100.11
 gw_site_ip() {
@@ -93,4 +96,13 @@ gw_check() {
 		echo "FAIL $1: want $2, got $3"
 		gw_failures=$((gw_failures + 1))
 	fi
+}
+
+gw_8021x() {
+	local status="$1" user="$2" mac="$3" ip="$4"
+	mkdir -p "$SG_RUN_DIR/radacct/ap"
+	printf '%s\n\tAcct-Status-Type = %s\n\tUser-Name = "%s"\n\tCalling-Station-Id = "%s"\n\tFramed-IP-Address = %s\n\tAcct-Session-Id = "%s"\n\tTimestamp = %s\n\n' \
+	    "$(date '+%a %b %e %T %Y')" "$status" "$user" "$mac" "$ip" \
+	    "sess-$ip" "$(date +%s)" >>"$SG_RUN_DIR/radacct/ap/detail"
+	chmod -R a+rX "$SG_RUN_DIR/radacct"
 }

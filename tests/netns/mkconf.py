@@ -5,7 +5,8 @@ conf/schoolgate.conf, keeping its people, devices, categories and rules:
   mkconf.py --rundir DIR [--hours in|out|real] [--expire-accounts]
             [--allow-quic]
             [--queues N] [--queue-maxlen N] [--user USER] [--fail-closed]
-            [--leases PATH] [--db PATH] [--memory-rows N] > gateway.conf
+            [--leases PATH] [--db PATH] [--memory-rows N]
+            [--radius-detail GLOB] > gateway.conf
 
 --hours in/out replaces school hours by "always" or "never", so a test
 does not depend on the clock; real keeps the school's timetable.  --leases reads a dnsmasq
@@ -13,7 +14,9 @@ leases file (without it the config has none).  --db puts the records
 database elsewhere than DIR/records.db (a small tmpfs, say); --memory-rows
 lowers the rows held while it cannot be written, so a test can overflow it.
 --allow-quic sets block_quic = false in every group, so that the daemon
-names QUIC flows as classify does instead of dropping them (quic-fallback)."""
+names QUIC flows as classify does instead of dropping them (quic-fallback).
+--radius-detail names the FreeRADIUS detail files with the 802.1X sessions
+(default DIR/radacct/*/detail*, empty unless a test writes there)."""
 import argparse
 import re
 import sys
@@ -51,6 +54,7 @@ def main():
     ap.add_argument("--db")
     ap.add_argument("--memory-rows", type=int)
     ap.add_argument("--allow-quic", action="store_true")
+    ap.add_argument("--radius-detail")
     ap.add_argument("--conf", default="conf/schoolgate.conf")
     a = ap.parse_args()
     text = open(a.conf).read()
@@ -62,6 +66,9 @@ def main():
         leases = f'leases = {{ file = "{a.leases}"; format = "dnsmasq"; }};'
     text = sub(r"^leases = \{.*?^\};", leases, text)
     d = a.rundir
+    detail = a.radius_detail or f"{d}/radacct/*/detail*"
+    text = sub(r'radius_detail = \[[^]]*\];', f'radius_detail = [ "{detail}" ];',
+               text)
     db = a.db or f"{d}/records.db"
     text = sub(r'database = "[^"]*";', f'database = "{db}";', text)
     text = sub(r'pseudonym_key = "[^"]*";', f'pseudonym_key = "{d}/key";', text)

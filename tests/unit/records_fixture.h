@@ -89,6 +89,7 @@ make_flow(struct rec_flow *f, int i)
 	snprintf(f->clause, sizeof(f->clause), "7.3");
 	f->in_school_hours = (i % 2) == 0;
 	snprintf(f->source, sizeof(f->source), "live");
+	snprintf(f->id_source, sizeof(f->id_source), "registered");
 }
 
 static inline sqlite3 *

@@ -165,6 +165,8 @@ test_example_accounts(void **state)
 	assert_int_equal(a->nowners, 1);
 	assert_int_equal(a->owners[0], conf_person_index(c, "sward"));
 	assert_int_equal(a->devices[0], conf_device_index(c, "comms-ipad"));
+	assert_true(a->auth_8021x);	/* a copied MAC gets nothing */
+	assert_false(c->accounts[1].auth_8021x);
 	assert_true(c->accounts[1].ends < day("2026-09-01"));
 	conf_free(c);
 }
@@ -272,6 +274,123 @@ test_syntax_error_and_missing_file(void **state)
 	conf_errors_clear(&errs);
 }
 
+#define PF_CONF(csv) \
+	"school = { name = \"S\"; school_hours = \"h\"; };\n"	\
+	"schedules = ( { name = \"h\"; weekdays = [ \"mon\" ]; } );\n" \
+	"groups = ( { name = \"staff\"; }, { name = \"pupils\"; } );\n" \
+	"default_group = \"pupils\";\n"					\
+	"people = ( { id = \"sward\"; name = \"Sue Ward\"; group = \"staff\"; } );\n" \
+	"devices = ( { name = \"ipad\"; mac = \"02:00:00:00:10:32\"; } );\n" \
+	"identity = { people_file = \"" csv "\"; };\n"
+
+/* The staff directory CSV: people and devices beside the config's own,
+ * and every bad row as FILE:LINE. */
+static void
+test_people_file(void **state)
+{
+	struct conf_errors errs;
+	struct sg_config *c;
+	char csv[64], path[64], text[1024];
+	int p;
+
+	write_temp(csv, "# exported from the MIS\n"
+	    "ID,Name,Group,Roles,Logins,Devices\r\n"
+	    "jsmith,\"Smith, John \"\"JS\"\"\",staff,teacher,"
+	    "john.smith@school.sch.uk;js2,02:00:00:00:10:03 06:11:22:33:44:55\n"
+	    "\n"
+	    "apupil,A Pupil,pupils,,,\n");
+	snprintf(text, sizeof(text), PF_CONF("%s"), csv);
+	write_temp(path, text);
+	c = conf_load(path, &errs);
+	unlink(path);
+	assert_non_null(c);
+	assert_int_equal(c->npeople, 3);
+	p = conf_person_index(c, "jsmith");
+	assert_int_equal(p, 1);
+	assert_string_equal(c->people[p].name, "Smith, John \"JS\"");
+	assert_int_equal(c->people[p].group, conf_group_index(c, "staff"));
+	assert_int_equal(c->people[p].nlogins, 2);
+	assert_string_equal(c->people[p].logins[1], "js2");
+	assert_int_equal(c->people[p].nroles, 1);
+	assert_int_equal(c->people[p].line, 3);
+	assert_int_equal(c->ndevices, 3);
+	assert_int_equal(c->devices[conf_device_index(c, "jsmith-2")].owner, p);
+	assert_int_equal(conf_person_index(c, "apupil"), 2);
+	conf_free(c);
+
+	/* re-read as it is now: a reload sees the new file */
+	write_temp(path, "id,name,group,devices\n"
+	    "sward,Sue Again,staff,\n"			/* 2 */
+	    "x,X,nogroup,\n"				/* 3 */
+	    "y,Y,staff\n"				/* 4 */
+	    "z,Z,staff,02:00:00:00:10:32\n"		/* 5 */
+	    "w,\"W,staff,\n"				/* 6 */
+	    "v,V,staff,not-a-mac\n");			/* 7 */
+	snprintf(text, sizeof(text), PF_CONF("%s"), path);
+	write_temp(csv, text);
+	c = conf_load(csv, &errs);
+	unlink(csv);
+	unlink(path);
+	assert_null(c);
+	assert_int_equal(errs.n, 6);
+	assert_error(&errs, 0, path, 2, "person \"sward\" is already defined");
+	assert_error(&errs, 1, path, 3, "unknown group \"nogroup\"");
+	assert_error(&errs, 2, path, 4, "not as many columns as the header");
+	assert_error(&errs, 3, path, 6, "unterminated quoted field");
+	assert_error(&errs, 4, path, 7, "invalid MAC \"not-a-mac\"");
+	assert_error(&errs, 5, path, 5, "MAC already used by device \"ipad\"");
+	conf_errors_clear(&errs);
+}
+
+static void
+collect(void *arg, const char *msg)
+{
+	struct conf_errors *w = arg;
+
+	w->msg = realloc(w->msg, (w->n + 1) * sizeof(*w->msg));
+	assert_non_null(w->msg);
+	w->msg[w->n++] = strdup(msg);
+}
+
+/* A group with IPv4 subnets and nothing for IPv6 is warned about; an
+ * interface or an IPv6 subnet answers it.  So is an 802.1X account with
+ * no sessions to find.  The shipped config has neither. */
+static void
+test_warn_ipv6(void **state)
+{
+	static const char text[] =
+	    "school = { name = \"S\"; school_hours = \"h\"; };\n"
+	    "schedules = ( { name = \"h\"; weekdays = [ \"mon\" ]; } );\n"
+	    "groups = ( { name = \"a\"; subnets = [ \"10.1.0.0/16\" ]; },\n"
+	    "  { name = \"b\"; subnets = [ \"10.2.0.0/16\" ];\n"
+	    "    interfaces = [ \"eth2\" ]; },\n"
+	    "  { name = \"c\"; subnets = [ \"10.3.0.0/16\", \"fd00::/64\" ]; },\n"
+	    "  { name = \"d\"; } );\n"
+	    "default_group = \"d\";\n"
+	    "people = ( { id = \"p\"; name = \"P\"; group = \"d\"; } );\n"
+	    "professional_accounts = ( { name = \"page\"; platform = \"Facebook\";\n"
+	    "  owners = [ \"p\" ]; auth = \"8021x\"; approved = \"2025-01-01\";\n"
+	    "  review_by = \"2026-01-01\"; ends = \"2027-01-01\"; } );\n";
+	struct conf_errors errs, warns = { NULL, 0 };
+	struct sg_config *c;
+	char path[64];
+
+	write_temp(path, text);
+	c = conf_load(path, &errs);
+	unlink(path);
+	assert_non_null(c);
+	conf_warnings(c, collect, &warns);
+	assert_int_equal(warns.n, 2);
+	assert_error(&warns, 0, path, 3, "warning: group \"a\" has IPv4");
+	assert_error(&warns, 1, path, 10, "account \"page\" wants an 802.1X");
+	conf_errors_clear(&warns);
+	conf_free(c);
+	assert_non_null(c = conf_load(EXAMPLE, &errs));
+	conf_warnings(c, collect, &warns);
+	assert_int_equal(warns.n, 0);
+	conf_free(c);
+}
+
 static void
 test_lookups_absent(void **state)
 {
@@ -300,6 +419,8 @@ main(void)
 		cmocka_unit_test(test_every_error_reported),
 		cmocka_unit_test(test_syntax_error_and_missing_file),
 		cmocka_unit_test(test_lookups_absent),
+		cmocka_unit_test(test_people_file),
+		cmocka_unit_test(test_warn_ipv6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

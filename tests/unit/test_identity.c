@@ -31,6 +31,7 @@ struct world {
 	char			*guest_ifs[1];
 	int			 guest_devs[1];
 	struct leases		 leases;
+	struct rad_table	 radius;
 };
 
 static void
@@ -121,6 +122,7 @@ world_teardown(void **state)
 	struct world *w = *state;
 
 	leases_free(&w->leases);
+	rad_table_free(&w->radius);
 	free(w);
 	return 0;
 }
@@ -138,7 +140,8 @@ resolve(struct world *w, const char *hw, const char *addr, const char *iface,
 	if (addr != NULL)
 		a = tu_ip(addr);
 	memset(&id, 0xa5, sizeof(id));
-	ident_resolve(&w->cfg, &w->leases, hw != NULL ? m : NULL,
+	ident_resolve(&w->cfg, &(struct ident_data){ &w->leases, &w->radius },
+	    hw != NULL ? m : NULL,
 	    addr != NULL ? &a : NULL, iface, as_group, &id);
 	return id;
 }
@@ -302,6 +305,79 @@ test_resolve_as_group(void **state)
 	expect(&id, D_ALICE, P_ALICE, G_STAFF, "device MAC");
 }
 
+static void
+sign_in(struct world *w, const char *user, const char *hw, const char *addr)
+{
+	struct rad_session s;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.user, sizeof(s.user), "%s", user);
+	if (hw != NULL) {
+		s.has_mac = true;
+		tu_mac(hw, s.mac);
+	}
+	if (addr != NULL)
+		s.ip4 = tu_ip(addr);
+	assert_int_equal(rad_apply(&w->radius, RAD_START, &s), 0);
+}
+
+/* 802.1X beats the registered device, its owner and the subnet. */
+static void
+test_resolve_8021x_first(void **state)
+{
+	struct world *w = *state;
+	char *bob_logins[] = { "Bob.Smith@school.example" };
+	struct ident id;
+
+	w->people[P_BOB].logins = bob_logins;
+	w->people[P_BOB].nlogins = 1;
+	sign_in(w, "BOB.SMITH@school.example", "06:11:22:33:44:55",
+	    "10.1.0.77");
+	id = resolve(w, "06:11:22:33:44:55", "10.1.0.77", "eth1", -1);
+	expect(&id, -1, P_BOB, G_STUDENTS, "802.1X session");
+	assert_int_equal(id.source, IDSRC_8021X);
+	assert_string_equal(id.user, "BOB.SMITH@school.example");
+	/* Bob signed in on Alice's laptop: the person is Bob, the device
+	 * stays the laptop. */
+	sign_in(w, "bob", "02:00:00:00:00:01", "10.1.0.78");
+	id = resolve(w, "02:00:00:00:00:01", "10.1.0.78", NULL, -1);
+	expect(&id, D_ALICE, P_BOB, G_STUDENTS, "802.1X session");
+	/* without a session the same laptop is Alice's, by registration */
+	id = resolve(w, "02:00:00:00:00:01", "10.1.0.79", NULL, -1);
+	expect(&id, D_ALICE, P_ALICE, G_STAFF, "device MAC");
+	assert_int_equal(id.source, IDSRC_REGISTERED);
+	w->people[P_BOB].logins = NULL;
+	w->people[P_BOB].nlogins = 0;
+}
+
+/* A device at a session's address with another MAC is not that person;
+ * nor is a session whose User-Name nobody has. */
+static void
+test_resolve_8021x_refused(void **state)
+{
+	struct world *w = *state;
+	struct ident id;
+
+	sign_in(w, "alice@realm", "06:00:00:00:00:aa", "10.1.0.80");
+	id = resolve(w, "06:00:00:00:00:bb", "10.1.0.80", NULL, -1);
+	expect(&id, -1, -1, G_STAFF, "subnet");
+	assert_int_equal(id.source, IDSRC_SUBNET);
+	assert_non_null(id.session_refused);
+	/* no frame MAC (routed): the address's session counts */
+	id = resolve(w, NULL, "10.1.0.80", NULL, -1);
+	assert_int_equal(id.person, P_ALICE);
+	assert_int_equal(id.source, IDSRC_8021X);
+	sign_in(w, "mallory", NULL, "10.1.0.81");
+	id = resolve(w, NULL, "10.1.0.81", NULL, -1);
+	assert_int_equal(id.person, -1);
+	assert_int_equal(id.source, IDSRC_SUBNET);
+	/* found by MAC when the address is not in the session (IPv6) */
+	id = resolve(w, "06:00:00:00:00:aa", "fd00::5", NULL, -1);
+	assert_int_equal(id.person, P_ALICE);
+	assert_int_equal(id.group, G_STAFF);
+	assert_string_equal(ident_source_name(id.source), "8021x");
+}
+
 int
 main(void)
 {
@@ -319,6 +395,8 @@ main(void)
 		W(test_resolve_subnet_longest_prefix),
 		W(test_resolve_default),
 		W(test_resolve_as_group),
+		W(test_resolve_8021x_first),
+		W(test_resolve_8021x_refused),
 #undef W
 	};
 

@@ -441,6 +441,41 @@ test_redecide_account_and_fixed(void **state)
 	assert_false(k.fixed);
 }
 
+/* A flow decided under an 802.1X session keeps it when decided again:
+ * the main thread has no session table, and John Smith at a guest
+ * address must not turn into a guest at the school-hours boundary. */
+static void
+test_redecide_8021x(void **state)
+{
+	struct fixture *fx = *state;
+	struct rad_table t = { 0 };
+	struct rad_session s;
+	struct policy_decision first, d;
+	struct policy_flow f;
+	struct policy_kept k;
+	struct ident id;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.user, sizeof(s.user), "JSmith@school.sch.uk");
+	s.ip4 = tu_ip("10.30.0.5");
+	assert_int_equal(rad_apply(&t, RAD_START, &s), 0);
+	ident_resolve(fx->cfg, &(struct ident_data){ NULL, &t }, NULL, &s.ip4,
+	    NULL, -1, &id);
+	rad_table_free(&t);
+	assert_int_equal(id.source, IDSRC_8021X);
+	policy_flow_init(&f, fx->cfg, &id, "TLS", "Facebook",
+	    "www.facebook.com", AFTER_HOURS);
+	policy_decide(fx->cfg, &f, &first, NULL, NULL);
+	assert_string_equal(first.rule_name, "staff-social-after");
+	policy_kept_init(&k, &id, NULL, "TLS", "Facebook", "www.facebook.com",
+	    &first);
+	redecide(fx->cfg, &k, IN_HOURS, &id, &d);
+	assert_int_equal(id.source, IDSRC_8021X);
+	assert_string_equal(fx->cfg->people[id.person].id, "jsmith");
+	assert_int_equal(d.action, SG_BLOCK);
+	assert_string_equal(d.rule_name, "staff-social-hours");
+}
+
 int
 main(void)
 {
@@ -456,6 +491,7 @@ main(void)
 		cmocka_unit_test(test_redecide_clock),
 		cmocka_unit_test(test_redecide_reload),
 		cmocka_unit_test(test_redecide_account_and_fixed),
+		cmocka_unit_test(test_redecide_8021x),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -108,6 +108,55 @@ test_verify_missing(void **state)
 	assert_false(vr.ok);
 }
 
+/*
+ * A version 1 database (before flows.id_source), as "sqlite3 .dump"
+ * printed one that the integrate branch's recgen wrote: 3 flows and an
+ * event.  Long lines: it is the dump, unedited.
+ */
+static const char v1_dump[] =
+	    "CREATE TABLE flows ( id INTEGER PRIMARY KEY AUTOINCREMENT, start_us INTEGER, end_us INTEGER, duration_us INTEGER, device TEXT, mac TEXT, ip TEXT, person TEXT, grp TEXT, app TEXT, category TEXT, host TEXT, host_source TEXT, dst_ip TEXT, dst_port INTEGER, transport TEXT, bytes_out INTEGER, bytes_in INTEGER, pkts_out INTEGER, pkts_in INTEGER, action TEXT, rule TEXT, clause TEXT, in_school_hours INTEGER, source TEXT, prev_hash BLOB, hash BLOB);\n"
+	    "INSERT INTO flows VALUES(1,1796637600000000,1796637602000000,2000000,'jsmith-laptop','02:00:00:00:10:03','10.10.0.99','jsmith','staff','TLS.Facebook','personal-social','www.facebook.com','sni','192.0.2.10',443,'tcp',900,4000,6,6,'block','staff-social-in-hours','7.3',1,'recgen',X'0000000000000000000000000000000000000000000000000000000000000000',X'74937556c66ce77ea88d971bd82f9b872010885914bcd37b35ef785b9ebade22');\n"
+	    "INSERT INTO flows VALUES(2,1796637660000000,1796637662000000,2000000,'jsmith-laptop','02:00:00:00:10:03','10.10.0.99','jsmith','staff','TLS.Facebook','personal-social','www.facebook.com','sni','192.0.2.10',443,'tcp',900,4000,6,6,'block','staff-social-in-hours','7.3',1,'recgen',X'74937556c66ce77ea88d971bd82f9b872010885914bcd37b35ef785b9ebade22',X'f472762c4536006053986900fca0980ec003ec60994090e7c976762dd01170ab');\n"
+	    "INSERT INTO flows VALUES(3,1796637720000000,1796637722000000,2000000,'jsmith-laptop','02:00:00:00:10:03','10.10.0.99','jsmith','staff','TLS.Facebook','personal-social','www.facebook.com','sni','192.0.2.10',443,'tcp',900,4000,6,6,'block','staff-social-in-hours','7.3',1,'recgen',X'f472762c4536006053986900fca0980ec003ec60994090e7c976762dd01170ab',X'da422c1aec0e0738fe21b3137d30d414c0358801bb14ece10335aaf1847ce13e');\n"
+	    "CREATE TABLE events ( id INTEGER PRIMARY KEY AUTOINCREMENT, ts_us INTEGER, kind TEXT, detail TEXT, prev_hash BLOB, hash BLOB);\n"
+	    "INSERT INTO events VALUES(1,1796637600000000,'start','schoolgate 1',X'0000000000000000000000000000000000000000000000000000000000000000',X'fbb29d0fd2ac7b3ce359e2cb9894b16140044fe97e361964fd5f42195bc8e289');\n"
+	    "CREATE TABLE meta (key TEXT PRIMARY KEY, value);\n"
+	    "INSERT INTO meta VALUES('schema_version','1');\n"
+	    "CREATE INDEX flows_start ON flows(start_us);\n"
+	    "CREATE INDEX flows_person ON flows(person);\n";
+
+/* Old databases stay readable and verifiable, before and after the
+ * upgrade that adds id_source; the old rows' NULL is not a loophole. */
+static void
+test_schema_v1(void **state)
+{
+	struct fixture *fx = *state;
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open_v2(fx->path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v1_dump, NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	verify_ok(fx->path, 4);		/* read-only: not upgraded */
+	assert_int_equal(peek_int(fx->path, "SELECT value FROM meta WHERE"
+	    " key = 'schema_version'"), 1);
+	add_flows(fx->path, 10, 2);	/* opened for writing: upgraded */
+	assert_int_equal(peek_int(fx->path, "SELECT value FROM meta WHERE"
+	    " key = 'schema_version'"), 2);
+	assert_int_equal(peek_int(fx->path, "SELECT count(*) FROM flows WHERE"
+	    " id_source IS NULL"), 3);
+	verify_ok(fx->path, 6);
+	/* giving an old row an identity source, or taking a new row's
+	 * away, breaks its hash */
+	peek_exec(fx->path, "UPDATE flows SET id_source = '8021x' WHERE id = 2");
+	verify_fails(fx->path, "flows", 2, "hash does not match its contents");
+	peek_exec(fx->path, "UPDATE flows SET id_source = NULL WHERE id = 2");
+	verify_ok(fx->path, 6);
+	peek_exec(fx->path, "UPDATE flows SET id_source = NULL WHERE id = 5");
+	verify_fails(fx->path, "flows", 5, "hash does not match its contents");
+}
+
 int
 main(void)
 {
@@ -120,6 +169,7 @@ main(void)
 		T(test_tamper_event),
 		T(test_tamper_rehashed),
 		T(test_verify_missing),
+		T(test_schema_v1),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
