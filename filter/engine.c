@@ -6,6 +6,7 @@
 #include "dnscache.h"
 #include "dnsrewrite.h"
 #include "engine.h"
+#include "quic.h"
 #include "repack.h"
 #include "tlsflow.h"
 
@@ -61,6 +62,7 @@ struct eng_flow {
 	bool			 dns_rewrite;
 	bool			 dns_qedns;	/* the last query had EDNS */
 	uint16_t		 dns_qid;	/* and this ID */
+	bool			 canary;	/* a lookup of dns.canaries */
 };
 
 static void	 eng_flow_ended(struct flow *, enum flow_end_reason, void *);
@@ -243,29 +245,39 @@ eng_name_from_dns(struct eng *e, const struct flow *f, struct eng_flow *ef,
 /*
  * The name in the ClientHello we put together decides, whatever nDPI made
  * of the segments it saw (it reads only in-order ones, within the packet
- * budget).  With ECH the SNI is only the front's public name: the
- * client's lookup of the address, if there was one, says more.
+ * budget).  With ECH, or an SNI that is an ECH front
+ * (classification.ech_fronts), the SNI is only the front's public name:
+ * the client's lookup of the address, if there was one, says more, and
+ * without one the flow hides its name.
  */
 static void
 eng_name_from_hello(struct eng *e, const struct flow *f, struct eng_flow *ef,
     time_t now)
 {
+	const struct sg_config *cfg = e->gens[ef->gen].cfg;
 	const struct tlsh_hello *h;
+	bool hidden;
 
 	if (ef->tls == NULL || !ef->tls->have_hello)
 		return;
 	h = &ef->tls->hello;
-	if (h->sni[0] == '\0' && !h->ech)
+	hidden = h->ech || policy_name_listed(cfg->ech_fronts,
+	    cfg->nech_fronts, h->sni);
+	if (h->sni[0] == '\0' && !hidden)
 		return;
-	if (!(ef->res.host_src == SG_HOST_SNI && !h->ech &&
+	if (!(ef->res.host_src == SG_HOST_SNI && !hidden &&
 	    strcmp(ef->res.host, h->sni) == 0)) {
 		ef->res.master[0] = '\0';
 		ef->res.host[0] = '\0';
 		ef->res.host_src = SG_HOST_NONE;
 		snprintf(ef->res.proto, sizeof(ef->res.proto), "TLS");
 		snprintf(ef->res.app, sizeof(ef->res.app), "TLS");
-		if (h->ech && eng_name_from_dns(e, f, ef, now))
+		/* never named by the front: the lookup, or evasion */
+		if (hidden) {
+			if (!eng_name_from_dns(e, f, ef, now))
+				ef->evasion = true;
 			return;
+		}
 		if (h->sni[0] != '\0')
 			eng_name(e, ef, h->sni, SG_HOST_SNI);
 	}
@@ -313,6 +325,8 @@ eng_finalise(struct eng *e, struct flow *f, struct eng_flow *ef)
 	e->stats.verdicts[ef->dec.action]++;
 	if (ef->evasion)
 		e->stats.evasions++;
+	if (ef->canary)
+		e->stats.dns_canaries++;
 	if (e->opts.on_decided) {
 		eng_view(e, f, ef, &view);
 		e->opts.on_decided(&view, e->opts.arg);
@@ -322,16 +336,20 @@ eng_finalise(struct eng *e, struct flow *f, struct eng_flow *ef)
 /*
  * QUIC hides nothing nDPI 4.2 can always read; for groups with block
  * rules, dropping it makes browsers retry over TCP, where the SNI shows.
+ * On UDP/443 any payload goes; on other ports, a flow whose first client
+ * payload is a QUIC Initial (a VPN or an app on a port of its own).
  */
 static bool
 eng_quic_fallback(struct eng *e, struct flow *f, struct eng_flow *ef,
-    const struct dec_pkt *p)
+    const struct dec_pkt *p, int dir)
 {
 	const struct sg_config *cfg = e->gens[ef->gen].cfg;
 
 	if (!e->opts.quic_fallback || p->proto != IPPROTO_UDP ||
-	    f->key.dport != 443 || !cfg->groups[ef->id.group].block_quic ||
-	    p->paylen == 0)
+	    !cfg->groups[ef->id.group].block_quic || p->paylen == 0)
+		return false;
+	if (f->key.dport != 443 && (dir != 0 || ef->payload_seen ||
+	    !quic_is_initial(p->payload, p->paylen)))
 		return false;
 	ef->inspected++;
 	ef->payload_seen = true;
@@ -451,6 +469,15 @@ eng_conclude(struct eng *e, struct flow *f, struct eng_flow *ef, time_t when,
 	eng_name_from_hello(e, f, ef, when);
 	eng_name_from_dns(e, f, ef, when);
 	eng_decide(e, f, ef, when);
+	if (eng_is_dns(ef) && ef->res.host_src == SG_HOST_DNS &&
+	    policy_name_listed(cfg->dns_canaries, cfg->ndns_canaries,
+	    ef->res.host) && policy_guarded(cfg, &ef->id)) {
+		ef->canary = true;
+		policy_canary(cfg, when, &ef->dec);
+		ef->categories = cfg->circumvention >= 0 ?
+		    UINT64_C(1) << cfg->circumvention : 0;
+		return;
+	}
 	if (ef->tls != NULL && ef->tls->evasion != 0)
 		ef->evasion = true;
 	if (giveup && eng_should_be_named(ef) && eng_unnamed(ef))
@@ -519,7 +546,7 @@ eng_inspect(struct eng *e, struct flow *f, struct eng_flow *ef,
 	time_t when = eng_when(e, ts_us);
 	bool spent;
 
-	if (eng_quic_fallback(e, f, ef, p)) {
+	if (eng_quic_fallback(e, f, ef, p, dir)) {
 		v->action = SG_BLOCK;
 		v->final = true;
 		return;
@@ -570,12 +597,17 @@ eng_dns_nxdomain(struct eng *e, const struct eng_flow *ef,
 	char	 text[DNSRW_TEXT_MAX + 1];
 	int	 n, len;
 
-	snprintf(text, sizeof(text),
-	    "schoolgate: blocked by rule %s, policy clause %s",
-	    ef->dec.rule_name ? ef->dec.rule_name : "",
-	    ef->dec.clause ? ef->dec.clause : "");
-	n = dnsrw_nxdomain(p->payload, p->paylen, edns, DNSRW_EDE_BLOCKED,
-	    text, msg, sizeof(msg));
+	if (ef->canary)
+		snprintf(text, sizeof(text), "schoolgate: a canary domain; "
+		    "this network keeps encrypted DNS and private relays off "
+		    "(policy clause %s)", ef->dec.clause ? ef->dec.clause : "");
+	else
+		snprintf(text, sizeof(text),
+		    "schoolgate: blocked by rule %s, policy clause %s",
+		    ef->dec.rule_name ? ef->dec.rule_name : "",
+		    ef->dec.clause ? ef->dec.clause : "");
+	n = dnsrw_nxdomain(p->payload, p->paylen, edns, ef->canary ?
+	    DNSRW_EDE_FILTERED : DNSRW_EDE_BLOCKED, text, msg, sizeof(msg));
 	if (n == -1 || (len = repack_udp(p, msg, (size_t)n, e->out,
 	    sizeof(e->out))) == -1)
 		return -1;
@@ -616,6 +648,46 @@ eng_dns_blocked(struct eng *e, struct eng_flow *ef, const struct dec_pkt *p,
 	edns = edns || (ef->dns_qedns && ef->dns_qid == id);
 	if (eng_dns_nxdomain(e, ef, p, edns, v) == -1)
 		e->stats.dns_malformed++;
+}
+
+/* Lookups over UDP of a sender whose answers lose "ech" (strip_ech);
+ * what is blocked is dropped or answered NXDOMAIN already. */
+static bool
+eng_edits_dns(const struct eng *e, const struct flow *f,
+    const struct eng_flow *ef)
+{
+	return f->key.proto == IPPROTO_UDP && f->key.dport == 53 &&
+	    ef->dec.action != SG_BLOCK &&
+	    policy_strip_ech(e->gens[ef->gen].cfg, &ef->id);
+}
+
+/*
+ * An allowed lookup for a sender whose lookups lose "ech": every answer
+ * comes through here, before the flow is decided and after (it is never
+ * handed to the kernel), so that a browser never learns an ECH key and
+ * sends the real name in the clear.  An answer we cannot read is passed
+ * as it is, counted: the client's parser cannot read it either.
+ */
+static void
+eng_dns_edit(struct eng *e, const struct dec_pkt *p, int dir,
+    struct eng_verdict *v)
+{
+	uint8_t	 msg[ENG_PKT_MAX];
+	int	 n, len;
+
+	v->final = false;
+	if (dir != 1 || p->paylen == 0)
+		return;
+	if ((n = dnsrw_strip_ech(p->payload, p->paylen, msg, sizeof(msg))) == 0)
+		return;
+	if (n == -1 || (len = repack_udp(p, msg, (size_t)n, e->out,
+	    sizeof(e->out))) == -1) {
+		e->stats.dns_malformed++;
+		return;
+	}
+	v->pkt = e->out;
+	v->pktlen = (size_t)len;
+	e->stats.dns_ech_stripped++;
 }
 
 /* The sender, or the device classify --as-device names, so that its
@@ -693,6 +765,8 @@ eng_packet(struct eng *e, const struct eng_pkt *in, struct eng_verdict *v)
 		eng_inspect(e, f, ef, &p, dir, in->ts_us, v);
 	if (ef->dns_rewrite)
 		eng_dns_blocked(e, ef, &p, dir, v);
+	else if (eng_edits_dns(e, f, ef))
+		eng_dns_edit(e, &p, dir, v);
 }
 
 static void

@@ -127,6 +127,7 @@ void		 conf_parse_rules(struct conf_ctx *, const config_setting_t *);
 void		 conf_parse_accounts(struct conf_ctx *,
 		    const config_setting_t *);
 void		 conf_parse_leases(struct conf_ctx *, const config_setting_t *);
+void		 conf_parse_dns(struct conf_ctx *, const config_setting_t *);
 void		 conf_parse_classification(struct conf_ctx *,
 		    const config_setting_t *);
 void		 conf_parse_records(struct conf_ctx *,
