@@ -60,7 +60,7 @@ struct conf_group {
 	int		*devices;	/* device indexes */
 	size_t		 ndevices;
 	bool		 block_quic;	/* drop QUIC so browsers fall back to TLS */
-	int		 strip_ech;	/* CONF_AUTO, 0 or 1 (policy_strip_ech) */
+	int8_t		 strip_ech;	/* CONF_AUTO, 0 or 1 (policy_strip_ech) */
 	int		 line;
 };
 
