@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dnsmsg.h"
+#include "hello.h"
 #include "dnsrewrite.h"
 #include "engine.h"
 #include "repack.h"
@@ -675,6 +676,56 @@ t_engine_strip(void **state)
 	assert_string_not_equal(t.dns_rule, "dns-canary");
 }
 
+/* 10.10.0.23:50001 -> 157.240.1.35:443, a ClientHello naming sni */
+static void
+t_hello_tcp(struct t_eng *t, const char *sni, int ech, uint64_t ts,
+    struct eng_verdict *v)
+{
+	uint8_t	 pkt[2048], pay[1024];
+	size_t	 n, len;
+
+	memset(pay, 0, 12);	/* under the TCP header's last 12 bytes */
+	n = th_hello(pay + 12, sni, 1, ech, 0);
+	len = t_ip4(pay, 12 + n, pkt);
+	pkt[9] = 6;
+	memcpy(pkt + 12, "\x0a\x0a\x00\x17\x9d\xf0\x01\x23", 8);
+	memcpy(pkt + 20, "\xc3\x51\x01\xbb\x00\x00\x00\x01\x00\x00\x00\x01"
+	    "\x50\x18\xff\xff\x00\x00\x00\x00", 20);
+	t_feed(t, pkt, len, ts, v);
+}
+
+/* An SNI that is only an ECH front never names the flow: the client's
+ * lookup of the address does, and without one the flow is evasion. */
+static void
+t_engine_ech_front(void **state)
+{
+	struct t_eng		 t;
+	struct t_msg		 q, a;
+	struct eng_verdict	 v;
+	uint8_t			 pkt[512];
+
+	t_eng_up(&t, NULL);
+	t_hello_tcp(&t, "cloudflare-ech.com", 0, 1000000, &v);
+	assert_true(v.final);
+	assert_int_equal(v.action, SG_BLOCK);	/* staff: evasion blocks */
+	assert_int_equal(eng_stats(t.eng)->evasions, 1);
+	t_eng_down(&t);
+	assert_int_equal(t.last_src, SG_HOST_NONE);
+
+	t_eng_up(&t, NULL);
+	t_dns(&q, false, "www.facebook.com", 1, NULL, 0, false);
+	t_dns(&a, true, "www.facebook.com", 1, t_fb4, 4, false);
+	t_feed(&t, pkt, t_udp4(false, &q, pkt), 1000000, &v);
+	t_feed(&t, pkt, t_udp4(true, &a, pkt), 1000001, &v);
+	t_hello_tcp(&t, "Cloudflare-ECH.com", 0, 1000002, &v);
+	assert_true(v.final);
+	assert_int_equal(v.action, SG_BLOCK);
+	assert_int_equal(eng_stats(t.eng)->evasions, 0);
+	t_eng_down(&t);
+	assert_int_equal(t.last_src, SG_HOST_DNSCACHE);
+	assert_string_equal(t.last_host, "www.facebook.com");
+}
+
 int
 main(void)
 {
@@ -691,6 +742,7 @@ main(void)
 		cmocka_unit_test(t_strip_ech_malformed),
 		cmocka_unit_test(t_engine_canary),
 		cmocka_unit_test(t_engine_strip),
+		cmocka_unit_test(t_engine_ech_front),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
