@@ -79,13 +79,18 @@ conf_get_names(struct conf_ctx *c, const config_setting_t *s,
 		return;
 	}
 	conf_copy_str_list(c, s, key, w, SG_HOST_MAX, out, nout);
-	if ((l = conf_member(s, key)) == NULL)
+	if ((l = conf_member(s, key)) == NULL ||
+	    (!config_setting_is_array(l) && !config_setting_is_list(l)))
 		return;
-	for (size_t i = 0; i < *nout; i++)
-		if (!conf_dns_name_ok((*out)[i]))
-			conf_err(c, config_setting_get_elem(l, (unsigned)i),
-			    "%s: %s entry \"%s\" is not a DNS name", w, key,
-			    (*out)[i]);
+	for (int i = 0; i < config_setting_length(l); i++) {
+		const config_setting_t *e = config_setting_get_elem(l, i);
+		const char *name = config_setting_get_string(e);
+
+		if (name != NULL && strlen(name) < SG_HOST_MAX &&
+		    !conf_dns_name_ok(name))
+			conf_err(c, e, "%s: %s entry \"%s\" is not a DNS name",
+			    w, key, name);
+	}
 }
 
 void
