@@ -245,10 +245,11 @@ eng_name_from_dns(struct eng *e, const struct flow *f, struct eng_flow *ef,
 /*
  * The name in the ClientHello we put together decides, whatever nDPI made
  * of the segments it saw (it reads only in-order ones, within the packet
- * budget).  With ECH, or an SNI that is an ECH front
- * (classification.ech_fronts), the SNI is only the front's public name:
- * the client's lookup of the address, if there was one, says more, and
- * without one the flow hides its name.
+ * budget).  With ECH the SNI may be only the front's public name: the
+ * client's lookup of the address, if there was one, says more.  Without
+ * one the SNI stands, since Chrome sends a GREASE ECH extension with the
+ * real name in every ClientHello; but an SNI that is a known ECH front
+ * (classification.ech_fronts) never names a flow: it is evasion.
  */
 static void
 eng_name_from_hello(struct eng *e, const struct flow *f, struct eng_flow *ef,
@@ -256,29 +257,26 @@ eng_name_from_hello(struct eng *e, const struct flow *f, struct eng_flow *ef,
 {
 	const struct sg_config *cfg = e->gens[ef->gen].cfg;
 	const struct tlsh_hello *h;
-	bool hidden;
+	bool front;
 
 	if (ef->tls == NULL || !ef->tls->have_hello)
 		return;
 	h = &ef->tls->hello;
-	hidden = h->ech || policy_name_listed(cfg->ech_fronts,
-	    cfg->nech_fronts, h->sni);
-	if (h->sni[0] == '\0' && !hidden)
+	front = policy_name_listed(cfg->ech_fronts, cfg->nech_fronts, h->sni);
+	if (h->sni[0] == '\0' && !h->ech)
 		return;
-	if (!(ef->res.host_src == SG_HOST_SNI && !hidden &&
+	if (!(ef->res.host_src == SG_HOST_SNI && !h->ech && !front &&
 	    strcmp(ef->res.host, h->sni) == 0)) {
 		ef->res.master[0] = '\0';
 		ef->res.host[0] = '\0';
 		ef->res.host_src = SG_HOST_NONE;
 		snprintf(ef->res.proto, sizeof(ef->res.proto), "TLS");
 		snprintf(ef->res.app, sizeof(ef->res.app), "TLS");
-		/* never named by the front: the lookup, or evasion */
-		if (hidden) {
-			if (!eng_name_from_dns(e, f, ef, now))
-				ef->evasion = true;
+		if ((h->ech || front) && eng_name_from_dns(e, f, ef, now))
 			return;
-		}
-		if (h->sni[0] != '\0')
+		if (front)		/* never named by the front */
+			ef->evasion = true;
+		else if (h->sni[0] != '\0')
 			eng_name(e, ef, h->sni, SG_HOST_SNI);
 	}
 	ef->res.detected = true;

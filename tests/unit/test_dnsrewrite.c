@@ -695,7 +695,8 @@ t_hello_tcp(struct t_eng *t, const char *sni, int ech, uint64_t ts,
 }
 
 /* An SNI that is only an ECH front never names the flow: the client's
- * lookup of the address does, and without one the flow is evasion. */
+ * lookup of the address does, and without one the flow is evasion.  An
+ * ECH extension beside another SNI leaves that SNI the name. */
 static void
 t_engine_ech_front(void **state)
 {
@@ -724,6 +725,15 @@ t_engine_ech_front(void **state)
 	t_eng_down(&t);
 	assert_int_equal(t.last_src, SG_HOST_DNSCACHE);
 	assert_string_equal(t.last_host, "www.facebook.com");
+
+	/* Chrome's GREASE ECH beside the real name: the name stands */
+	t_eng_up(&t, NULL);
+	t_hello_tcp(&t, "en.wikipedia.org", 1, 1000000, &v);
+	assert_int_equal(v.action, SG_ALLOW);
+	assert_int_equal(eng_stats(t.eng)->evasions, 0);
+	t_eng_down(&t);
+	assert_int_equal(t.last_src, SG_HOST_SNI);
+	assert_string_equal(t.last_host, "en.wikipedia.org");
 }
 
 int
