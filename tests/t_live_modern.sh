@@ -57,17 +57,6 @@ s.sendto(d, (sys.argv[1], 4443))' "$udp_ip" "$1"
 
 heard() { grep -c "^$1\$" "$SG_RUN_DIR/udp4443.log" || true; }
 
-wait_row() {
-	local n
-	for n in $(seq 100); do
-		[[ "$(gw_sql "SELECT count(*) FROM flows WHERE $1")" -ge 1 ]] &&
-		    { echo yes; return 0; }
-		sleep 0.1
-	done
-	echo no
-}
-
-status_of() { sed -n 's/.*status: \([A-Z]*\),.*/\1/p' <<<"$1" | head -n 1; }
 yes_if() { if eval "$1"; then echo yes; else echo "no: $2"; fi; }
 
 netns_school_up
@@ -96,12 +85,12 @@ for name in use-application-dns.net mask.icloud.com; do
 	gw_check "$name: the resolver has an address" "198.51.100.3" "$direct"
 	out="$(run_in staff dig +tries=1 +time=3 @"$dns" "$name" 2>&1)" || true
 	gw_check "$name: NXDOMAIN through the gateway" "NXDOMAIN" \
-	    "$(status_of "$out")"
+	    "$(gw_dig_status "$out")"
 	gw_check "$name: EDE 17 (Filtered) saying why" "yes" \
 	    "$(yes_if 'grep -q "EDE: 17 (Filtered).*canary domain" <<<"$out"' \
 	    "$out")"
 	gw_check "$name: recorded as dns-canary, circumvention" "yes" \
-	    "$(wait_row "host='$name' AND dst_port=53 AND action='block' AND
+	    "$(gw_wait_row "host='$name' AND dst_port=53 AND action='block' AND
 	    rule='dns-canary' AND category='circumvention' AND
 	    person='jsmith'")"
 done
@@ -115,7 +104,7 @@ gw_check "other UDP to 4443 gets through" "1" "$(heard other)"
 udp_send quic
 sleep 1
 gw_check "a QUIC v2 Initial to 4443 is dropped" "0" "$(heard quic)"
-gw_check "recorded as quic-fallback" "yes" "$(wait_row \
+gw_check "recorded as quic-fallback" "yes" "$(gw_wait_row \
     "dst_ip='$udp_ip' AND dst_port=4443 AND transport='udp' AND
     action='block' AND rule='quic-fallback' AND person='jsmith'")"
 

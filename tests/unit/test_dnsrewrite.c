@@ -379,20 +379,35 @@ t_check_rewrite(const struct eng_verdict *v, const struct t_msg *query,
 	    NULL, edns);
 }
 
+/* 10.10.0.23:sport -> 157.240.1.35:443, TCP with n bytes of payload */
+static void
+t_tcp4(struct t_eng *t, uint16_t sport, const uint8_t *pay, size_t n,
+    uint64_t ts, struct eng_verdict *v)
+{
+	uint8_t	 pkt[2048], buf[2048];
+	size_t	 len;
+
+	assert_true(n + 40 <= sizeof(pkt));
+	memset(buf, 0, 12);	/* under the TCP header's last 12 bytes */
+	memcpy(buf + 12, pay, n);
+	len = t_ip4(buf, 12 + n, pkt);
+	pkt[9] = 6;
+	memcpy(pkt + 12, "\x0a\x0a\x00\x17\x9d\xf0\x01\x23", 8);
+	memcpy(pkt + 20, "\x00\x00\x01\xbb\x00\x00\x00\x01\x00\x00\x00\x01"
+	    "\x50\x18\xff\xff\x00\x00\x00\x00", 20);
+	pkt[20] = (uint8_t)(sport >> 8);
+	pkt[21] = (uint8_t)sport;
+	t_feed(t, pkt, len, ts, v);
+}
+
 /* 10.10.0.23:50000 -> 157.240.1.35:443, a payload nDPI cannot name */
 static void
 t_unnamed_tcp(struct t_eng *t, uint64_t ts, struct eng_verdict *v)
 {
-	uint8_t	 pkt[512], pay[80];
-	size_t	 len;
+	uint8_t	 pay[60];
 
 	memset(pay, 0x5a, sizeof(pay));
-	len = t_ip4(pay, sizeof(pay) - 8, pkt);
-	pkt[9] = 6;
-	memcpy(pkt + 12, "\x0a\x0a\x00\x17\x9d\xf0\x01\x23", 8);
-	memcpy(pkt + 20, "\xc3\x50\x01\xbb\x00\x00\x00\x01\x00\x00\x00\x01"
-	    "\x50\x18\xff\xff\x00\x00\x00\x00", 20);
-	t_feed(t, pkt, len, ts, v);
+	t_tcp4(t, 50000, pay, sizeof(pay), ts, v);
 }
 
 static void
@@ -681,17 +696,9 @@ static void
 t_hello_tcp(struct t_eng *t, const char *sni, int ech, uint64_t ts,
     struct eng_verdict *v)
 {
-	uint8_t	 pkt[2048], pay[1024];
-	size_t	 n, len;
+	uint8_t	 hello[1024];
 
-	memset(pay, 0, 12);	/* under the TCP header's last 12 bytes */
-	n = th_hello(pay + 12, sni, 1, ech, 0);
-	len = t_ip4(pay, 12 + n, pkt);
-	pkt[9] = 6;
-	memcpy(pkt + 12, "\x0a\x0a\x00\x17\x9d\xf0\x01\x23", 8);
-	memcpy(pkt + 20, "\xc3\x51\x01\xbb\x00\x00\x00\x01\x00\x00\x00\x01"
-	    "\x50\x18\xff\xff\x00\x00\x00\x00", 20);
-	t_feed(t, pkt, len, ts, v);
+	t_tcp4(t, 50001, hello, th_hello(hello, sni, 1, ech, 0), ts, v);
 }
 
 /* An SNI that is only an ECH front never names the flow: the client's
