@@ -26,9 +26,10 @@ readonly ede_text="schoolgate: blocked by rule staff-social-in-hours, policy cla
 # and facebook's address on the internet side.
 v6_up() {
 	run_in gw sysctl -qw net.ipv6.conf.all.forwarding=1
-	ip -n "$SG_NS_GW" addr add "$gw_dns6/64" dev lan-staff nodad
-	ip -n "$SG_NS_STAFF" addr add fd00:10::23/64 dev eth0 nodad
-	ip -n "$SG_NS_STAFF" -6 route add default via "$gw_dns6"
+	# the test school has these now (lib.sh); "replace" keeps either way
+	ip -n "$SG_NS_GW" addr replace "$gw_dns6/64" dev lan-staff nodad
+	ip -n "$SG_NS_STAFF" addr replace fd00:10::23/64 dev eth0 nodad
+	ip -n "$SG_NS_STAFF" -6 route replace default via "$gw_dns6"
 	ip -n "$SG_NS_GW" addr add fd00:51::1/64 dev wan0 nodad
 	ip -n "$SG_NS_INET" addr add fd00:51::2/64 dev eth0 nodad
 	ip -n "$SG_NS_INET" addr add "$inet_dns6/128" dev eth0 nodad
