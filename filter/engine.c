@@ -4,11 +4,8 @@
 #include <string.h>
 
 #include "dnscache.h"
-#include "dnsrewrite.h"
-#include "engine.h"
+#include "engine_priv.h"
 #include "quic.h"
-#include "repack.h"
-#include "tlsflow.h"
 
 #define ENG_DNS_ENTRIES	65536
 #define ENG_DNS_MAX_TTL	3600
@@ -19,51 +16,6 @@
 #define ENG_TH_SYN	0x02
 #define ENG_TH_RST	0x04
 #define ENG_TH_ACK	0x10
-
-/* A config, its classifier and how many open flows were started under it. */
-struct eng_gen {
-	const struct sg_config	*cfg;
-	struct cls_module	*cls;
-	size_t			 nflows;
-	eng_release_cb		*release;
-	void			*arg;
-};
-
-struct eng {
-	struct eng_gen		*gens;
-	size_t			 ngens;		/* the last one is current */
-	const struct leases	*leases;
-	struct flow_table	*flows;
-	struct dns_cache	*dns;
-	bool			 own_dns;
-	struct strm_budget	 streams;
-	struct eng_opts		 opts;
-	struct eng_stats	 stats;
-	uint8_t			 out[ENG_PKT_MAX];	/* eng_verdict.pkt */
-};
-
-struct eng_flow {
-	struct cls_flow		*cls;		/* NULL once decided */
-	struct tlsf		*tls;		/* TCP client stream; NULL once
-						   decided */
-	struct cls_result	 res;
-	struct ident		 id;
-	struct policy_decision	 dec;
-	uint64_t		 categories;
-	size_t			 gen;
-	uint16_t		 inspected;
-	uint16_t		 decided_after;
-	bool			 payload_seen;
-	bool			 dns_answered;
-	bool			 evasion;	/* the flow hides its name */
-	bool			 decided;
-	/* a blocked lookup over UDP: queries go on, answers come back
-	 * as NXDOMAIN, and the flow stays with us (see eng_dns_blocked) */
-	bool			 dns_rewrite;
-	bool			 dns_qedns;	/* the last query had EDNS */
-	uint16_t		 dns_qid;	/* and this ID */
-	bool			 canary;	/* a lookup of dns.canaries */
-};
 
 static void	 eng_flow_ended(struct flow *, enum flow_end_reason, void *);
 
@@ -178,7 +130,7 @@ eng_expire(struct eng *e, uint64_t now_us)
 	flow_expire(e->flows, now_us);
 }
 
-static time_t
+time_t
 eng_when(const struct eng *e, uint64_t ts_us)
 {
 	if (e->opts.pin_time != 0)
@@ -303,7 +255,6 @@ eng_decide(struct eng *e, const struct flow *f, struct eng_flow *ef,
 static void	 eng_view(const struct eng *, const struct flow *,
 		    const struct eng_flow *, struct eng_flow_view *);
 
-static bool	 eng_is_dns(const struct eng_flow *);
 
 static void
 eng_finalise(struct eng *e, struct flow *f, struct eng_flow *ef)
@@ -366,7 +317,7 @@ eng_quic_fallback(struct eng *e, struct flow *f, struct eng_flow *ef,
 	return true;
 }
 
-static bool
+bool
 eng_is_dns(const struct eng_flow *ef)
 {
 	return strcmp(ef->res.master, "DNS") == 0 ||
@@ -568,124 +519,6 @@ eng_inspect(struct eng *e, struct flow *f, struct eng_flow *ef,
 		v->action = ef->dec.action;
 		v->final = true;
 	}
-}
-
-static void
-eng_learn_dns(struct eng *e, struct eng_flow *ef, const struct dec_pkt *p,
-    int dir, uint64_t ts_us)
-{
-	struct dns_response r;
-
-	if (p->proto != IPPROTO_UDP || p->sport != 53 || dir != 1 ||
-	    p->paylen == 0)
-		return;
-	if (dns_parse_response(p->payload, p->paylen, &r) == -1)
-		return;
-	ef->dns_answered = true;
-	e->stats.dns_answers++;
-	dns_cache_add(e->dns, &p->dst, &r, eng_when(e, ts_us));
-}
-
-/* The answer, as NXDOMAIN whose EDE names the rule and the clause. */
-static int
-eng_dns_nxdomain(struct eng *e, const struct eng_flow *ef,
-    const struct dec_pkt *p, bool edns, struct eng_verdict *v)
-{
-	uint8_t	 msg[DNSRW_OUT_MAX];
-	char	 text[DNSRW_TEXT_MAX + 1];
-	int	 n, len;
-
-	if (ef->canary)
-		snprintf(text, sizeof(text), "schoolgate: a canary domain; "
-		    "this network keeps encrypted DNS and private relays off "
-		    "(policy clause %s)", ef->dec.clause ? ef->dec.clause : "");
-	else
-		snprintf(text, sizeof(text),
-		    "schoolgate: blocked by rule %s, policy clause %s",
-		    ef->dec.rule_name ? ef->dec.rule_name : "",
-		    ef->dec.clause ? ef->dec.clause : "");
-	n = dnsrw_nxdomain(p->payload, p->paylen, edns, ef->canary ?
-	    DNSRW_EDE_FILTERED : DNSRW_EDE_BLOCKED, text, msg, sizeof(msg));
-	if (n == -1 || (len = repack_udp(p, msg, (size_t)n, e->out,
-	    sizeof(e->out))) == -1)
-		return -1;
-	v->pkt = e->out;
-	v->pktlen = (size_t)len;
-	v->action = SG_ALLOW;
-	e->stats.dns_rewritten++;
-	return 0;
-}
-
-/*
- * A blocked lookup over UDP fails at once and says why: its queries go
- * on to the resolver, and each answer, once the cache has learnt it,
- * comes back as NXDOMAIN.  The flow is never handed to the kernel, so a
- * retry on the same ports is answered the same way, not dropped.  What
- * is not a query one way or an answer the other is dropped.
- */
-static void
-eng_dns_blocked(struct eng *e, struct eng_flow *ef, const struct dec_pkt *p,
-    int dir, struct eng_verdict *v)
-{
-	uint16_t id;
-	bool	 edns;
-
-	v->final = false;
-	v->action = SG_BLOCK;
-	if (dnsrw_inspect(p->payload, p->paylen, dir == 1, &id, &edns) == -1) {
-		e->stats.dns_malformed++;
-		return;
-	}
-	if (dir == 0) {
-		ef->dns_qid = id;
-		ef->dns_qedns = edns;
-		v->action = SG_ALLOW;
-		return;
-	}
-	/* a resolver without EDNS drops the OPT; the client still reads it */
-	edns = edns || (ef->dns_qedns && ef->dns_qid == id);
-	if (eng_dns_nxdomain(e, ef, p, edns, v) == -1)
-		e->stats.dns_malformed++;
-}
-
-/* Lookups over UDP of a sender whose answers lose "ech" (strip_ech);
- * what is blocked is dropped or answered NXDOMAIN already. */
-static bool
-eng_edits_dns(const struct eng *e, const struct flow *f,
-    const struct eng_flow *ef)
-{
-	return f->key.proto == IPPROTO_UDP && f->key.dport == 53 &&
-	    ef->dec.action != SG_BLOCK &&
-	    policy_strip_ech(e->gens[ef->gen].cfg, &ef->id);
-}
-
-/*
- * An allowed lookup for a sender whose lookups lose "ech": every answer
- * comes through here, before the flow is decided and after (it is never
- * handed to the kernel), so that a browser never learns an ECH key and
- * sends the real name in the clear.  An answer we cannot read is passed
- * as it is, counted: the client's parser cannot read it either.
- */
-static void
-eng_dns_edit(struct eng *e, const struct dec_pkt *p, int dir,
-    struct eng_verdict *v)
-{
-	uint8_t	 msg[ENG_PKT_MAX];
-	int	 n, len;
-
-	v->final = false;
-	if (dir != 1 || p->paylen == 0)
-		return;
-	if ((n = dnsrw_strip_ech(p->payload, p->paylen, msg, sizeof(msg))) == 0)
-		return;
-	if (n == -1 || (len = repack_udp(p, msg, (size_t)n, e->out,
-	    sizeof(e->out))) == -1) {
-		e->stats.dns_malformed++;
-		return;
-	}
-	v->pkt = e->out;
-	v->pktlen = (size_t)len;
-	e->stats.dns_ech_stripped++;
 }
 
 /* The sender, or the device classify --as-device names, so that its
