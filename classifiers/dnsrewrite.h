@@ -35,4 +35,15 @@ int	 dnsrw_inspect(const uint8_t *msg, size_t len, bool response,
 int	 dnsrw_nxdomain(const uint8_t *msg, size_t len, bool edns,
 	    uint16_t info_code, const char *text, uint8_t *out, size_t outlen);
 
+/*
+ * Copy the response msg to out (at least len bytes) without the "ech"
+ * SvcParam (key 5) of its HTTPS and SVCB records (RFC 9460), so that
+ * browsers send the real name in the clear.  Every RDLENGTH shrinks with
+ * its record and every compression pointer that crossed a removed
+ * parameter is moved back.  Returns the new length, 0 if there was no
+ * "ech" to remove (out then undefined), or -1 if msg is malformed.
+ */
+int	 dnsrw_strip_ech(const uint8_t *msg, size_t len, uint8_t *out,
+	    size_t outlen);
+
 #endif

@@ -76,6 +76,8 @@ status_gather(struct daemon *d, struct status *st)
 		st->eng.dns_answers += w->eng_st.dns_answers;
 		st->eng.dns_rewritten += w->eng_st.dns_rewritten;
 		st->eng.dns_malformed += w->eng_st.dns_malformed;
+		st->eng.dns_ech_stripped += w->eng_st.dns_ech_stripped;
+		st->eng.dns_canaries += w->eng_st.dns_canaries;
 		st->eng.evasions += w->eng_st.evasions;
 		st->eng.tls_malformed += w->eng_st.tls_malformed;
 		st->eng.stream_nomem += w->eng_st.stream_nomem;
@@ -177,10 +179,13 @@ status_text(struct daemon *d, char *buf, size_t len)
 	    (unsigned long long)st.eng.verdicts[SG_BLOCK],
 	    (unsigned long long)st.eng.quic_fallback);
 	put(&o, "dns: %llu answers learnt, %llu blocked lookups answered "
-	    "NXDOMAIN, %llu malformed on blocked lookups dropped\n",
+	    "NXDOMAIN, %llu malformed (dropped on blocked lookups); %llu "
+	    "answers stripped of ECH, %llu canary lookups\n",
 	    (unsigned long long)st.eng.dns_answers,
 	    (unsigned long long)st.eng.dns_rewritten,
-	    (unsigned long long)st.eng.dns_malformed);
+	    (unsigned long long)st.eng.dns_malformed,
+	    (unsigned long long)st.eng.dns_ech_stripped,
+	    (unsigned long long)st.eng.dns_canaries);
 	put(&o, "evasion: %llu flows; %llu malformed ClientHellos; %llu "
 	    "client streams cut short for memory\n",
 	    (unsigned long long)st.eng.evasions,

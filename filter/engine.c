@@ -4,10 +4,8 @@
 #include <string.h>
 
 #include "dnscache.h"
-#include "dnsrewrite.h"
-#include "engine.h"
-#include "repack.h"
-#include "tlsflow.h"
+#include "engine_priv.h"
+#include "quic.h"
 
 #define ENG_DNS_ENTRIES	65536
 #define ENG_DNS_MAX_TTL	3600
@@ -18,51 +16,6 @@
 #define ENG_TH_SYN	0x02
 #define ENG_TH_RST	0x04
 #define ENG_TH_ACK	0x10
-
-/* A config, its classifier and how many open flows were started under it. */
-struct eng_gen {
-	const struct sg_config	*cfg;
-	struct cls_module	*cls;
-	size_t			 nflows;
-	eng_release_cb		*release;
-	void			*arg;
-};
-
-struct eng {
-	struct eng_gen		*gens;
-	size_t			 ngens;		/* the last one is current */
-	const struct leases	*leases;
-	const struct rad_table	*radius;	/* 802.1X sessions, may be NULL */
-	struct flow_table	*flows;
-	struct dns_cache	*dns;
-	bool			 own_dns;
-	struct strm_budget	 streams;
-	struct eng_opts		 opts;
-	struct eng_stats	 stats;
-	uint8_t			 out[ENG_PKT_MAX];	/* eng_verdict.pkt */
-};
-
-struct eng_flow {
-	struct cls_flow		*cls;		/* NULL once decided */
-	struct tlsf		*tls;		/* TCP client stream; NULL once
-						   decided */
-	struct cls_result	 res;
-	struct ident		 id;
-	struct policy_decision	 dec;
-	uint64_t		 categories;
-	size_t			 gen;
-	uint16_t		 inspected;
-	uint16_t		 decided_after;
-	bool			 payload_seen;
-	bool			 dns_answered;
-	bool			 evasion;	/* the flow hides its name */
-	bool			 decided;
-	/* a blocked lookup over UDP: queries go on, answers come back
-	 * as NXDOMAIN, and the flow stays with us (see eng_dns_blocked) */
-	bool			 dns_rewrite;
-	bool			 dns_qedns;	/* the last query had EDNS */
-	uint16_t		 dns_qid;	/* and this ID */
-};
 
 static void	 eng_flow_ended(struct flow *, enum flow_end_reason, void *);
 
@@ -183,7 +136,7 @@ eng_expire(struct eng *e, uint64_t now_us)
 	flow_expire(e->flows, now_us);
 }
 
-static time_t
+time_t
 eng_when(const struct eng *e, uint64_t ts_us)
 {
 	if (e->opts.pin_time != 0)
@@ -250,30 +203,38 @@ eng_name_from_dns(struct eng *e, const struct flow *f, struct eng_flow *ef,
 /*
  * The name in the ClientHello we put together decides, whatever nDPI made
  * of the segments it saw (it reads only in-order ones, within the packet
- * budget).  With ECH the SNI is only the front's public name: the
- * client's lookup of the address, if there was one, says more.
+ * budget).  With ECH the SNI may be only the front's public name: the
+ * client's lookup of the address, if there was one, says more.  Without
+ * one the SNI stands, since Chrome sends a GREASE ECH extension with the
+ * real name in every ClientHello; but an SNI that is a known ECH front
+ * (classification.ech_fronts) never names a flow: it is evasion.
  */
 static void
 eng_name_from_hello(struct eng *e, const struct flow *f, struct eng_flow *ef,
     time_t now)
 {
+	const struct sg_config *cfg = e->gens[ef->gen].cfg;
 	const struct tlsh_hello *h;
+	bool front;
 
 	if (ef->tls == NULL || !ef->tls->have_hello)
 		return;
 	h = &ef->tls->hello;
+	front = policy_name_listed(cfg->ech_fronts, cfg->nech_fronts, h->sni);
 	if (h->sni[0] == '\0' && !h->ech)
 		return;
-	if (!(ef->res.host_src == SG_HOST_SNI && !h->ech &&
+	if (!(ef->res.host_src == SG_HOST_SNI && !h->ech && !front &&
 	    strcmp(ef->res.host, h->sni) == 0)) {
 		ef->res.master[0] = '\0';
 		ef->res.host[0] = '\0';
 		ef->res.host_src = SG_HOST_NONE;
 		snprintf(ef->res.proto, sizeof(ef->res.proto), "TLS");
 		snprintf(ef->res.app, sizeof(ef->res.app), "TLS");
-		if (h->ech && eng_name_from_dns(e, f, ef, now))
+		if ((h->ech || front) && eng_name_from_dns(e, f, ef, now))
 			return;
-		if (h->sni[0] != '\0')
+		if (front)		/* never named by the front */
+			ef->evasion = true;
+		else if (h->sni[0] != '\0')
 			eng_name(e, ef, h->sni, SG_HOST_SNI);
 	}
 	ef->res.detected = true;
@@ -300,7 +261,6 @@ eng_decide(struct eng *e, const struct flow *f, struct eng_flow *ef,
 static void	 eng_view(const struct eng *, const struct flow *,
 		    const struct eng_flow *, struct eng_flow_view *);
 
-static bool	 eng_is_dns(const struct eng_flow *);
 
 static void
 eng_finalise(struct eng *e, struct flow *f, struct eng_flow *ef)
@@ -320,6 +280,8 @@ eng_finalise(struct eng *e, struct flow *f, struct eng_flow *ef)
 	e->stats.verdicts[ef->dec.action]++;
 	if (ef->evasion)
 		e->stats.evasions++;
+	if (ef->canary)
+		e->stats.dns_canaries++;
 	if (e->opts.on_decided) {
 		eng_view(e, f, ef, &view);
 		e->opts.on_decided(&view, e->opts.arg);
@@ -329,16 +291,20 @@ eng_finalise(struct eng *e, struct flow *f, struct eng_flow *ef)
 /*
  * QUIC hides nothing nDPI 4.2 can always read; for groups with block
  * rules, dropping it makes browsers retry over TCP, where the SNI shows.
+ * On UDP/443 any payload goes; on other ports, a flow whose first client
+ * payload is a QUIC Initial (a VPN or an app on a port of its own).
  */
 static bool
 eng_quic_fallback(struct eng *e, struct flow *f, struct eng_flow *ef,
-    const struct dec_pkt *p)
+    const struct dec_pkt *p, int dir)
 {
 	const struct sg_config *cfg = e->gens[ef->gen].cfg;
 
 	if (!e->opts.quic_fallback || p->proto != IPPROTO_UDP ||
-	    f->key.dport != 443 || !cfg->groups[ef->id.group].block_quic ||
-	    p->paylen == 0)
+	    !cfg->groups[ef->id.group].block_quic || p->paylen == 0)
+		return false;
+	if (f->key.dport != 443 && (dir != 0 || ef->payload_seen ||
+	    !quic_is_initial(p->payload, p->paylen)))
 		return false;
 	ef->inspected++;
 	ef->payload_seen = true;
@@ -357,7 +323,7 @@ eng_quic_fallback(struct eng *e, struct flow *f, struct eng_flow *ef,
 	return true;
 }
 
-static bool
+bool
 eng_is_dns(const struct eng_flow *ef)
 {
 	return strcmp(ef->res.master, "DNS") == 0 ||
@@ -458,6 +424,15 @@ eng_conclude(struct eng *e, struct flow *f, struct eng_flow *ef, time_t when,
 	eng_name_from_hello(e, f, ef, when);
 	eng_name_from_dns(e, f, ef, when);
 	eng_decide(e, f, ef, when);
+	if (eng_is_dns(ef) && ef->res.host_src == SG_HOST_DNS &&
+	    policy_name_listed(cfg->dns_canaries, cfg->ndns_canaries,
+	    ef->res.host) && policy_guarded(cfg, &ef->id)) {
+		ef->canary = true;
+		policy_canary(cfg, when, &ef->dec);
+		ef->categories = cfg->circumvention >= 0 ?
+		    UINT64_C(1) << cfg->circumvention : 0;
+		return;
+	}
 	if (ef->tls != NULL && ef->tls->evasion != 0)
 		ef->evasion = true;
 	if (giveup && eng_should_be_named(ef) && eng_unnamed(ef))
@@ -526,7 +501,7 @@ eng_inspect(struct eng *e, struct flow *f, struct eng_flow *ef,
 	time_t when = eng_when(e, ts_us);
 	bool spent;
 
-	if (eng_quic_fallback(e, f, ef, p)) {
+	if (eng_quic_fallback(e, f, ef, p, dir)) {
 		v->action = SG_BLOCK;
 		v->final = true;
 		return;
@@ -550,79 +525,6 @@ eng_inspect(struct eng *e, struct flow *f, struct eng_flow *ef,
 		v->action = ef->dec.action;
 		v->final = true;
 	}
-}
-
-static void
-eng_learn_dns(struct eng *e, struct eng_flow *ef, const struct dec_pkt *p,
-    int dir, uint64_t ts_us)
-{
-	struct dns_response r;
-
-	if (p->proto != IPPROTO_UDP || p->sport != 53 || dir != 1 ||
-	    p->paylen == 0)
-		return;
-	if (dns_parse_response(p->payload, p->paylen, &r) == -1)
-		return;
-	ef->dns_answered = true;
-	e->stats.dns_answers++;
-	dns_cache_add(e->dns, &p->dst, &r, eng_when(e, ts_us));
-}
-
-/* The answer, as NXDOMAIN whose EDE names the rule and the clause. */
-static int
-eng_dns_nxdomain(struct eng *e, const struct eng_flow *ef,
-    const struct dec_pkt *p, bool edns, struct eng_verdict *v)
-{
-	uint8_t	 msg[DNSRW_OUT_MAX];
-	char	 text[DNSRW_TEXT_MAX + 1];
-	int	 n, len;
-
-	snprintf(text, sizeof(text),
-	    "schoolgate: blocked by rule %s, policy clause %s",
-	    ef->dec.rule_name ? ef->dec.rule_name : "",
-	    ef->dec.clause ? ef->dec.clause : "");
-	n = dnsrw_nxdomain(p->payload, p->paylen, edns, DNSRW_EDE_BLOCKED,
-	    text, msg, sizeof(msg));
-	if (n == -1 || (len = repack_udp(p, msg, (size_t)n, e->out,
-	    sizeof(e->out))) == -1)
-		return -1;
-	v->pkt = e->out;
-	v->pktlen = (size_t)len;
-	v->action = SG_ALLOW;
-	e->stats.dns_rewritten++;
-	return 0;
-}
-
-/*
- * A blocked lookup over UDP fails at once and says why: its queries go
- * on to the resolver, and each answer, once the cache has learnt it,
- * comes back as NXDOMAIN.  The flow is never handed to the kernel, so a
- * retry on the same ports is answered the same way, not dropped.  What
- * is not a query one way or an answer the other is dropped.
- */
-static void
-eng_dns_blocked(struct eng *e, struct eng_flow *ef, const struct dec_pkt *p,
-    int dir, struct eng_verdict *v)
-{
-	uint16_t id;
-	bool	 edns;
-
-	v->final = false;
-	v->action = SG_BLOCK;
-	if (dnsrw_inspect(p->payload, p->paylen, dir == 1, &id, &edns) == -1) {
-		e->stats.dns_malformed++;
-		return;
-	}
-	if (dir == 0) {
-		ef->dns_qid = id;
-		ef->dns_qedns = edns;
-		v->action = SG_ALLOW;
-		return;
-	}
-	/* a resolver without EDNS drops the OPT; the client still reads it */
-	edns = edns || (ef->dns_qedns && ef->dns_qid == id);
-	if (eng_dns_nxdomain(e, ef, p, edns, v) == -1)
-		e->stats.dns_malformed++;
 }
 
 /* The sender, or the device classify --as-device names, so that its
@@ -701,6 +603,8 @@ eng_packet(struct eng *e, const struct eng_pkt *in, struct eng_verdict *v)
 		eng_inspect(e, f, ef, &p, dir, in->ts_us, v);
 	if (ef->dns_rewrite)
 		eng_dns_blocked(e, ef, &p, dir, v);
+	else if (eng_edits_dns(e, f, ef))
+		eng_dns_edit(e, &p, dir, v);
 }
 
 static void

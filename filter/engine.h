@@ -68,9 +68,9 @@ struct eng_opts {
 	 * conntrack.  on_end then still sees every flow.
 	 */
 	eng_end_cb	*on_decided;
-	/* Drop UDP/443 for groups with block_quic, so browsers fall back to
-	 * TCP where the SNI is visible (live only: offline it would hide
-	 * what the QUIC flows were). */
+	/* Drop UDP/443, and QUIC Initials on any port, for groups with
+	 * block_quic, so browsers fall back to TCP where the SNI is visible
+	 * (live only: offline it would hide what the QUIC flows were). */
 	bool		 quic_fallback;
 	uint64_t	 tcp_timeout_us;	/* 0: defaults */
 	uint64_t	 udp_timeout_us;
@@ -93,6 +93,8 @@ struct eng_stats {
 	uint64_t	 dns_answers;
 	uint64_t	 dns_rewritten;	/* blocked lookups answered NXDOMAIN */
 	uint64_t	 dns_malformed;	/* on a blocked lookup: dropped */
+	uint64_t	 dns_ech_stripped; /* answers that lost "ech" */
+	uint64_t	 dns_canaries;	/* lookups of dns.canaries */
 	uint64_t	 quic_fallback;	/* QUIC flows dropped to force TCP */
 	uint64_t	 evasions;	/* flows decided as evasion */
 	uint64_t	 tls_malformed;	/* ClientHellos whose lengths lie */

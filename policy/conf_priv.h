@@ -145,6 +145,7 @@ void		 conf_parse_identity(struct conf_ctx *,
 /* conf_people.c: the staff directory CSV (identity.people_file) */
 void		 conf_load_people_file(struct conf_ctx *, const char *path);
 void		 conf_add_people_devices(struct conf_ctx *);
+void		 conf_parse_dns(struct conf_ctx *, const config_setting_t *);
 void		 conf_parse_classification(struct conf_ctx *,
 		    const config_setting_t *);
 void		 conf_parse_records(struct conf_ctx *,

@@ -2,6 +2,8 @@
  * How schoolgate runs: the leases file, classification settings, the
  * records store and the daemon.  Each is one group { ... } of settings.
  */
+#include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf_priv.h"
@@ -60,17 +62,91 @@ conf_parse_identity(struct conf_ctx *c, const config_setting_t *root)
 		conf_load_people_file(c, conf->people_file);
 }
 
+/* A DNS name as a list holds it: letters, digits, '-', '_' and dots. */
+static bool
+conf_dns_name_ok(const char *s)
+{
+	size_t	 len = strlen(s), label = 0;
+
+	if (len == 0 || len > 253 || s[0] == '.' || s[len - 1] == '.')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if ((!isalnum((unsigned char)s[i]) && s[i] != '-' &&
+		    s[i] != '_') || ++label > 63)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A list of DNS names, or the defaults when the key (or its section) is
+ * absent; an empty list turns the feature off.
+ */
+static void
+conf_get_names(struct conf_ctx *c, const config_setting_t *s,
+    const char *key, const char *w, const char *const *defaults,
+    char ***out, size_t *nout)
+{
+	const config_setting_t *l;
+	size_t	 n = 0;
+
+	if (s == NULL || conf_member(s, key) == NULL) {
+		while (defaults[n] != NULL)
+			n++;
+		if ((*out = calloc(n, sizeof(**out))) == NULL && n > 0)
+			conf_err(c, NULL, "%s: out of memory", w);
+		for (size_t i = 0; *out != NULL && i < n; i++)
+			if (((*out)[(*nout)++] = strdup(defaults[i])) == NULL)
+				conf_err(c, NULL, "%s: out of memory", w);
+		return;
+	}
+	conf_copy_str_list(c, s, key, w, SG_HOST_MAX, out, nout);
+	if ((l = conf_member(s, key)) == NULL ||
+	    (!config_setting_is_array(l) && !config_setting_is_list(l)))
+		return;
+	for (int i = 0; i < config_setting_length(l); i++) {
+		const config_setting_t *e = config_setting_get_elem(l, i);
+		const char *name = config_setting_get_string(e);
+
+		if (name != NULL && strlen(name) < SG_HOST_MAX &&
+		    !conf_dns_name_ok(name))
+			conf_err(c, e, "%s: %s entry \"%s\" is not a DNS name",
+			    w, key, name);
+	}
+}
+
+void
+conf_parse_dns(struct conf_ctx *c, const config_setting_t *root)
+{
+	static const char *const keys[] = { "canaries", NULL };
+	static const char *const canaries[] = { "use-application-dns.net",
+	    "mask.icloud.com", "mask-h2.icloud.com", NULL };
+	const config_setting_t *s = conf_get_section_group(c, root, "dns");
+
+	if (s != NULL)
+		conf_check_keys(c, s, keys, "dns");
+	conf_get_names(c, s, "canaries", "dns", canaries,
+	    &c->conf->dns_canaries, &c->conf->ndns_canaries);
+}
+
 void
 conf_parse_classification(struct conf_ctx *c, const config_setting_t *root)
 {
 	static const char *const keys[] = { "max_packets", "unknown_action",
 	    "unknown_clause", "circumvention_category", "protocols_file",
-	    "evasion_action", NULL };
+	    "evasion_action", "ech_fronts", NULL };
+	static const char *const fronts[] = { "cloudflare-ech.com", NULL };
 	const config_setting_t *s = conf_get_section_group(c, root,
 	    "classification");
 	const char *w = "classification", *a;
 
 	c->conf->circumvention = conf_category_index(c->conf, "circumvention");
+	conf_get_names(c, s, "ech_fronts", w, fronts, &c->conf->ech_fronts,
+	    &c->conf->nech_fronts);
 	if (s == NULL)
 		return;
 	conf_check_keys(c, s, keys, w);

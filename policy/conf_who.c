@@ -271,9 +271,10 @@ static void
 conf_parse_group(struct conf_ctx *c, const config_setting_t *e, size_t i)
 {
 	static const char *const keys[] = { "name", "subnets", "interfaces",
-	    "devices", "block_quic", NULL };
+	    "devices", "block_quic", "strip_ech", NULL };
 	struct conf_group *g = &c->conf->groups[i];
 	char where[SG_NAME_MAX + 32];
+	bool strip = false;
 
 	g->line = config_setting_source_line(e);
 	conf_check_keys(c, e, keys, "groups");
@@ -285,6 +286,10 @@ conf_parse_group(struct conf_ctx *c, const config_setting_t *e, size_t i)
 	conf_copy_str_list(c, e, "interfaces", where, CONF_IFNAME_MAX,
 	    &g->interfaces, &g->ninterfaces);
 	conf_get_bool(c, e, "block_quic", where, &g->block_quic);
+	g->strip_ech = CONF_AUTO;
+	if (conf_get_bool(c, e, "strip_ech", where, &strip) == 0 &&
+	    conf_member(e, "strip_ech") != NULL)
+		g->strip_ech = strip;
 }
 
 void

@@ -23,8 +23,8 @@
 
 static const char *const root_keys[] = { "school", "schedules", "groups",
     "default_group", "people", "devices", "leases", "identity", "categories",
-    "rules",
-    "professional_accounts", "classification", "records", "daemon", NULL };
+    "rules", "professional_accounts", "classification", "dns", "records",
+    "daemon", NULL };
 
 static int
 conf_set_defaults(struct sg_config *conf)
@@ -74,6 +74,7 @@ conf_parse_root(struct conf_ctx *c, const config_setting_t *root)
 	conf_parse_accounts(c, root);
 	conf_parse_leases(c, root);
 	conf_parse_classification(c, root);
+	conf_parse_dns(c, root);
 	conf_parse_records(c, root);
 	conf_parse_daemon(c, root);
 }
@@ -233,6 +234,8 @@ conf_free(struct sg_config *conf)
 	free(conf->people_file);
 	free(conf->unknown_clause);
 	free(conf->protocols_file);
+	conf_free_strv(conf->ech_fronts, conf->nech_fronts);
+	conf_free_strv(conf->dns_canaries, conf->ndns_canaries);
 	free(conf->db_path);
 	free(conf->pseudonym_key_path);
 	free(conf->user);

@@ -60,6 +60,7 @@ struct conf_group {
 	int		*devices;	/* device indexes */
 	size_t		 ndevices;
 	bool		 block_quic;	/* drop QUIC so browsers fall back to TLS */
+	int8_t		 strip_ech;	/* CONF_AUTO, 0 or 1 (policy_strip_ech) */
 	int		 line;
 };
 
@@ -147,6 +148,7 @@ enum conf_leases_format {
 };
 
 #define CONF_EVASION_AUTO	(-1)
+#define CONF_AUTO		(-1)	/* a tri-state setting left to policy_guarded */
 #define CONF_MARK_MASK_DEFAULT	0x0000ff00u
 
 struct sg_config {
@@ -195,6 +197,14 @@ struct sg_config {
 	 * QUIC still unnamed after max_packets): CONF_EVASION_AUTO blocks
 	 * it for groups that have block rules and logs it otherwise. */
 	int		 evasion_action;	/* enum sg_action, or AUTO */
+	/* SNIs that name an ECH provider's front, never the site */
+	char		**ech_fronts;
+	size_t		 nech_fronts;
+
+	/* dns: names whose lookups are answered NXDOMAIN for guarded
+	 * senders, telling browsers and phones to leave DoH and relays off */
+	char		**dns_canaries;
+	size_t		 ndns_canaries;
 
 	/* records */
 	char		*db_path;

@@ -255,6 +255,7 @@ cp_group(struct cp *c, struct conf_group *g)
 	cp_strv(c, &g->interfaces, &g->ninterfaces);
 	cp_ints(c, &g->devices, &g->ndevices);
 	CP_NUM(c, uint8_t, g->block_quic);
+	CP_NUM(c, int8_t, g->strip_ech);
 	CP_NUM(c, int32_t, g->line);
 }
 
@@ -326,7 +327,7 @@ cp_account(struct cp *c, struct conf_account *a)
 
 /* Smallest packed element of each array: its strings empty or NULL. */
 #define CP_MIN_SCHEDULE	(4 + 1 + 4 + 4 + 4 + 4)
-#define CP_MIN_GROUP	(4 + 4 + 4 + 4 + 1 + 4)
+#define CP_MIN_GROUP	(4 + 4 + 4 + 4 + 1 + 1 + 4)
 #define CP_MIN_PERSON	(4 + 4 + 4 + 4 + 4 + 4)
 #define CP_MIN_DEVICE	(4 + 1 + 6 + 1 + 17 + 4 + 4 + 1 + 4)
 #define CP_MIN_CATEGORY	(4 + 4 + 4 + 4 + 4)
@@ -346,6 +347,8 @@ cp_settings(struct cp *c, struct sg_config *cf)
 	CP_NUM(c, int32_t, cf->circumvention);
 	cp_str(c, &cf->protocols_file);
 	CP_NUM(c, int32_t, cf->evasion_action);
+	cp_strv(c, &cf->ech_fronts, &cf->nech_fronts);
+	cp_strv(c, &cf->dns_canaries, &cf->ndns_canaries);
 	cp_str(c, &cf->db_path);
 	CP_NUM(c, uint32_t, cf->retention_days);
 	cp_str(c, &cf->pseudonym_key_path);
@@ -452,7 +455,8 @@ cp_check_entities(struct cp *r, const struct sg_config *c)
 	for (size_t i = 0; i < c->ngroups; i++) {
 		const struct conf_group *g = &c->groups[i];
 
-		if (g->name == NULL ||
+		if (g->name == NULL || g->strip_ech < CONF_AUTO ||
+		    g->strip_ech > 1 ||
 		    !cp_indexes_ok(g->devices, g->ndevices, c->ndevices))
 			cp_fail(r, 0, "group %zu malformed", i);
 		for (size_t j = 0; j < g->nsubnets; j++)
@@ -508,6 +512,15 @@ cp_check_policy(struct cp *r, const struct sg_config *c)
 	}
 }
 
+static bool
+cp_strv_ok(char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == NULL)
+			return false;
+	return true;
+}
+
 static void
 cp_check_config(struct cp *r, const struct sg_config *c)
 {
@@ -521,7 +534,9 @@ cp_check_config(struct cp *r, const struct sg_config *c)
 	    c->unknown_action > SG_BLOCK ||
 	    c->evasion_action < CONF_EVASION_AUTO ||
 	    c->evasion_action > SG_BLOCK ||
-	    c->leases_format > LEASES_KEA || c->unknown_clause == NULL)
+	    c->leases_format > LEASES_KEA || c->unknown_clause == NULL ||
+	    !cp_strv_ok(c->ech_fronts, c->nech_fronts) ||
+	    !cp_strv_ok(c->dns_canaries, c->ndns_canaries))
 		cp_fail(r, 0, "settings out of range");
 }
 

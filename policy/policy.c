@@ -369,9 +369,50 @@ policy_evasion(const struct sg_config *cfg, const struct ident *id,
 		d->action = (enum sg_action)cfg->evasion_action;
 		return;
 	}
-	d->action = SG_LOG;
+	d->action = policy_guarded(cfg, id) ? SG_BLOCK : SG_LOG;
+}
+
+bool
+policy_guarded(const struct sg_config *cfg, const struct ident *id)
+{
 	for (size_t i = 0; i < cfg->nrules; i++)
 		if (cfg->rules[i].action == SG_BLOCK &&
 		    rule_who_matches(&cfg->rules[i], id))
-			d->action = SG_BLOCK;
+			return true;
+	return false;
+}
+
+bool
+policy_strip_ech(const struct sg_config *cfg, const struct ident *id)
+{
+	int s = cfg->groups[id->group].strip_ech;
+
+	return s == CONF_AUTO ? policy_guarded(cfg, id) : s != 0;
+}
+
+bool
+policy_name_listed(char *const *list, size_t n, const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	for (size_t i = 0; i < n; i++)
+		if (strlen(list[i]) == len &&
+		    strncasecmp(list[i], name, len) == 0)
+			return true;
+	return false;
+}
+
+void
+policy_canary(const struct sg_config *cfg, time_t when,
+    struct policy_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->action = SG_BLOCK;
+	d->rule = -1;
+	d->account = -1;
+	d->rule_name = "dns-canary";
+	d->clause = cfg->unknown_clause ? cfg->unknown_clause : "";
+	d->in_school_hours = policy_in_school_hours(cfg, when);
 }

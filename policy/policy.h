@@ -92,5 +92,19 @@ void		 policy_redecide(const struct sg_config *,
  * classification.evasion_action gives this sender. */
 void		 policy_evasion(const struct sg_config *, const struct ident *,
 		    time_t, struct policy_decision *);
+/* Whether any block rule covers this sender: "auto" settings (evasion,
+ * strip_ech, the DNS canaries) act for such senders only. */
+bool		 policy_guarded(const struct sg_config *, const struct ident *);
+/* Whether the sender's lookups have the "ech" SvcParam stripped
+ * (groups[].strip_ech, by default where policy_guarded). */
+bool		 policy_strip_ech(const struct sg_config *, const struct ident *);
+/* Whether name is one of the list's names (no wildcards, any case, a
+ * trailing dot ignored): dns.canaries, classification.ech_fronts. */
+bool		 policy_name_listed(char *const *list, size_t n,
+		    const char *name);
+/* The outcome of a lookup of a canary domain: rule "dns-canary", a
+ * block (answered NXDOMAIN), the clause evasion has. */
+void		 policy_canary(const struct sg_config *, time_t,
+		    struct policy_decision *);
 
 #endif

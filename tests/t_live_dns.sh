@@ -74,7 +74,6 @@ lookup() {
 	printf '%s\nms=%d\n' "$out" $(((t1 - t0) / 1000000))
 }
 
-status_of() { sed -n 's/.*status: \([A-Z]*\),.*/\1/p' <<<"$1" | head -n 1; }
 ms_of() { sed -n 's/^ms=//p' <<<"$1"; }
 fast() { (($(ms_of "$1") < 2000)) && echo fast || echo "slow $(ms_of "$1") ms"; }
 
@@ -83,7 +82,7 @@ blocked_lookup() {
 	local what="$1" server="$2" name="$3" out
 	shift 3
 	out="$(lookup "$server" "$name" "$@")"
-	gw_check "$what: NXDOMAIN" "NXDOMAIN" "$(status_of "$out")"
+	gw_check "$what: NXDOMAIN" "NXDOMAIN" "$(gw_dig_status "$out")"
 	gw_check "$what: EDE 15 (Blocked)" "yes" \
 	    "$(grep -q 'EDE: 15 (Blocked)' <<<"$out" && echo yes || echo no)"
 	gw_check "$what: EDE names rule and clause" "yes" \
@@ -92,17 +91,6 @@ blocked_lookup() {
 	gw_check "$what: no address in the answer" "" \
 	    "$(grep -E 'IN[[:space:]]+(A|AAAA)[[:space:]]' <<<"$out" |
 	    grep -v '^;' || true)"
-}
-
-# wait_row SQL-WHERE: until a record matches (the writer batches), 10 s
-wait_row() {
-	local n
-	for n in $(seq 100); do
-		[[ "$(gw_sql "SELECT count(*) FROM flows WHERE $1")" -ge 1 ]] &&
-		    { echo yes; return 0; }
-		sleep 0.1
-	done
-	echo no
 }
 
 # no_sni ADDR: openssl s_client without SNI; "reset" or what it saw
@@ -128,12 +116,12 @@ wait_for_port inet 198.51.100.11 443
 
 echo "== a resolver on the internet, IPv4"
 blocked_lookup "forwarded www.facebook.com" 198.51.100.53 www.facebook.com
-gw_check "forwarded www.facebook.com recorded" "yes" "$(wait_row \
+gw_check "forwarded www.facebook.com recorded" "yes" "$(gw_wait_row \
     "host='www.facebook.com' AND dst_ip='198.51.100.53' AND dst_port=53 AND
     action='block' AND rule='staff-social-in-hours' AND clause='7.3' AND
     person='jsmith'")"
 out="$(lookup 198.51.100.53 www.facebook.com +noedns)"
-gw_check "without EDNS: NXDOMAIN" "NXDOMAIN" "$(status_of "$out")"
+gw_check "without EDNS: NXDOMAIN" "NXDOMAIN" "$(gw_dig_status "$out")"
 gw_check "without EDNS: no OPT, so no EDE" "no" \
     "$(grep -q 'EDE' <<<"$out" && echo yes || echo no)"
 for try in 1 2; do
@@ -152,31 +140,31 @@ gw_check "over TCP: no address" "" \
 echo "== no-SNI TLS to the address just resolved for www.facebook.com"
 run_in staff dig +tries=1 +time=2 @198.51.100.53 www.facebook.com >/dev/null || true
 gw_check "no-SNI TLS to 198.51.100.11" "reset" "$(no_sni 198.51.100.11:443)"
-gw_check "its record says dns-cache" "yes" "$(wait_row \
+gw_check "its record says dns-cache" "yes" "$(gw_wait_row \
     "dst_ip='198.51.100.11' AND dst_port=443 AND host='www.facebook.com' AND
     host_source='dns-cache' AND action='block' AND person='jsmith'")"
 
 echo "== the gateway's own resolver (dnsmasq on the gateway), IPv4"
 blocked_lookup "gateway www.instagram.com" "$gw_dns4" www.instagram.com
-gw_check "gateway www.instagram.com recorded" "yes" "$(wait_row \
+gw_check "gateway www.instagram.com recorded" "yes" "$(gw_wait_row \
     "host='www.instagram.com' AND dst_ip='$gw_dns4' AND dst_port=53 AND
     action='block' AND rule='staff-social-in-hours' AND clause='7.3'")"
 gw_check "gateway: en.wikipedia.org resolves" "198.51.100.15" \
     "$(run_in staff dig +short +tries=1 +time=2 @"$gw_dns4" en.wikipedia.org)"
 gw_check "no-SNI TLS to 198.51.100.12 after the gateway's answer" "reset" \
     "$(no_sni 198.51.100.12:443)"
-gw_check "its record says dns-cache" "yes" "$(wait_row \
+gw_check "its record says dns-cache" "yes" "$(gw_wait_row \
     "dst_ip='198.51.100.12' AND dst_port=443 AND host='www.instagram.com' AND
     host_source='dns-cache' AND action='block'")"
 
 echo "== IPv6: AAAA through a forwarded and the gateway's own resolver"
 blocked_lookup "forwarded AAAA over IPv6" "$inet_dns6" www.facebook.com AAAA
 blocked_lookup "gateway AAAA over IPv6" "$gw_dns6" www.facebook.com AAAA
-gw_check "gateway AAAA over IPv6 recorded" "yes" "$(wait_row \
+gw_check "gateway AAAA over IPv6 recorded" "yes" "$(gw_wait_row \
     "host='www.facebook.com' AND dst_ip='$gw_dns6' AND dst_port=53 AND
     action='block'")"
 gw_check "no-SNI TLS to [$fb6]" "reset" "$(no_sni "[$fb6]:443")"
-gw_check "its record says dns-cache" "yes" "$(wait_row \
+gw_check "its record says dns-cache" "yes" "$(gw_wait_row \
     "dst_ip='$fb6' AND dst_port=443 AND host='www.facebook.com' AND
     host_source='dns-cache' AND action='block'")"
 

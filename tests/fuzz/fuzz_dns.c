@@ -2,7 +2,9 @@
  * A DNS response as a client's resolver (or an attacker) sends it, into
  * the parser that feeds the DNS cache, and from there into a cache; and
  * into the NXDOMAIN rewrite a blocked lookup's answer gets, whose output
- * must read back as a response of bounded size.
+ * must read back as a response of bounded size; and into the ECH strip,
+ * whose output must be shorter, read back as a response if its input did,
+ * and have nothing more to strip.
  */
 #include <sys/socket.h>
 
@@ -31,6 +33,29 @@ fuzz_dns_rewrite(const uint8_t *msg, size_t size)
 		abort();
 }
 
+/* ECH stripped: a shorter message that still reads as a response, from
+ * which a second pass has nothing left to strip. */
+static void
+fuzz_dns_strip(const uint8_t *msg, size_t size)
+{
+	uint8_t	*out, *again;
+	uint16_t id;
+	bool	 edns;
+	int	 n;
+
+	if ((out = malloc(size ? size : 1)) == NULL ||
+	    (again = malloc(size ? size : 1)) == NULL)
+		abort();
+	n = dnsrw_strip_ech(msg, size, out, size);
+	if (n > 0 && ((size_t)n >= size ||
+	    (dnsrw_inspect(msg, size, true, &id, &edns) == 0 &&
+	    dnsrw_inspect(out, (size_t)n, true, &id, &edns) == -1) ||
+	    dnsrw_strip_ech(out, (size_t)n, again, size) != 0))
+		abort();
+	free(again);
+	free(out);
+}
+
 int
 fuzz_one_dns(const uint8_t *data, size_t size)
 {
@@ -50,6 +75,7 @@ fuzz_one_dns(const uint8_t *data, size_t size)
 	client.a[1] = 1;
 	client.a[3] = 5;
 	fuzz_dns_rewrite(copy, size);
+	fuzz_dns_strip(copy, size);
 	if (dns_parse_response(copy, size, &r) == 0) {
 		if (r.nanswers > DNS_MAX_ANSWERS ||
 		    memchr(r.qname, '\0', sizeof(r.qname)) == NULL)

@@ -266,9 +266,33 @@ def seed_msg(shared, outdir):
             nseed += 1
 
 
+def https_answer(mandatory):
+    """An answer with an HTTPS record carrying ech (and, if mandatory, a
+    mandatory list naming it), then an A record whose owner a later
+    CNAME points at: the ECH strip's pointer moves."""
+    q = b"\x06crypto\x07example\x00"
+    params = b""
+    if mandatory:
+        params += struct.pack("!HH", 0, 4) + b"\x00\x01\x00\x05"
+    params += struct.pack("!HH", 1, 3) + b"\x02h2"
+    params += struct.pack("!HH", 5, 8) + b"\x00\x06\xfe\x0d\x00\x02AB"
+    rdata = b"\x00\x01\x00" + params
+    msg = struct.pack("!HHHHHH", 0x1234, 0x8180, 1, 3, 0, 0) + q
+    msg += struct.pack("!HH", 65, 1)
+    msg += b"\xc0\x0c" + struct.pack("!HHIH", 65, 1, 300, len(rdata)) + rdata
+    edge = len(msg)
+    msg += b"\x04edge\x07example\x03net\x00"
+    msg += struct.pack("!HHIH", 1, 1, 300, 4) + b"\xc6\x33\x64\x15"
+    msg += struct.pack("!H", 0xc000 | edge)
+    msg += struct.pack("!HHIH", 5, 1, 300, 2) + struct.pack("!H", 0xc000 | edge)
+    return msg
+
+
 def main():
     top, shared, outdir = sys.argv[1:4]
     seed_captures(shared, outdir)
+    write(outdir, "dns", "https-ech", https_answer(False))
+    write(outdir, "dns", "https-ech-mandatory", https_answer(True))
     seed_text(top, outdir)
     seed_msg(shared, outdir)
     try:

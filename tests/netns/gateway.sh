@@ -6,6 +6,8 @@
 #   fetch NS NAME URLPATH [http|https] -> prints "ok BYTES", "reset" or
 #                                        "timeout", and never fails
 #   gw_sql SQL               query the records database
+#   gw_wait_row SQL-WHERE    "yes" once a record matches, else "no" (10 s)
+#   gw_dig_status DIG-OUTPUT the status dig printed
 #   gw_check WHAT WANT GOT   "ok"/"FAIL" line (GOT starts with WANT),
 #                            failures counted in gw_failures
 #   gw_8021x STATUS USER MAC IP  append an accounting record to
@@ -87,6 +89,21 @@ fetch() {
 gw_sql() {
 	sqlite3 "$SG_RUN_DIR/records.db" "$1"
 }
+
+# gw_wait_row SQL-WHERE: "yes" once a record matches (the writer batches),
+# "no" after 10 s
+gw_wait_row() {
+	local n
+	for n in $(seq 100); do
+		[[ "$(gw_sql "SELECT count(*) FROM flows WHERE $1")" -ge 1 ]] &&
+		    { echo yes; return 0; }
+		sleep 0.1
+	done
+	echo no
+}
+
+# gw_dig_status DIG-OUTPUT: its status (NOERROR, NXDOMAIN, ...)
+gw_dig_status() { sed -n 's/.*status: \([A-Z]*\),.*/\1/p' <<<"$1" | head -n 1; }
 
 gw_failures=0
 gw_check() {

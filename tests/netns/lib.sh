@@ -222,6 +222,7 @@ sg_make_cert() {
 
 # Answers carry a TTL of 300 s, as real ones do (dnsmasq's default for its
 # own records is 0, which a DNS cache would not keep).
+# A test may set SG_DNS_EXTRA to more dnsmasq options (records of its own).
 sg_start_dns() {
 	local args=() site ip names
 	for site in "${sg_sites[@]}"; do
@@ -233,7 +234,7 @@ sg_start_dns() {
 	    --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
 	    --listen-address="$SG_DNS_IP" --listen-address="$SG_DNS_IP6" \
 	    --pid-file= --user=root --local-ttl=300 \
-	    --log-facility=- "${args[@]}"
+	    --log-facility=- "${args[@]}" ${SG_DNS_EXTRA[@]+"${SG_DNS_EXTRA[@]}"}
 }
 
 sg_start_sites() {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dnsmsg.h"
+#include "hello.h"
 #include "dnsrewrite.h"
 #include "engine.h"
 #include "repack.h"
@@ -269,6 +270,8 @@ struct t_eng {
 	struct eng		*eng;
 	enum sg_host_src	 last_src;
 	char			 last_host[SG_HOST_MAX];
+	char			 dns_rule[SG_NAME_MAX];	/* a lookup's */
+	int			 dns_category;
 };
 
 static void
@@ -276,6 +279,11 @@ t_ended(const struct eng_flow_view *v, void *arg)
 {
 	struct t_eng *t = arg;
 
+	if (v->flow->key.dport == 53) {
+		snprintf(t->dns_rule, sizeof(t->dns_rule), "%s",
+		    v->dec->rule_name ? v->dec->rule_name : "");
+		t->dns_category = v->category;
+	}
 	if (v->flow->key.dport != 443)
 		return;
 	t->last_src = v->cls->host_src;
@@ -371,20 +379,35 @@ t_check_rewrite(const struct eng_verdict *v, const struct t_msg *query,
 	    NULL, edns);
 }
 
+/* 10.10.0.23:sport -> 157.240.1.35:443, TCP with n bytes of payload */
+static void
+t_tcp4(struct t_eng *t, uint16_t sport, const uint8_t *pay, size_t n,
+    uint64_t ts, struct eng_verdict *v)
+{
+	uint8_t	 pkt[2048], buf[2048];
+	size_t	 len;
+
+	assert_true(n + 40 <= sizeof(pkt));
+	memset(buf, 0, 12);	/* under the TCP header's last 12 bytes */
+	memcpy(buf + 12, pay, n);
+	len = t_ip4(buf, 12 + n, pkt);
+	pkt[9] = 6;
+	memcpy(pkt + 12, "\x0a\x0a\x00\x17\x9d\xf0\x01\x23", 8);
+	memcpy(pkt + 20, "\x00\x00\x01\xbb\x00\x00\x00\x01\x00\x00\x00\x01"
+	    "\x50\x18\xff\xff\x00\x00\x00\x00", 20);
+	pkt[20] = (uint8_t)(sport >> 8);
+	pkt[21] = (uint8_t)sport;
+	t_feed(t, pkt, len, ts, v);
+}
+
 /* 10.10.0.23:50000 -> 157.240.1.35:443, a payload nDPI cannot name */
 static void
 t_unnamed_tcp(struct t_eng *t, uint64_t ts, struct eng_verdict *v)
 {
-	uint8_t	 pkt[512], pay[80];
-	size_t	 len;
+	uint8_t	 pay[60];
 
 	memset(pay, 0x5a, sizeof(pay));
-	len = t_ip4(pay, sizeof(pay) - 8, pkt);
-	pkt[9] = 6;
-	memcpy(pkt + 12, "\x0a\x0a\x00\x17\x9d\xf0\x01\x23", 8);
-	memcpy(pkt + 20, "\xc3\x50\x01\xbb\x00\x00\x00\x01\x00\x00\x00\x01"
-	    "\x50\x18\xff\xff\x00\x00\x00\x00", 20);
-	t_feed(t, pkt, len, ts, v);
+	t_tcp4(t, 50000, pay, sizeof(pay), ts, v);
 }
 
 static void
@@ -464,6 +487,262 @@ t_engine_shared_cache(void **state)
 	dns_cache_free(c);
 }
 
+/* --- "ech" SvcParams stripped from HTTPS records --- */
+
+enum t_mand { T_MAND_NONE, T_MAND_ALPN, T_MAND_ALPN_ECH, T_MAND_ECH };
+
+static void
+t_param(struct t_msg *m, uint16_t key, const void *v, size_t n)
+{
+	t_put16(m, key);
+	t_put16(m, (uint16_t)n);
+	t_put(m, v, n);
+}
+
+/*
+ * An answer to "crypto.example HTTPS": the HTTPS record (mandatory as
+ * asked, alpn, ipv4hint, ech if ech, ipv6hint), then an A record whose
+ * owner is written out, then a CNAME whose owner and target point at
+ * that name (pointers past the HTTPS record), then an OPT.
+ */
+static void
+t_https(struct t_msg *m, bool ech, enum t_mand mand)
+{
+	size_t	 rdlen_at, rd, edge;
+
+	memset(m, 0, sizeof(*m));
+	t_put16(m, 0x1234);
+	t_put16(m, 0x8180);
+	t_put16(m, 1);
+	t_put16(m, 3);
+	t_put16(m, 0);
+	t_put16(m, 1);
+	t_name(m, "crypto.example");
+	t_put16(m, 65);
+	t_put16(m, 1);
+	t_ptr(m, 12);
+	t_put(m, "\x00\x41\x00\x01\x00\x00\x01\x2c", 8);
+	rdlen_at = m->len;
+	t_put16(m, 0);
+	rd = m->len;
+	t_put16(m, 1);				/* SvcPriority */
+	t_put(m, "", 1);			/* TargetName "." */
+	if (mand == T_MAND_ALPN || mand == T_MAND_ALPN_ECH)
+		t_param(m, 0, mand == T_MAND_ALPN_ECH ? "\x00\x01\x00\x05" :
+		    "\x00\x01", mand == T_MAND_ALPN_ECH ? 4 : 2);
+	if (mand == T_MAND_ECH)
+		t_param(m, 0, "\x00\x05", 2);
+	t_param(m, 1, "\x02h2\x02h3", 6);
+	t_param(m, 4, "\xc0\x00\x02\x01", 4);
+	if (ech)
+		t_param(m, 5, "\x00\x45\xfe\x0d\x00\x41" "ECHCONFIG", 16);
+	t_param(m, 6, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01",
+	    16);
+	m->b[rdlen_at] = (uint8_t)((m->len - rd) >> 8);
+	m->b[rdlen_at + 1] = (uint8_t)(m->len - rd);
+	edge = t_name(m, "edge.example.net");
+	t_put(m, "\x00\x01\x00\x01\x00\x00\x01\x2c\x00\x04\xc0\x00\x02\x01",
+	    14);
+	t_ptr(m, edge);
+	t_put(m, "\x00\x05\x00\x01\x00\x00\x01\x2c\x00\x02", 10);
+	t_ptr(m, edge);
+	t_put(m, t_opt, sizeof(t_opt));
+}
+
+static void
+t_strip_expect(bool ech, enum t_mand mand, enum t_mand after)
+{
+	struct t_msg	 in, want;
+	uint8_t		 out[2048];
+	int		 n;
+
+	t_https(&in, ech, mand);
+	t_https(&want, false, after);
+	n = dnsrw_strip_ech(in.b, in.len, out, sizeof(out));
+	assert_int_equal(n, (int)want.len);
+	assert_memory_equal(out, want.b, want.len);
+}
+
+static void
+t_strip_ech(void **state)
+{
+	struct t_msg	 in;
+	uint8_t		 out[2048];
+
+	/* no ech: nothing to do */
+	t_https(&in, false, T_MAND_ALPN);
+	assert_int_equal(dnsrw_strip_ech(in.b, in.len, out, sizeof(out)), 0);
+	/* ech among other params; pointers past it move back */
+	t_strip_expect(true, T_MAND_NONE, T_MAND_NONE);
+	/* ech named mandatory: out of the list, or the list goes */
+	t_strip_expect(true, T_MAND_ALPN_ECH, T_MAND_ALPN);
+	t_strip_expect(true, T_MAND_ECH, T_MAND_NONE);
+	/* an A answer has no SvcParams */
+	t_dns(&in, true, "www.facebook.com", 1, t_fb4, 4, true);
+	assert_int_equal(dnsrw_strip_ech(in.b, in.len, out, sizeof(out)), 0);
+	/* a query, or no room for the copy */
+	t_https(&in, true, T_MAND_NONE);
+	assert_int_equal(dnsrw_strip_ech(in.b, in.len, out, in.len - 1), -1);
+	in.b[2] &= 0x7f;
+	assert_int_equal(dnsrw_strip_ech(in.b, in.len, out, sizeof(out)), -1);
+}
+
+/* Byte offset of the first HTTPS record's SvcParams in t_https(). */
+#define T_HTTPS_RDLEN	(12 + 16 + 4 + 2 + 8)
+#define T_HTTPS_PARAMS	(T_HTTPS_RDLEN + 2 + 3)
+
+static void
+t_strip_ech_malformed(void **state)
+{
+	struct t_msg	 in;
+	uint8_t		 out[2048];
+
+	/* a param longer than the record */
+	t_https(&in, true, T_MAND_NONE);
+	in.b[T_HTTPS_PARAMS + 3] = 0xf0;
+	assert_int_equal(dnsrw_strip_ech(in.b, in.len, out, sizeof(out)), -1);
+	/* RDLENGTH past the message */
+	t_https(&in, true, T_MAND_NONE);
+	in.b[T_HTTPS_RDLEN] = 0xff;
+	assert_int_equal(dnsrw_strip_ech(in.b, in.len, out, sizeof(out)), -1);
+	/* RDLENGTH cutting a param in two */
+	t_https(&in, true, T_MAND_NONE);
+	in.b[T_HTTPS_RDLEN + 1] -= 3;
+	assert_int_equal(dnsrw_strip_ech(in.b, in.len, out, sizeof(out)), -1);
+	/* a pointer forward, and one into the removed ech */
+	t_https(&in, true, T_MAND_NONE);
+	in.b[T_HTTPS_RDLEN - 9] = (uint8_t)(in.len - 2);
+	assert_int_equal(dnsrw_strip_ech(in.b, in.len, out, sizeof(out)), -1);
+	t_https(&in, true, T_MAND_NONE);
+	in.b[in.len - 11 - 1] = (uint8_t)(T_HTTPS_PARAMS + 6 + 4 + 8 + 4);
+	assert_int_equal(dnsrw_strip_ech(in.b, in.len, out, sizeof(out)), -1);
+	/* counts promising more records than there are */
+	t_https(&in, true, T_MAND_NONE);
+	in.b[7] = 9;
+	assert_int_equal(dnsrw_strip_ech(in.b, in.len, out, sizeof(out)), -1);
+	/* cut short anywhere: never a read past the end */
+	t_https(&in, true, T_MAND_NONE);
+	for (size_t n = 0; n < in.len; n++)
+		assert_true(dnsrw_strip_ech(in.b, n, out, sizeof(out)) <= 0);
+}
+
+/* A lookup of a canary domain: NXDOMAIN with EDE 17 "Filtered" even
+ * though the resolver had an answer, recorded as dns-canary with the
+ * circumvention category. */
+static void
+t_engine_canary(void **state)
+{
+	struct t_eng		 t;
+	struct t_msg		 q, a;
+	struct eng_verdict	 v;
+	struct dec_pkt		 p;
+	uint8_t			 pkt[512];
+	int			 circ;
+
+	t_eng_up(&t, NULL);
+	circ = t.cfg->circumvention;
+	assert_true(circ >= 0);
+	t_dns(&q, false, "Use-Application-DNS.net", 1, NULL, 0, true);
+	t_dns(&a, true, "Use-Application-DNS.net", 1, t_fb4, 4, true);
+	t_feed(&t, pkt, t_udp4(false, &q, pkt), 1000000, &v);
+	assert_int_equal(v.action, SG_ALLOW);
+	assert_false(v.final);
+	t_feed(&t, pkt, t_udp4(true, &a, pkt), 1000001, &v);
+	assert_non_null(v.pkt);
+	assert_int_equal(dec_ip(v.pkt, v.pktlen, &p), DEC_OK);
+	assert_int_equal(p.payload[3] & 0x0f, 3);
+	assert_non_null(memmem(p.payload, p.paylen, "\x00\x11schoolgate: a "
+	    "canary domain", 21));
+	assert_int_equal(eng_stats(t.eng)->dns_canaries, 1);
+	t_eng_down(&t);
+	assert_string_equal(t.dns_rule, "dns-canary");
+	assert_int_equal(t.dns_category, circ);
+}
+
+/* An allowed HTTPS lookup by staff: the answer passes without its ech,
+ * and so does the next answer on the same ports. */
+static void
+t_engine_strip(void **state)
+{
+	struct t_eng		 t;
+	struct t_msg		 q, a, want;
+	struct eng_verdict	 v;
+	struct dec_pkt		 p;
+	uint8_t			 pkt[512];
+
+	t_eng_up(&t, NULL);
+	t_dns(&q, false, "crypto.example", 65, NULL, 0, true);
+	t_https(&a, true, T_MAND_NONE);
+	t_https(&want, false, T_MAND_NONE);
+	for (int try = 0; try < 2; try++) {
+		t_feed(&t, pkt, t_udp4(false, &q, pkt), 1000000 + try, &v);
+		assert_int_equal(v.action, SG_ALLOW);
+		t_feed(&t, pkt, t_udp4(true, &a, pkt), 1000001 + try, &v);
+		assert_int_equal(v.action, SG_ALLOW);
+		assert_false(v.final);
+		assert_non_null(v.pkt);
+		assert_int_equal(dec_ip(v.pkt, v.pktlen, &p), DEC_OK);
+		assert_int_equal(p.paylen, want.len);
+		assert_memory_equal(p.payload, want.b, want.len);
+	}
+	assert_int_equal(eng_stats(t.eng)->dns_ech_stripped, 2);
+	assert_int_equal(eng_stats(t.eng)->verdicts[SG_ALLOW], 1);
+	t_eng_down(&t);
+	assert_string_not_equal(t.dns_rule, "dns-canary");
+}
+
+/* 10.10.0.23:50001 -> 157.240.1.35:443, a ClientHello naming sni */
+static void
+t_hello_tcp(struct t_eng *t, const char *sni, int ech, uint64_t ts,
+    struct eng_verdict *v)
+{
+	uint8_t	 hello[1024];
+
+	t_tcp4(t, 50001, hello, th_hello(hello, sni, 1, ech, 0), ts, v);
+}
+
+/* An SNI that is only an ECH front never names the flow: the client's
+ * lookup of the address does, and without one the flow is evasion.  An
+ * ECH extension beside another SNI leaves that SNI the name. */
+static void
+t_engine_ech_front(void **state)
+{
+	struct t_eng		 t;
+	struct t_msg		 q, a;
+	struct eng_verdict	 v;
+	uint8_t			 pkt[512];
+
+	t_eng_up(&t, NULL);
+	t_hello_tcp(&t, "cloudflare-ech.com", 0, 1000000, &v);
+	assert_true(v.final);
+	assert_int_equal(v.action, SG_BLOCK);	/* staff: evasion blocks */
+	assert_int_equal(eng_stats(t.eng)->evasions, 1);
+	t_eng_down(&t);
+	assert_int_equal(t.last_src, SG_HOST_NONE);
+
+	t_eng_up(&t, NULL);
+	t_dns(&q, false, "www.facebook.com", 1, NULL, 0, false);
+	t_dns(&a, true, "www.facebook.com", 1, t_fb4, 4, false);
+	t_feed(&t, pkt, t_udp4(false, &q, pkt), 1000000, &v);
+	t_feed(&t, pkt, t_udp4(true, &a, pkt), 1000001, &v);
+	t_hello_tcp(&t, "Cloudflare-ECH.com", 0, 1000002, &v);
+	assert_true(v.final);
+	assert_int_equal(v.action, SG_BLOCK);
+	assert_int_equal(eng_stats(t.eng)->evasions, 0);
+	t_eng_down(&t);
+	assert_int_equal(t.last_src, SG_HOST_DNSCACHE);
+	assert_string_equal(t.last_host, "www.facebook.com");
+
+	/* Chrome's GREASE ECH beside the real name: the name stands */
+	t_eng_up(&t, NULL);
+	t_hello_tcp(&t, "en.wikipedia.org", 1, 1000000, &v);
+	assert_int_equal(v.action, SG_ALLOW);
+	assert_int_equal(eng_stats(t.eng)->evasions, 0);
+	t_eng_down(&t);
+	assert_int_equal(t.last_src, SG_HOST_SNI);
+	assert_string_equal(t.last_host, "en.wikipedia.org");
+}
+
 int
 main(void)
 {
@@ -476,6 +755,11 @@ main(void)
 		cmocka_unit_test(t_repack_refuses),
 		cmocka_unit_test(t_engine_blocked_lookup),
 		cmocka_unit_test(t_engine_shared_cache),
+		cmocka_unit_test(t_strip_ech),
+		cmocka_unit_test(t_strip_ech_malformed),
+		cmocka_unit_test(t_engine_canary),
+		cmocka_unit_test(t_engine_strip),
+		cmocka_unit_test(t_engine_ech_front),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
