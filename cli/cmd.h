@@ -29,6 +29,9 @@ struct sg_config *cmd_load_config(const char *path);
 struct sg_config *cmd_load_config_checked(const char *path);
 /* gateway-rules' options from a valid config, on one line. */
 void	cmd_print_rules_opts(const struct sg_config *, FILE *);
+/* Warn of each group subnet on an interface of this machine that the
+ * ruleset would not queue; returns how many. */
+int	cmd_check_lan_cover(const struct sg_config *, FILE *);
 /* True if argv asks for --help or -h anywhere. */
 int	cmd_wants_help(int, char **);
 

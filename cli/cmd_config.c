@@ -65,6 +65,7 @@ cmd_check_config(int argc, char **argv)
 	if ((cfg = cmd_load_config_checked(path)) == NULL)
 		return 1;
 	conf_warnings(cfg, check_config_warn, NULL);
+	(void)cmd_check_lan_cover(cfg, stderr);
 	if (rules_opts)
 		cmd_print_rules_opts(cfg, stdout);
 	else

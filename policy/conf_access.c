@@ -3,6 +3,7 @@
  * reads and records a "FILE:LINE: message" for anything wrong, so the
  * section parsers stay short and every problem is reported in one pass.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +93,19 @@ conf_text_ok(const char *s, size_t max)
 		return 0;
 	for (; *s != '\0'; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* A network interface's name as the kernel takes it (dev_valid_name). */
+int
+conf_ifname_ok(const char *s, size_t max)
+{
+	if (!conf_text_ok(s, max) || strcmp(s, ".") == 0 ||
+	    strcmp(s, "..") == 0)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (*s == '/' || *s == ':' || isspace((unsigned char)*s))
 			return 0;
 	return 1;
 }
@@ -340,6 +354,15 @@ void
 conf_copy_str_list(struct conf_ctx *c, const config_setting_t *grp,
     const char *key, const char *where, size_t max, char ***out, size_t *nout)
 {
+	conf_copy_list_checked(c, grp, key, where, conf_text_ok, max, out,
+	    nout);
+}
+
+void
+conf_copy_list_checked(struct conf_ctx *c, const config_setting_t *grp,
+    const char *key, const char *where, int (*ok)(const char *, size_t),
+    size_t max, char ***out, size_t *nout)
+{
 	const config_setting_t *l = conf_get_str_list(c, grp, key, where);
 	int n;
 
@@ -351,7 +374,7 @@ conf_copy_str_list(struct conf_ctx *c, const config_setting_t *grp,
 		const config_setting_t *e = config_setting_get_elem(l, i);
 		const char *s = config_setting_get_string(e);
 
-		if (!conf_text_ok(s, max)) {
+		if (!ok(s, max)) {
 			conf_err(c, e, "%s: invalid %s entry \"%s\"", where,
 			    key, s);
 			continue;

@@ -50,6 +50,7 @@ char		*conf_strdup(struct conf_ctx *, const config_setting_t *,
 void		*conf_calloc(struct conf_ctx *, const config_setting_t *,
 		    size_t, size_t);
 int		 conf_text_ok(const char *, size_t max);
+int		 conf_ifname_ok(const char *, size_t max);
 const char	*conf_where(char *, size_t, const char *kind, const char *name,
 		    size_t idx);
 void		 conf_check_keys(struct conf_ctx *, const config_setting_t *,
@@ -80,6 +81,11 @@ const config_setting_t *conf_get_str_list(struct conf_ctx *,
 void		 conf_copy_str_list(struct conf_ctx *,
 		    const config_setting_t *, const char *key,
 		    const char *where, size_t max, char ***out, size_t *nout);
+/* The same, each entry checked by ok(entry, max). */
+void		 conf_copy_list_checked(struct conf_ctx *,
+		    const config_setting_t *, const char *key,
+		    const char *where, int (*ok)(const char *, size_t),
+		    size_t max, char ***out, size_t *nout);
 const config_setting_t *conf_get_section_list(struct conf_ctx *,
 		    const config_setting_t *root, const char *key);
 const config_setting_t *conf_get_section_group(struct conf_ctx *,

@@ -234,7 +234,7 @@ conf_parse_daemon(struct conf_ctx *c, const config_setting_t *root)
 {
 	static const char *const keys[] = { "queue_first", "queue_count",
 	    "queue_maxlen", "fail_open", "user", "control_socket",
-	    "metrics_file", "mark_mask", NULL };
+	    "metrics_file", "mark_mask", "lan_interfaces", NULL };
 	const config_setting_t *s = conf_get_section_group(c, root, "daemon");
 	struct sg_config *conf = c->conf;
 	const char *w = "daemon";
@@ -257,4 +257,6 @@ conf_parse_daemon(struct conf_ctx *c, const config_setting_t *root)
 	conf_get_text(c, s, "user", w, &conf->user);
 	conf_get_path(c, s, "control_socket", w, &conf->control_socket);
 	conf_get_path(c, s, "metrics_file", w, &conf->metrics_file);
+	conf_copy_list_checked(c, s, "lan_interfaces", w, conf_ifname_ok,
+	    CONF_IFNAME_MAX, &conf->lan_interfaces, &conf->nlan_interfaces);
 }

@@ -283,8 +283,8 @@ conf_parse_group(struct conf_ctx *c, const config_setting_t *e, size_t i)
 	conf_where(where, sizeof(where), "group", g->name, i);
 	conf_check_dup(c, e, "group", g->name, conf_group_index, i);
 	conf_parse_subnets(c, e, where, g);
-	conf_copy_str_list(c, e, "interfaces", where, CONF_IFNAME_MAX,
-	    &g->interfaces, &g->ninterfaces);
+	conf_copy_list_checked(c, e, "interfaces", where, conf_ifname_ok,
+	    CONF_IFNAME_MAX, &g->interfaces, &g->ninterfaces);
 	conf_get_bool(c, e, "block_quic", where, &g->block_quic);
 	g->strip_ech = CONF_AUTO;
 	if (conf_get_bool(c, e, "strip_ech", where, &strip) == 0 &&

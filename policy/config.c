@@ -241,5 +241,6 @@ conf_free(struct sg_config *conf)
 	free(conf->user);
 	free(conf->control_socket);
 	free(conf->metrics_file);
+	conf_free_strv(conf->lan_interfaces, conf->nlan_interfaces);
 	free(conf);
 }

@@ -221,6 +221,10 @@ struct sg_config {
 	/* The bits of the packet and connection mark that are ours; the
 	 * rest belong to QoS, multi-WAN and the like (docs/ARCHITECTURE.md). */
 	uint32_t	 mark_mask;
+	/* LAN interfaces queued besides those the groups name (a LAN whose
+	 * groups match by subnet only): the ruleset's --lan list is both. */
+	char		**lan_interfaces;
+	size_t		 nlan_interfaces;
 	char		*user;
 	char		*control_socket;
 	char		*metrics_file;

@@ -362,6 +362,7 @@ cp_settings(struct cp *c, struct sg_config *cf)
 	cp_str(c, &cf->user);
 	cp_str(c, &cf->control_socket);
 	cp_str(c, &cf->metrics_file);
+	cp_strv(c, &cf->lan_interfaces, &cf->nlan_interfaces);
 }
 
 static void
@@ -536,7 +537,8 @@ cp_check_config(struct cp *r, const struct sg_config *c)
 	    c->evasion_action > SG_BLOCK ||
 	    c->leases_format > LEASES_KEA || c->unknown_clause == NULL ||
 	    !cp_strv_ok(c->ech_fronts, c->nech_fronts) ||
-	    !cp_strv_ok(c->dns_canaries, c->ndns_canaries))
+	    !cp_strv_ok(c->dns_canaries, c->ndns_canaries) ||
+	    !cp_strv_ok(c->lan_interfaces, c->nlan_interfaces))
 		cp_fail(r, 0, "settings out of range");
 }
 
