@@ -9,7 +9,13 @@
 #   bn_in ROLE CMD...      run CMD in cli, gw or srv
 #   bn_bg ROLE LOG CMD...  background; PID in BN_LAST_PID, ended by bn_down
 #   bn_filter_on [--queues F:N] / bn_filter_off   the shipped ruleset
-#   bn_daemon_start [run options] / bn_daemon_stop
+#   bn_ct_on / bn_ct_off   the "conntrack only" baseline's one rule
+#   bn_nat_on / bn_nat_off the NAT gateway's masquerade on wan0
+#   bn_daemon_start QUEUES [run options] / bn_daemon_stop
+#   BN_TREE                the source tree whose scripts/gateway-rules and
+#                          tests/netns/mkconf.py are used (default: this
+#                          one; bench/baseline.sh points it at another
+#                          commit's worktree), with $SCHOOLGATE its binary
 #   bn_down                ends what bn_bg started (by PID), deletes the
 #                          namespaces and the run directory
 
@@ -96,15 +102,21 @@ bn_down() {
 	BN_DIR=""
 }
 
-# The shipped ruleset, as an install would set it up.
-bn_filter_on() {
-	bn_in gw bash scripts/gateway-rules install --lan lan-staff "$@" \
-	    >/dev/null
+# Connections end in TIME_WAIT by the thousand: every side that tracks
+# them forgets them after a second, so none runs out of tuples first.
+bn_ct_short_timewait() {
 	bn_in gw sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_time_wait=1
 }
 
+# The shipped ruleset, as an install would set it up.
+bn_filter_on() {
+	bn_in gw bash "${BN_TREE:-.}/scripts/gateway-rules" install \
+	    --lan lan-staff "$@" >/dev/null
+	bn_ct_short_timewait
+}
+
 bn_filter_off() {
-	bn_in gw bash scripts/gateway-rules remove >/dev/null
+	bn_in gw bash "${BN_TREE:-.}/scripts/gateway-rules" remove >/dev/null
 }
 
 # The "conntrack only" baseline: plain forwarding plus one conntrack match
@@ -113,10 +125,25 @@ bn_ct_rule=(FORWARD -m comment --comment schoolgate-bench-ct
     -m conntrack --ctstate INVALID -j DROP)
 bn_ct_on() {
 	bn_in gw iptables -w -I "${bn_ct_rule[@]}"
+	bn_ct_short_timewait
 }
 
 bn_ct_off() {
 	bn_in gw iptables -w -D "${bn_ct_rule[@]}"
+}
+
+# The NAT baseline: what a school's gateway runs without schoolgate, the
+# LAN masqueraded behind the WAN address and no filter.  Conntrack runs
+# for it as for the filter.
+bn_nat_rule=(POSTROUTING -o wan0 -m comment --comment schoolgate-bench-nat
+    -j MASQUERADE)
+bn_nat_on() {
+	bn_in gw iptables -w -t nat -A "${bn_nat_rule[@]}"
+	bn_ct_short_timewait
+}
+
+bn_nat_off() {
+	bn_in gw iptables -w -t nat -D "${bn_nat_rule[@]}"
 }
 
 # bn_daemon_start QUEUES [run options]: the gateway config of the netns
@@ -124,8 +151,9 @@ bn_ct_off() {
 bn_daemon_start() {
 	local queues="$1" i
 	shift
-	python3 tests/netns/mkconf.py --rundir "$BN_DIR" --hours in \
-	    --queues "$queues" >"$BN_DIR/gateway.conf"
+	(cd "${BN_TREE:-.}" && python3 tests/netns/mkconf.py \
+	    --rundir "$BN_DIR" --hours in --queues "$queues") \
+	    >"$BN_DIR/gateway.conf"
 	rm -f "$BN_DIR/control.sock"
 	: >"$BN_DIR/daemon.log"
 	bn_bg gw "$BN_DIR/daemon.log" "$SCHOOLGATE" run -f \
