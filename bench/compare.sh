@@ -25,6 +25,9 @@ cmp_measure() {
 cmp_filtered() {
 	bn_daemon_start 1
 	bn_filter_on
+	# a second of traffic first: the freshly started daemon's first
+	# flows (nDPI's lazy set-up, cold caches) are not what is compared
+	bn_in cli "$TOOLS/connbench" "$BN_SRV_IP" 80 "$CONC" 1 >/dev/null
 	cmp_measure
 	bn_filter_off
 	bn_daemon_stop
