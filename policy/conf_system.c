@@ -122,15 +122,31 @@ conf_get_names(struct conf_ctx *c, const config_setting_t *s,
 void
 conf_parse_dns(struct conf_ctx *c, const config_setting_t *root)
 {
-	static const char *const keys[] = { "canaries", NULL };
+	static const char *const keys[] = { "canaries",
+	    "enforce_school_resolver", "encrypted_dns_category", NULL };
 	static const char *const canaries[] = { "use-application-dns.net",
 	    "mask.icloud.com", "mask-h2.icloud.com", NULL };
 	const config_setting_t *s = conf_get_section_group(c, root, "dns");
 
+	c->conf->encrypted_dns = conf_category_index(c->conf, "encrypted-dns");
 	if (s != NULL)
 		conf_check_keys(c, s, keys, "dns");
 	conf_get_names(c, s, "canaries", "dns", canaries,
 	    &c->conf->dns_canaries, &c->conf->ndns_canaries);
+	if (s == NULL)
+		return;
+	conf_get_bool(c, s, "enforce_school_resolver", "dns",
+	    &c->conf->enforce_school_resolver);
+	if (conf_member(s, "encrypted_dns_category") != NULL)
+		c->conf->encrypted_dns = conf_resolve_one(c, s,
+		    "encrypted_dns_category", "dns", "category",
+		    conf_category_index);
+	else if (c->conf->enforce_school_resolver &&
+	    c->conf->encrypted_dns < 0)
+		conf_err(c, conf_member(s, "enforce_school_resolver"),
+		    "dns: enforce_school_resolver needs the encrypted DNS "
+		    "category: add a category \"encrypted-dns\" or name one "
+		    "in encrypted_dns_category");
 }
 
 void

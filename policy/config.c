@@ -38,6 +38,7 @@ conf_set_defaults(struct sg_config *conf)
 	conf->school_hours = -1;
 	conf->default_group = -1;
 	conf->circumvention = -1;
+	conf->encrypted_dns = -1;
 	conf->max_packets = 12;
 	conf->unknown_action = SG_ALLOW;
 	conf->retention_days = 400;

@@ -205,6 +205,12 @@ struct sg_config {
 	 * senders, telling browsers and phones to leave DoH and relays off */
 	char		**dns_canaries;
 	size_t		 ndns_canaries;
+	/* dns.enforce_school_resolver: a flow in the encrypted DNS category
+	 * (DoH, DoT, DoQ to a resolver other than the school's) is blocked
+	 * for every sender, before the rules: lookups the gateway cannot
+	 * read would defeat the DNS cache that names ECH and front SNIs. */
+	bool		 enforce_school_resolver;
+	int		 encrypted_dns;	/* dns.encrypted_dns_category, or -1 */
 
 	/* records */
 	char		*db_path;

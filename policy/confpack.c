@@ -349,6 +349,8 @@ cp_settings(struct cp *c, struct sg_config *cf)
 	CP_NUM(c, int32_t, cf->evasion_action);
 	cp_strv(c, &cf->ech_fronts, &cf->nech_fronts);
 	cp_strv(c, &cf->dns_canaries, &cf->ndns_canaries);
+	CP_NUM(c, uint8_t, cf->enforce_school_resolver);
+	CP_NUM(c, int32_t, cf->encrypted_dns);
 	cp_str(c, &cf->db_path);
 	CP_NUM(c, uint32_t, cf->retention_days);
 	cp_str(c, &cf->pseudonym_key_path);
@@ -532,6 +534,7 @@ cp_check_config(struct cp *r, const struct sg_config *c)
 	    !cp_index_ok(c->school_hours, c->nschedules, true) ||
 	    !cp_index_ok(c->default_group, c->ngroups, false) ||
 	    !cp_index_ok(c->circumvention, c->ncategories, true) ||
+	    !cp_index_ok(c->encrypted_dns, c->ncategories, true) ||
 	    c->unknown_action > SG_BLOCK ||
 	    c->evasion_action < CONF_EVASION_AUTO ||
 	    c->evasion_action > SG_BLOCK ||

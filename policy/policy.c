@@ -210,6 +210,25 @@ decide_default(const struct sg_config *cfg, const struct policy_flow *f,
 	TRACE("no rule matched: allow");
 }
 
+/*
+ * dns.enforce_school_resolver: encrypted DNS is refused for everyone,
+ * before any rule or account, since lookups the gateway cannot read
+ * leave the DNS cache nothing to name ECH and front-only flows by.
+ */
+static bool
+encrypted_dns_refused(const struct sg_config *cfg, const struct policy_flow *f,
+    struct policy_decision *d)
+{
+	if (!cfg->enforce_school_resolver || cfg->encrypted_dns < 0 ||
+	    !(f->categories & (UINT64_C(1) << cfg->encrypted_dns)))
+		return false;
+	d->action = SG_BLOCK;
+	d->rule = -1;
+	d->rule_name = "enforce-school-resolver";
+	d->clause = cfg->unknown_clause ? cfg->unknown_clause : "";
+	return true;
+}
+
 void
 policy_decide(const struct sg_config *cfg, const struct policy_flow *f,
     struct policy_decision *d, policy_trace_fn *trace, void *targ)
@@ -222,6 +241,12 @@ policy_decide(const struct sg_config *cfg, const struct policy_flow *f,
 	d->account = -1;
 	d->in_school_hours = policy_in_school_hours(cfg, f->when);
 	TRACE("%s school hours", d->in_school_hours ? "within" : "outside");
+	if (encrypted_dns_refused(cfg, f, d)) {
+		TRACE("encrypted DNS (category \"%s\") with "
+		    "dns.enforce_school_resolver: block, clause %s",
+		    cfg->categories[cfg->encrypted_dns].name, d->clause);
+		return;
+	}
 
 	for (size_t i = 0; i < cfg->nrules; i++) {
 		const struct conf_rule *r = &cfg->rules[i];

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Circumvention against real captures (issue 6, item 5): every flow that
 # nDPI 4.2 or the config's host lists can name is in the circumvention
-# category, logged for staff (9.1) and blocked for pupils (8.1); the
+# category, logged for staff (9.1) and blocked for pupils (8.1), except
+# encrypted DNS, which dns.enforce_school_resolver blocks for all; the
 # staff attempts land in the records, in school hours, for the reports.
 # The counts are exact, so a flow that stops (or starts) being caught
 # fails here: docs/CIRCUMVENTION.md says which flows 4.2 cannot see.
@@ -57,6 +58,9 @@ for line in open(path):
     if f["host"]:
         names.add(f["host"])
     want = (action, rule, clause)
+    if "DoH_DoT" in f["app"].split("."):
+        # dns.enforce_school_resolver: blocked for everyone, before rules
+        want = ("block", "enforce-school-resolver", "9.1")
     if f["rule"] == "evasion":
         ev += 1
         want = ("block", "evasion", "9.1")
