@@ -253,9 +253,12 @@ eng_decide(struct eng *e, const struct flow *f, struct eng_flow *ef,
 
 	policy_flow_init(&pf, cfg, &ef->id, ef->res.master, ef->res.proto,
 	    host, when);
+	ef->addr_list = NULL;
+	if (pf.categories == 0)
+		pf.categories = policy_addr_categories(cfg, &f->key.dst,
+		    &ef->addr_list);
 	ef->categories = pf.categories;
 	policy_decide(cfg, &pf, &ef->dec, NULL, NULL);
-	(void)f;
 }
 
 static void	 eng_view(const struct eng *, const struct flow *,
@@ -630,6 +633,7 @@ eng_view(const struct eng *e, const struct flow *f, const struct eng_flow *ef,
 	view->id = &ef->id;
 	view->dec = &ef->dec;
 	view->category = policy_primary_category(ef->categories);
+	view->addr_list = ef->addr_list;
 	view->decided_after = ef->decided_after;
 }
 
