@@ -124,6 +124,121 @@ lists_header(char *line, char **key, char **value)
 	return 1;
 }
 
+void
+lists_entry_text(int kind, const char *host, const struct conf_cidr *cidr,
+    char *out, size_t outlen)
+{
+	char addr[SG_ADDRSTR_MAX];
+
+	if (kind == CONF_LIST_HOSTS)
+		snprintf(out, outlen, "%s", host);
+	else
+		snprintf(out, outlen, "%s/%u", sg_addr_str(&cidr->addr, addr,
+		    sizeof(addr)), cidr->prefix);
+}
+
+static int
+lists_hand(int kind, const char *text, lists_take_fn *fn, void *arg,
+    const char **why)
+{
+	char host[SG_HOST_MAX], out[SG_HOST_MAX + 2];
+	struct conf_cidr cidr;
+
+	if (lists_entry(kind, text, host, sizeof(host), &cidr, why) == -1)
+		return -1;
+	lists_entry_text(kind, host, &cidr, out, sizeof(out));
+	if (fn(arg, kind, out) == -1) {
+		*why = "out of memory";
+		return -1;
+	}
+	return 0;
+}
+
+/* ip:A.B.C.D[/LEN][:PORT] or, as newer nDPI writes IPv6, ipv6:[A::B]/LEN */
+static int
+lists_ndpi_ip(char *v, lists_take_fn *fn, void *arg, const char **why)
+{
+	char *end;
+
+	if (v[0] == '[') {
+		if ((end = strchr(v, ']')) == NULL) {
+			*why = "unbalanced [ ] around an IPv6 address";
+			return -1;
+		}
+		memmove(end, end + 1, strlen(end + 1) + 1);
+		v++;
+		if ((end = strrchr(v, ':')) != NULL && end > strchr(v, '/'))
+			*end = '\0';	/* the port, after the prefix */
+	} else if (strchr(v, ':') == strrchr(v, ':') &&
+	    (end = strchr(v, ':')) != NULL)
+		*end = '\0';		/* IPv4's port */
+	return lists_hand(CONF_LIST_CIDR, v, fn, arg, why);
+}
+
+/* host:"name" matches the name and its subdomains in nDPI: both kept */
+static int
+lists_ndpi_host(char *v, lists_take_fn *fn, void *arg, const char **why)
+{
+	size_t n = strlen(v);
+	char wild[SG_HOST_MAX + 2];
+
+	if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+		v[n - 1] = '\0';
+		v++;
+	}
+	if (strchr(v, '"') != NULL || v[0] == '*') {
+		*why = "host: names one domain, in quotes";
+		return -1;
+	}
+	snprintf(wild, sizeof(wild), "*.%s", v);
+	if (lists_hand(CONF_LIST_HOSTS, v, fn, arg, why) == -1)
+		return -1;
+	return lists_hand(CONF_LIST_HOSTS, wild, fn, arg, why);
+}
+
+static int
+lists_ndpi_rule(char *line, lists_take_fn *fn, void *arg, const char **why)
+{
+	char *at = strrchr(line, '@'), *rest = line, *elem;
+
+	*at = '\0';
+	while ((elem = strsep(&rest, ",")) != NULL) {
+		while (*elem == ' ')
+			elem++;
+		if (strncmp(elem, "host:", 5) == 0) {
+			if (lists_ndpi_host(elem + 5, fn, arg, why) == -1)
+				return -1;
+		} else if (strncmp(elem, "ip:", 3) == 0 ||
+		    strncmp(elem, "ipv6:", 5) == 0) {
+			if (lists_ndpi_ip(strchr(elem, ':') + 1, fn, arg,
+			    why) == -1)
+				return -1;
+		} else {
+			*why = "an nDPI rule other than host: or ip: (ports "
+			    "say nothing about a site)";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+lists_foreign_line(char *line, lists_take_fn *fn, void *arg,
+    const char **why)
+{
+	char *text;
+	struct conf_cidr cidr;
+
+	/* nDPI's rules keep '#' out of names, so a comment starts there */
+	if ((text = lists_strip(line))[0] == '\0')
+		return 0;
+	if (strchr(text, '@') != NULL)
+		return lists_ndpi_rule(text, fn, arg, why);
+	if (strchr(text, ':') != NULL || conf_parse_cidr(text, &cidr) == 0)
+		return lists_hand(CONF_LIST_CIDR, text, fn, arg, why);
+	return lists_hand(CONF_LIST_HOSTS, text, fn, arg, why);
+}
+
 /* ---- reading a file ---- */
 
 struct lists_reader {

@@ -38,6 +38,21 @@ char		*lists_strip(char *line);
  * one, with key and value pointing into line (cut in place), else 0.
  */
 int		 lists_header(char *line, char **key, char **value);
+/* An entry as a file writes it: the pattern, or "ADDRESS/LEN". */
+void		 lists_entry_text(int kind, const char *host,
+		    const struct conf_cidr *, char *out, size_t outlen);
+/*
+ * One line of a downloaded list, each entry it holds handed to fn with
+ * its kind and lists_entry_text: a host pattern or address range (as in
+ * a list file), or an nDPI protocols-file rule, host:"name" (the name and
+ * everything below it, as nDPI matches it) and ip:ADDRESS[/LEN][:PORT]
+ * (the port dropped), "@Protocol" ignored.  Comments and blank lines hold
+ * none.  -1 with *why set on a bad line; fn's -1 (ENOMEM) is passed on
+ * with *why "out of memory".
+ */
+typedef int	 lists_take_fn(void *arg, int kind, const char *entry);
+int		 lists_foreign_line(char *line, lists_take_fn *fn, void *arg,
+		    const char **why);
 /*
  * Read l->path (kind by l->name) into l's header and entries.  Returns
  * the number of errors reported through err (0: l is complete).
