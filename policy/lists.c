@@ -66,6 +66,9 @@ int
 lists_entry(int kind, const char *text, char *host, size_t hostlen,
     struct conf_cidr *cidr, const char **why)
 {
+	char name[SG_HOST_MAX];
+	size_t n;
+
 	if (strpbrk(text, " \t") != NULL) {
 		*why = "more than one entry on the line";
 		return -1;
@@ -77,7 +80,11 @@ lists_entry(int kind, const char *text, char *host, size_t hostlen,
 	}
 	if (kind == CONF_LIST_CIDR)
 		return lists_cidr(text, cidr, why);
-	if (conf_norm_host(text, host, hostlen) == -1) {
+	n = strlen(text);
+	if (n > 1 && text[n - 1] == '.')	/* "example.org." is absolute */
+		n--;
+	snprintf(name, sizeof(name), "%.*s", (int)n, text);
+	if (conf_norm_host(name, host, hostlen) == -1) {
 		*why = "not a host name or *.name pattern";
 		return -1;
 	}
@@ -248,6 +255,7 @@ struct lists_reader {
 	size_t		 nerr;
 	int		 line;
 	size_t		 cap;		/* of hosts or cidrs */
+	bool		 dated;		/* a date line, even a bad one */
 };
 
 static void
@@ -282,6 +290,7 @@ lists_take_header(struct lists_reader *r, const char *key,
 	int rc = 0;
 
 	if (strcmp(key, "date") == 0) {
+		r->dated = true;
 		if (sg_date_parse(value, &l->date) == -1)
 			lists_fail(r, r->line, "date \"%s\" is not a "
 			    "YYYY-MM-DD date", value);
@@ -369,7 +378,7 @@ lists_check_header(struct lists_reader *r)
 	if (r->l->source == NULL)
 		lists_fail(r, 1, "no \"# source: ...\" header line (where "
 		    "the list comes from)");
-	if (r->l->date == INT32_MIN)
+	if (!r->dated)
 		lists_fail(r, 1, "no \"# date: YYYY-MM-DD\" header line "
 		    "(when the list was last refreshed)");
 	if (r->l->licence == NULL)
@@ -379,7 +388,7 @@ lists_check_header(struct lists_reader *r)
 size_t
 lists_read(struct conf_list *l, lists_err_fn *err, void *arg)
 {
-	struct lists_reader r = { l, err, arg, 0, 0, 0 };
+	struct lists_reader r = { l, err, arg, 0, 0, 0, false };
 	char buf[LISTS_LINE_MAX];
 	bool in_header = true;
 	int kind = lists_kind(l->name);
