@@ -203,15 +203,16 @@ eng_name_from_dns(struct eng *e, const struct flow *f, struct eng_flow *ef,
 
 /*
  * TLS to TCP port 853 is DNS over TLS (RFC 7858: the port IANA assigned
- * to it).  nDPI 4.2 says so only when it gives up on the flow; a client
- * sending no SNI would otherwise wait for the packet budget as evasion,
- * its lookups answered meanwhile.
+ * to it).  nDPI 4.2 says so only when it gives up on the flow, and before
+ * that may name only the server's owner by its address (TLS.Google for
+ * 8.8.8.8); a client sending no SNI would otherwise wait for the packet
+ * budget as evasion, its lookups answered meanwhile.
  */
 static bool
 eng_name_dot(const struct flow *f, struct eng_flow *ef)
 {
 	if (f->key.proto != IPPROTO_TCP || f->key.dport != ENG_DOT_PORT ||
-	    !eng_is_carrier(&ef->res))
+	    ef->res.host_src != SG_HOST_NONE)
 		return false;
 	snprintf(ef->res.master, sizeof(ef->res.master), "TLS");
 	snprintf(ef->res.proto, sizeof(ef->res.proto), "DoH_DoT");
@@ -275,9 +276,14 @@ eng_decide(struct eng *e, const struct flow *f, struct eng_flow *ef,
 
 	policy_flow_init(&pf, cfg, &ef->id, ef->res.master, ef->res.proto,
 	    host, when);
+	ef->addr_list = NULL;
+	/* plain DNS names what it asks for, not its server: a lookup sent
+	 * to 8.8.8.8 is readable, and no encrypted DNS */
+	if (pf.categories == 0 && !eng_is_dns(ef))
+		pf.categories = policy_addr_categories(cfg, &f->key.dst,
+		    &ef->addr_list);
 	ef->categories = pf.categories;
 	policy_decide(cfg, &pf, &ef->dec, NULL, NULL);
-	(void)f;
 }
 
 static void	 eng_view(const struct eng *, const struct flow *,
@@ -652,6 +658,7 @@ eng_view(const struct eng *e, const struct flow *f, const struct eng_flow *ef,
 	view->id = &ef->id;
 	view->dec = &ef->dec;
 	view->category = policy_primary_category(ef->categories);
+	view->addr_list = ef->addr_list;
 	view->decided_after = ef->decided_after;
 }
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "hostpat.h"
+#include "lists.h"
 #include "policy.h"
 #include "schedule.h"
 
@@ -21,29 +21,28 @@ name_listed(char **names, size_t n, const char *master, const char *proto)
 	return false;
 }
 
-static bool
-host_listed(char **pats, size_t n, const char *host)
-{
-	if (host[0] == '\0')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (hostpat_match(pats[i], host))
-			return true;
-	return false;
-}
-
 uint64_t
 policy_categories(const struct sg_config *cfg, const char *master,
     const char *proto, const char *host)
 {
-	uint64_t mask = 0;
+	uint64_t mask = lists_match_host(cfg->lists_index, host);
 
 	for (size_t i = 0; i < cfg->ncategories; i++) {
 		const struct conf_category *c = &cfg->categories[i];
-		if (name_listed(c->protocols, c->nprotocols, master, proto) ||
-		    host_listed(c->hosts, c->nhosts, host))
+		if (name_listed(c->protocols, c->nprotocols, master, proto))
 			mask |= UINT64_C(1) << i;
 	}
+	return mask;
+}
+
+uint64_t
+policy_addr_categories(const struct sg_config *cfg,
+    const struct sg_addr *server, const char **list)
+{
+	int li;
+	uint64_t mask = lists_match_addr(cfg->lists_index, server, &li);
+
+	*list = li >= 0 ? cfg->lists[li].name : NULL;
 	return mask;
 }
 
