@@ -20,6 +20,8 @@ static const struct command commands[] = {
 	    "classify pcap files offline and show what the policy would do" },
 	{ "check-config", cmd_check_config,
 	    "validate a configuration file; errors name the file and line" },
+	{ "lists", cmd_lists,
+	    "check the category lists, or import a downloaded list into one" },
 	{ "explain", cmd_explain,
 	    "show step by step which rule decides for a device, host and time" },
 	{ "verify", cmd_verify,

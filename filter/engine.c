@@ -11,6 +11,7 @@
 #define ENG_DNS_MAX_TTL	3600
 /* All client streams held at once by one engine (ClientHello reassembly) */
 #define ENG_STREAM_MEM	((size_t)64 << 20)
+#define ENG_DOT_PORT	853		/* DNS over TLS, RFC 7858 */
 
 #define ENG_TH_FIN	0x01
 #define ENG_TH_SYN	0x02
@@ -201,6 +202,26 @@ eng_name_from_dns(struct eng *e, const struct flow *f, struct eng_flow *ef,
 }
 
 /*
+ * TLS to TCP port 853 is DNS over TLS (RFC 7858: the port IANA assigned
+ * to it).  nDPI 4.2 says so only when it gives up on the flow, and before
+ * that may name only the server's owner by its address (TLS.Google for
+ * 8.8.8.8); a client sending no SNI would otherwise wait for the packet
+ * budget as evasion, its lookups answered meanwhile.
+ */
+static bool
+eng_name_dot(const struct flow *f, struct eng_flow *ef)
+{
+	if (f->key.proto != IPPROTO_TCP || f->key.dport != ENG_DOT_PORT ||
+	    ef->res.host_src != SG_HOST_NONE)
+		return false;
+	snprintf(ef->res.master, sizeof(ef->res.master), "TLS");
+	snprintf(ef->res.proto, sizeof(ef->res.proto), "DoH_DoT");
+	snprintf(ef->res.app, sizeof(ef->res.app), "TLS.DoH_DoT");
+	ef->res.detected = true;
+	return true;
+}
+
+/*
  * The name in the ClientHello we put together decides, whatever nDPI made
  * of the segments it saw (it reads only in-order ones, within the packet
  * budget).  With ECH the SNI may be only the front's public name: the
@@ -221,8 +242,10 @@ eng_name_from_hello(struct eng *e, const struct flow *f, struct eng_flow *ef,
 		return;
 	h = &ef->tls->hello;
 	front = policy_name_listed(cfg->ech_fronts, cfg->nech_fronts, h->sni);
-	if (h->sni[0] == '\0' && !h->ech)
+	if (h->sni[0] == '\0' && !h->ech) {
+		eng_name_dot(f, ef);
 		return;
+	}
 	if (!(ef->res.host_src == SG_HOST_SNI && !h->ech && !front &&
 	    strcmp(ef->res.host, h->sni) == 0)) {
 		ef->res.master[0] = '\0';
@@ -253,9 +276,14 @@ eng_decide(struct eng *e, const struct flow *f, struct eng_flow *ef,
 
 	policy_flow_init(&pf, cfg, &ef->id, ef->res.master, ef->res.proto,
 	    host, when);
+	ef->addr_list = NULL;
+	/* plain DNS names what it asks for, not its server: a lookup sent
+	 * to 8.8.8.8 is readable, and no encrypted DNS */
+	if (pf.categories == 0 && !eng_is_dns(ef))
+		pf.categories = policy_addr_categories(cfg, &f->key.dst,
+		    &ef->addr_list);
 	ef->categories = pf.categories;
 	policy_decide(cfg, &pf, &ef->dec, NULL, NULL);
-	(void)f;
 }
 
 static void	 eng_view(const struct eng *, const struct flow *,
@@ -630,6 +658,7 @@ eng_view(const struct eng *e, const struct flow *f, const struct eng_flow *ef,
 	view->id = &ef->id;
 	view->dec = &ef->dec;
 	view->category = policy_primary_category(ef->categories);
+	view->addr_list = ef->addr_list;
 	view->decided_after = ef->decided_after;
 }
 

@@ -137,6 +137,7 @@ void		 conf_parse_schedules(struct conf_ctx *,
 		    const config_setting_t *);
 void		 conf_parse_categories(struct conf_ctx *,
 		    const config_setting_t *);
+void		 conf_read_lists(struct conf_ctx *);
 void		 conf_parse_groups(struct conf_ctx *, const config_setting_t *);
 void		 conf_parse_people(struct conf_ctx *, const config_setting_t *);
 void		 conf_parse_devices(struct conf_ctx *,

@@ -3,6 +3,7 @@
  * records store and the daemon.  Each is one group { ... } of settings.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,15 +123,58 @@ conf_get_names(struct conf_ctx *c, const config_setting_t *s,
 void
 conf_parse_dns(struct conf_ctx *c, const config_setting_t *root)
 {
-	static const char *const keys[] = { "canaries", NULL };
+	static const char *const keys[] = { "canaries",
+	    "enforce_school_resolver", "encrypted_dns_category", NULL };
 	static const char *const canaries[] = { "use-application-dns.net",
 	    "mask.icloud.com", "mask-h2.icloud.com", NULL };
 	const config_setting_t *s = conf_get_section_group(c, root, "dns");
 
+	c->conf->encrypted_dns = conf_category_index(c->conf, "encrypted-dns");
 	if (s != NULL)
 		conf_check_keys(c, s, keys, "dns");
 	conf_get_names(c, s, "canaries", "dns", canaries,
 	    &c->conf->dns_canaries, &c->conf->ndns_canaries);
+	if (s == NULL)
+		return;
+	conf_get_bool(c, s, "enforce_school_resolver", "dns",
+	    &c->conf->enforce_school_resolver);
+	if (conf_member(s, "encrypted_dns_category") != NULL)
+		c->conf->encrypted_dns = conf_resolve_one(c, s,
+		    "encrypted_dns_category", "dns", "category",
+		    conf_category_index);
+	else if (c->conf->enforce_school_resolver &&
+	    c->conf->encrypted_dns < 0)
+		conf_err(c, conf_member(s, "enforce_school_resolver"),
+		    "dns: enforce_school_resolver needs the encrypted DNS "
+		    "category: add a category \"encrypted-dns\" or name one "
+		    "in encrypted_dns_category");
+}
+
+/* A relative lists_dir is taken from the config file's folder, as the
+ * default is, so the config means the same from any working directory. */
+static void
+conf_get_lists_dir(struct conf_ctx *c, const config_setting_t *s,
+    const char *w)
+{
+	const char *slash = strrchr(c->path, '/');
+	char *dir = NULL;
+
+	conf_get_path(c, s, "lists_dir", w, &dir);
+	if (dir == NULL)
+		return;
+	free(c->conf->lists_dir);
+	c->conf->lists_dir = NULL;
+	if (dir[0] == '/' || slash == NULL)
+		c->conf->lists_dir = dir;
+	else {
+		if (asprintf(&c->conf->lists_dir, "%.*s/%s",
+		    (int)(slash - c->path), c->path, dir) == -1) {
+			c->conf->lists_dir = NULL;
+			conf_err(c, conf_member(s, "lists_dir"),
+			    "out of memory");
+		}
+		free(dir);
+	}
 }
 
 void
@@ -138,7 +182,7 @@ conf_parse_classification(struct conf_ctx *c, const config_setting_t *root)
 {
 	static const char *const keys[] = { "max_packets", "unknown_action",
 	    "unknown_clause", "circumvention_category", "protocols_file",
-	    "evasion_action", "ech_fronts", NULL };
+	    "evasion_action", "ech_fronts", "lists_dir", NULL };
 	static const char *const fronts[] = { "cloudflare-ech.com", NULL };
 	const config_setting_t *s = conf_get_section_group(c, root,
 	    "classification");
@@ -172,6 +216,7 @@ conf_parse_classification(struct conf_ctx *c, const config_setting_t *root)
 		c->conf->circumvention = conf_resolve_one(c, s,
 		    "circumvention_category", w, "category",
 		    conf_category_index);
+	conf_get_lists_dir(c, s, w);
 	conf_get_path(c, s, "protocols_file", w, &c->conf->protocols_file);
 	if (c->conf->protocols_file != NULL)
 		c->conf->protocols_file_line = config_setting_source_line(

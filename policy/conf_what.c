@@ -2,9 +2,12 @@
  * What the policy says: categories, rules and the register of approved
  * professional accounts.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf_priv.h"
+#include "lists.h"
 
 /* ---- categories ---- */
 
@@ -33,11 +36,84 @@ conf_parse_hosts(struct conf_ctx *c, const config_setting_t *e,
 	}
 }
 
+/* The names only: the files are read once lists_dir is known. */
+static void
+conf_parse_category_lists(struct conf_ctx *c, const config_setting_t *e,
+    const char *where, size_t cat)
+{
+	const config_setting_t *l = conf_get_str_list(c, e, "lists", where);
+	struct sg_config *cf = c->conf;
+	struct conf_list *v;
+	int n;
+
+	if (l == NULL || (n = config_setting_length(l)) == 0)
+		return;
+	if ((v = reallocarray(cf->lists, cf->nlists + (size_t)n,
+	    sizeof(*v))) == NULL) {
+		conf_err(c, l, "out of memory");
+		return;
+	}
+	cf->lists = v;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *x = config_setting_get_elem(l, i);
+		const char *s = config_setting_get_string(x);
+
+		if (!conf_text_ok(s, SG_NAME_MAX) || strchr(s, '/') != NULL ||
+		    s[0] == '.' || lists_kind(s) == -1) {
+			conf_err(c, x, "%s: invalid list \"%s\" (a file name "
+			    "in classification.lists_dir ending in .hosts "
+			    "or .cidr)", where, s);
+			continue;
+		}
+		v = &cf->lists[cf->nlists++];
+		memset(v, 0, sizeof(*v));
+		v->name = conf_strdup(c, x, s);
+		v->category = (int)cat;
+		v->line = config_setting_source_line(x);
+	}
+}
+
+static void
+conf_list_err(void *arg, const char *file, int line, const char *msg)
+{
+	conf_err_at(arg, file, line, "%s", msg);
+}
+
+/* Each list a category names, read from lists_dir ("lists" beside the
+ * config file unless classification.lists_dir says otherwise). */
+void
+conf_read_lists(struct conf_ctx *c)
+{
+	struct sg_config *cf = c->conf;
+	const char *slash = strrchr(c->path, '/');
+	int dirlen = slash == NULL ? 1 : (int)(slash - c->path);
+	const char *dir = slash == NULL ? "." : c->path;
+
+	if (cf->lists_dir == NULL && asprintf(&cf->lists_dir, "%.*s/lists",
+	    dirlen, dir) == -1) {
+		cf->lists_dir = NULL;
+		conf_err(c, NULL, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < cf->nlists; i++) {
+		struct conf_list *l = &cf->lists[i];
+
+		if (l->name == NULL)
+			continue;
+		if (asprintf(&l->path, "%s/%s", cf->lists_dir, l->name) == -1) {
+			l->path = NULL;
+			conf_err(c, NULL, "out of memory");
+			return;
+		}
+		lists_read(l, conf_list_err, c);
+	}
+}
+
 static void
 conf_parse_category(struct conf_ctx *c, const config_setting_t *e, size_t i)
 {
 	static const char *const keys[] = { "name", "description",
-	    "protocols", "hosts", NULL };
+	    "protocols", "hosts", "lists", NULL };
 	struct conf_category *cat = &c->conf->categories[i];
 	char where[SG_NAME_MAX + 32];
 
@@ -51,6 +127,7 @@ conf_parse_category(struct conf_ctx *c, const config_setting_t *e, size_t i)
 	conf_copy_str_list(c, e, "protocols", where, SG_APP_MAX,
 	    &cat->protocols, &cat->nprotocols);
 	conf_parse_hosts(c, e, where, cat);
+	conf_parse_category_lists(c, e, where, i);
 }
 
 void

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "conf_priv.h"
+#include "lists.h"
 #include "records.h"
 
 static const char *const root_keys[] = { "school", "schedules", "groups",
@@ -38,6 +39,7 @@ conf_set_defaults(struct sg_config *conf)
 	conf->school_hours = -1;
 	conf->default_group = -1;
 	conf->circumvention = -1;
+	conf->encrypted_dns = -1;
 	conf->max_packets = 12;
 	conf->unknown_action = SG_ALLOW;
 	conf->retention_days = 400;
@@ -74,6 +76,7 @@ conf_parse_root(struct conf_ctx *c, const config_setting_t *root)
 	conf_parse_accounts(c, root);
 	conf_parse_leases(c, root);
 	conf_parse_classification(c, root);
+	conf_read_lists(c);
 	conf_parse_dns(c, root);
 	conf_parse_records(c, root);
 	conf_parse_daemon(c, root);
@@ -117,6 +120,10 @@ conf_load(const char *path, struct conf_errors *errs)
 	if (conf_read(&c, &cfg) == 0)
 		conf_parse_root(&c, config_root_setting(&cfg));
 	config_destroy(&cfg);
+	if (c.nerr == 0 &&
+	    (c.conf->lists_index = lists_index_build(c.conf)) == NULL)
+		conf_err(&c, NULL, "out of memory for the host and address "
+		    "lists");
 	if (c.nerr > 0) {
 		conf_free(c.conf);
 		return NULL;
@@ -197,6 +204,10 @@ conf_free_policy(struct sg_config *conf)
 		conf_free_strv(cat->hosts, cat->nhosts);
 	}
 	free(conf->categories);
+	for (size_t i = 0; conf->lists != NULL && i < conf->nlists; i++)
+		lists_clear(&conf->lists[i]);
+	free(conf->lists);
+	lists_index_free(conf->lists_index);
 	for (size_t i = 0; conf->rules != NULL && i < conf->nrules; i++) {
 		struct conf_rule *r = &conf->rules[i];
 
@@ -234,6 +245,7 @@ conf_free(struct sg_config *conf)
 	free(conf->people_file);
 	free(conf->unknown_clause);
 	free(conf->protocols_file);
+	free(conf->lists_dir);
 	conf_free_strv(conf->ech_fronts, conf->nech_fronts);
 	conf_free_strv(conf->dns_canaries, conf->ndns_canaries);
 	free(conf->db_path);

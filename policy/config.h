@@ -104,6 +104,36 @@ struct conf_category {
 	int		 line;
 };
 
+enum conf_list_kind {
+	CONF_LIST_HOSTS = 0,		/* "*.hosts": host patterns */
+	CONF_LIST_CIDR,			/* "*.cidr": address ranges */
+};
+
+/*
+ * A list file a category names (categories[].lists), read whole at load
+ * time so a reload picks up its changes (policy/lists.c).
+ */
+struct conf_list {
+	char		*name;		/* as the config names it */
+	char		*path;		/* lists_dir + name */
+	int		 category;	/* category index */
+	uint8_t		 kind;		/* enum conf_list_kind */
+	/* the header: "# source:", "# date:", "# licence:", "# description:" */
+	char		*source;
+	int32_t		 date;		/* days, as sg_date_parse() */
+	char		*licence;
+	char		*description;	/* may be NULL */
+	char		**hosts;	/* CONF_LIST_HOSTS, normalised */
+	size_t		 nhosts;
+	struct conf_cidr *cidrs;	/* CONF_LIST_CIDR, host bits clear */
+	size_t		 ncidrs;
+	int		 line;		/* where the config names it */
+};
+
+/* Every host pattern and range of the config, compiled for lookups
+ * (policy/lists.c); rebuilt, never packed, by conf_unpack. */
+struct lists_index;
+
 struct conf_rule {
 	char		*name;
 	char		*clause;	/* policy clause, "7.3" */
@@ -170,6 +200,9 @@ struct sg_config {
 	size_t		 ndevices;
 	struct conf_category *categories;
 	size_t		 ncategories;
+	struct conf_list *lists;	/* every category's, in config order */
+	size_t		 nlists;
+	struct lists_index *lists_index;
 	struct conf_rule *rules;
 	size_t		 nrules;
 	struct conf_account *accounts;
@@ -192,6 +225,8 @@ struct sg_config {
 	int		 circumvention;	/* category index or -1, for reports */
 	char		*protocols_file; /* extra nDPI protocols, may be NULL */
 	int		 protocols_file_line;	/* where the config names it */
+	/* where categories[].lists live; default: "lists" beside the config */
+	char		*lists_dir;
 	/* What a flow that hides its name gets (a split or repeated
 	 * ClientHello, overlapping segments with different data, TLS or
 	 * QUIC still unnamed after max_packets): CONF_EVASION_AUTO blocks
@@ -205,6 +240,12 @@ struct sg_config {
 	 * senders, telling browsers and phones to leave DoH and relays off */
 	char		**dns_canaries;
 	size_t		 ndns_canaries;
+	/* dns.enforce_school_resolver: a flow in the encrypted DNS category
+	 * (DoH, DoT, DoQ to a resolver other than the school's) is blocked
+	 * for every sender, before the rules: lookups the gateway cannot
+	 * read would defeat the DNS cache that names ECH and front SNIs. */
+	bool		 enforce_school_resolver;
+	int		 encrypted_dns;	/* dns.encrypted_dns_category, or -1 */
 
 	/* records */
 	char		*db_path;

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 
 #include "confpack.h"
+#include "lists.h"
 
 #define CP_MAGIC	0x46434753u	/* "SGCF" */
 #define CP_VERSION	1u
@@ -295,6 +296,22 @@ cp_category(struct cp *c, struct conf_category *cat)
 }
 
 static void
+cp_list(struct cp *c, struct conf_list *l)
+{
+	cp_str(c, &l->name);
+	cp_str(c, &l->path);
+	CP_NUM(c, int32_t, l->category);
+	CP_NUM(c, uint8_t, l->kind);
+	cp_str(c, &l->source);
+	CP_NUM(c, int32_t, l->date);
+	cp_str(c, &l->licence);
+	cp_str(c, &l->description);
+	cp_strv(c, &l->hosts, &l->nhosts);
+	CP_EACH(c, l->cidrs, l->ncidrs, cp_cidr, 18);
+	CP_NUM(c, int32_t, l->line);
+}
+
+static void
 cp_rule(struct cp *c, struct conf_rule *r)
 {
 	cp_str(c, &r->name);
@@ -331,6 +348,7 @@ cp_account(struct cp *c, struct conf_account *a)
 #define CP_MIN_PERSON	(4 + 4 + 4 + 4 + 4 + 4)
 #define CP_MIN_DEVICE	(4 + 1 + 6 + 1 + 17 + 4 + 4 + 1 + 4)
 #define CP_MIN_CATEGORY	(4 + 4 + 4 + 4 + 4)
+#define CP_MIN_LIST	(4 + 4 + 4 + 1 + 4 + 4 + 4 + 4 + 4 + 4 + 4)
 #define CP_MIN_RULE	(4 + 4 + 1 + 4 + 4 + 4 + 8 + 4 + 4 + 1 + 4)
 #define CP_MIN_ACCOUNT	(4 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 1 + 4)
 
@@ -346,9 +364,12 @@ cp_settings(struct cp *c, struct sg_config *cf)
 	cp_str(c, &cf->unknown_clause);
 	CP_NUM(c, int32_t, cf->circumvention);
 	cp_str(c, &cf->protocols_file);
+	cp_str(c, &cf->lists_dir);
 	CP_NUM(c, int32_t, cf->evasion_action);
 	cp_strv(c, &cf->ech_fronts, &cf->nech_fronts);
 	cp_strv(c, &cf->dns_canaries, &cf->ndns_canaries);
+	CP_NUM(c, uint8_t, cf->enforce_school_resolver);
+	CP_NUM(c, int32_t, cf->encrypted_dns);
 	cp_str(c, &cf->db_path);
 	CP_NUM(c, uint32_t, cf->retention_days);
 	cp_str(c, &cf->pseudonym_key_path);
@@ -388,6 +409,7 @@ cp_config(struct cp *c, struct sg_config *cf)
 	CP_EACH(c, cf->devices, cf->ndevices, cp_device, CP_MIN_DEVICE);
 	CP_EACH(c, cf->categories, cf->ncategories, cp_category,
 	    CP_MIN_CATEGORY);
+	CP_EACH(c, cf->lists, cf->nlists, cp_list, CP_MIN_LIST);
 	CP_EACH(c, cf->rules, cf->nrules, cp_rule, CP_MIN_RULE);
 	CP_EACH(c, cf->accounts, cf->naccounts, cp_account, CP_MIN_ACCOUNT);
 	cp_settings(c, cf);
@@ -480,6 +502,15 @@ cp_check_entities(struct cp *r, const struct sg_config *c)
 	}
 }
 
+static bool
+cp_strv_ok(char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == NULL)
+			return false;
+	return true;
+}
+
 static void
 cp_check_policy(struct cp *r, const struct sg_config *c)
 {
@@ -491,6 +522,17 @@ cp_check_policy(struct cp *r, const struct sg_config *c)
 	for (size_t i = 0; i < c->ncategories; i++)
 		if (c->categories[i].name == NULL)
 			cp_fail(r, 0, "category %zu has no name", i);
+	for (size_t i = 0; i < c->nlists; i++) {
+		const struct conf_list *l = &c->lists[i];
+
+		if (l->name == NULL || l->kind > CONF_LIST_CIDR ||
+		    !cp_index_ok(l->category, c->ncategories, false) ||
+		    !cp_strv_ok(l->hosts, l->nhosts))
+			cp_fail(r, 0, "list %zu malformed", i);
+		for (size_t j = 0; j < l->ncidrs; j++)
+			if (!cp_addr_ok(&l->cidrs[j].addr, l->cidrs[j].prefix))
+				cp_fail(r, 0, "list %zu: bad range", i);
+	}
 	for (size_t i = 0; i < c->nrules; i++) {
 		const struct conf_rule *ru = &c->rules[i];
 
@@ -513,15 +555,6 @@ cp_check_policy(struct cp *r, const struct sg_config *c)
 	}
 }
 
-static bool
-cp_strv_ok(char *const *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i] == NULL)
-			return false;
-	return true;
-}
-
 static void
 cp_check_config(struct cp *r, const struct sg_config *c)
 {
@@ -532,6 +565,7 @@ cp_check_config(struct cp *r, const struct sg_config *c)
 	    !cp_index_ok(c->school_hours, c->nschedules, true) ||
 	    !cp_index_ok(c->default_group, c->ngroups, false) ||
 	    !cp_index_ok(c->circumvention, c->ncategories, true) ||
+	    !cp_index_ok(c->encrypted_dns, c->ncategories, true) ||
 	    c->unknown_action > SG_BLOCK ||
 	    c->evasion_action < CONF_EVASION_AUTO ||
 	    c->evasion_action > SG_BLOCK ||
@@ -565,6 +599,10 @@ conf_unpack(const uint8_t *blob, size_t len, char *err, size_t errlen)
 		cp_fail(&c, 0, "%zu bytes after the config", c.len - c.off);
 	if (c.err[0] == '\0')
 		cp_check_config(&c, cf);
+	/* the index is the lists compiled, never sent */
+	if (c.err[0] == '\0' &&
+	    (cf->lists_index = lists_index_build(cf)) == NULL)
+		cp_fail(&c, ENOMEM, "out of memory for the lists");
 	if (c.err[0] != '\0') {
 		snprintf(err, errlen, "%s", c.err);
 		conf_free(cf);

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "hostpat.h"
+#include "lists.h"
 #include "policy.h"
 #include "schedule.h"
 
@@ -21,29 +21,28 @@ name_listed(char **names, size_t n, const char *master, const char *proto)
 	return false;
 }
 
-static bool
-host_listed(char **pats, size_t n, const char *host)
-{
-	if (host[0] == '\0')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (hostpat_match(pats[i], host))
-			return true;
-	return false;
-}
-
 uint64_t
 policy_categories(const struct sg_config *cfg, const char *master,
     const char *proto, const char *host)
 {
-	uint64_t mask = 0;
+	uint64_t mask = lists_match_host(cfg->lists_index, host);
 
 	for (size_t i = 0; i < cfg->ncategories; i++) {
 		const struct conf_category *c = &cfg->categories[i];
-		if (name_listed(c->protocols, c->nprotocols, master, proto) ||
-		    host_listed(c->hosts, c->nhosts, host))
+		if (name_listed(c->protocols, c->nprotocols, master, proto))
 			mask |= UINT64_C(1) << i;
 	}
+	return mask;
+}
+
+uint64_t
+policy_addr_categories(const struct sg_config *cfg,
+    const struct sg_addr *server, const char **list)
+{
+	int li;
+	uint64_t mask = lists_match_addr(cfg->lists_index, server, &li);
+
+	*list = li >= 0 ? cfg->lists[li].name : NULL;
 	return mask;
 }
 
@@ -210,6 +209,25 @@ decide_default(const struct sg_config *cfg, const struct policy_flow *f,
 	TRACE("no rule matched: allow");
 }
 
+/*
+ * dns.enforce_school_resolver: encrypted DNS is refused for everyone,
+ * before any rule or account, since lookups the gateway cannot read
+ * leave the DNS cache nothing to name ECH and front-only flows by.
+ */
+static bool
+encrypted_dns_refused(const struct sg_config *cfg, const struct policy_flow *f,
+    struct policy_decision *d)
+{
+	if (!cfg->enforce_school_resolver || cfg->encrypted_dns < 0 ||
+	    !(f->categories & (UINT64_C(1) << cfg->encrypted_dns)))
+		return false;
+	d->action = SG_BLOCK;
+	d->rule = -1;
+	d->rule_name = "enforce-school-resolver";
+	d->clause = cfg->unknown_clause ? cfg->unknown_clause : "";
+	return true;
+}
+
 void
 policy_decide(const struct sg_config *cfg, const struct policy_flow *f,
     struct policy_decision *d, policy_trace_fn *trace, void *targ)
@@ -222,6 +240,12 @@ policy_decide(const struct sg_config *cfg, const struct policy_flow *f,
 	d->account = -1;
 	d->in_school_hours = policy_in_school_hours(cfg, f->when);
 	TRACE("%s school hours", d->in_school_hours ? "within" : "outside");
+	if (encrypted_dns_refused(cfg, f, d)) {
+		TRACE("encrypted DNS (category \"%s\") with "
+		    "dns.enforce_school_resolver: block, clause %s",
+		    cfg->categories[cfg->encrypted_dns].name, d->clause);
+		return;
+	}
 
 	for (size_t i = 0; i < cfg->nrules; i++) {
 		const struct conf_rule *r = &cfg->rules[i];

@@ -12,6 +12,14 @@
 /* Categories whose protocols or host patterns match; bit i = category i. */
 uint64_t	 policy_categories(const struct sg_config *, const char *master,
 		    const char *proto, const char *host);
+/*
+ * Categories whose address lists (*.cidr) hold the server's address, and
+ * in *list the name of the list with the longest matching range (NULL if
+ * none).  Only for a flow policy_categories found nothing for: an
+ * address never renames a flow its name or protocol already placed.
+ */
+uint64_t	 policy_addr_categories(const struct sg_config *,
+		    const struct sg_addr *server, const char **list);
 /* The first category in config order, -1 if none. */
 int		 policy_primary_category(uint64_t);
 

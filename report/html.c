@@ -408,21 +408,23 @@ html_accounts(FILE *f, const struct rpt_report *r)
 	    "for the account.</small></p></section>\n", f);
 }
 
+/* The rows of the circumvention or encrypted DNS table; what names the
+ * app and host columns differs. */
 static void
-html_circ(FILE *f, const struct rpt_report *r)
+html_circ_rows(FILE *f, const struct rpt_circ *rows, size_t n,
+    const char *app_th, const char *host_th)
 {
-	fputs("<section><h2>Circumvention <small>(VPN, Tor, proxies, encrypted "
-	    "DNS; clause 9.1)</small></h2>", f);
-	if (r->ncirc == 0) {
+	if (n == 0) {
 		fputs("<p class=\"none\">None in this period.</p></section>\n",
 		    f);
 		return;
 	}
-	fputs("<table><tr><th>Person or device</th><th>Group</th>"
-	    "<th>Device</th><th>App</th><th>Example host</th><th>Action</th>"
-	    "<th class=\"num\">Times</th><th>First</th><th>Last</th></tr>", f);
-	for (size_t i = 0; i < r->ncirc; i++) {
-		const struct rpt_circ *c = &r->circ[i];
+	fprintf(f, "<table><tr><th>Person or device</th><th>Group</th>"
+	    "<th>Device</th><th>%s</th><th>%s</th><th>Action</th>"
+	    "<th class=\"num\">Times</th><th>First</th><th>Last</th></tr>",
+	    app_th, host_th);
+	for (size_t i = 0; i < n; i++) {
+		const struct rpt_circ *c = &rows[i];
 
 		fputs("<tr>", f);
 		html_tag(f, "td", NULL, c->who.name);
@@ -440,6 +442,27 @@ html_circ(FILE *f, const struct rpt_report *r)
 		fputs("</td></tr>", f);
 	}
 	fputs("</table></section>\n", f);
+}
+
+static void
+html_circ(FILE *f, const struct rpt_report *r)
+{
+	fputs("<section><h2>Circumvention <small>(VPN, Tor, proxies, encrypted "
+	    "DNS; clause 9.1)</small></h2>", f);
+	html_circ_rows(f, r->circ, r->ncirc, "App", "Example host");
+}
+
+static void
+html_encdns(FILE *f, const struct rpt_report *r)
+{
+	fputs("<section><h2>Encrypted DNS <small>(looking up web addresses "
+	    "past the school's filter; clause 9.1)</small></h2><p>Each device "
+	    "below asked a public service such as Google or Cloudflare, "
+	    "instead of the school, where websites are. The filter cannot "
+	    "read those lookups, so it cannot tell which sites follow. Some "
+	    "browsers try this on their own now and then; a device that does "
+	    "it often has probably been set up to.</p>", f);
+	html_circ_rows(f, r->encdns, r->nencdns, "How", "Service");
 }
 
 static void
@@ -559,6 +582,7 @@ rpt_write_html(FILE *f, const struct rpt_report *r)
 	rpt_html_charts(f, r);
 	html_people(f, r);
 	html_circ(f, r);
+	html_encdns(f, r);
 	html_accounts(f, r);
 	html_quality(f, r);
 	html_method(f);

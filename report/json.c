@@ -177,20 +177,21 @@ json_accounts(const struct rpt_report *r)
 	return a;
 }
 
+/* the circumvention or the encrypted DNS table */
 static json_t *
-json_circ(const struct rpt_report *r)
+json_circ(const struct rpt_circ *rows, size_t n)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; i < r->ncirc; i++)
+	for (size_t i = 0; i < n; i++)
 		json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:o,s:I,s:o,"
-		    "s:o}", "who", json_who(&r->circ[i].who),
-		    "app", rpt_json_str(r->circ[i].app),
-		    "host", rpt_json_str(r->circ[i].host),
-		    "action", rpt_json_str(r->circ[i].action),
-		    "count", (json_int_t)r->circ[i].count,
-		    "first_seen", json_time(r->circ[i].first_us),
-		    "last_seen", json_time(r->circ[i].last_us)));
+		    "s:o}", "who", json_who(&rows[i].who),
+		    "app", rpt_json_str(rows[i].app),
+		    "host", rpt_json_str(rows[i].host),
+		    "action", rpt_json_str(rows[i].action),
+		    "count", (json_int_t)rows[i].count,
+		    "first_seen", json_time(rows[i].first_us),
+		    "last_seen", json_time(rows[i].last_us)));
 	return a;
 }
 
@@ -241,7 +242,7 @@ json_report(const struct rpt_report *r)
 	for (size_t i = 0; i < r->nfindings; i++)
 		json_array_append_new(findings, json_finding(&r->findings[i]));
 	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:b,s:o,s:o,s:o,s:o,s:o,s:o,"
-	    "s:o,s:o,s:o,s:o,s:o}",
+	    "s:o,s:o,s:o,s:o,s:o,s:o}",
 	    "school", rpt_json_str(r->school), "school_hours", rpt_json_str(r->hours),
 	    "timezone", rpt_json_str(r->timezone),
 	    "period", json_period(&r->period),
@@ -251,7 +252,8 @@ json_report(const struct rpt_report *r)
 	    "previous_totals", json_totals(&r->before),
 	    "people", people, "top_apps", apps, "days", json_days(r),
 	    "heat_weekday_hour", json_heat(r),
-	    "circumvention", json_circ(r),
+	    "circumvention", json_circ(r->circ, r->ncirc),
+	    "encrypted_dns", json_circ(r->encdns, r->nencdns),
 	    "accounts", json_accounts(r), "findings", findings,
 	    "data_quality", json_quality(&r->quality),
 	    "groups_shown", rpt_json_str(r->groups));

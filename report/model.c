@@ -223,6 +223,7 @@ rpt_free(struct rpt_report *r)
 	free(r->apps);
 	free(r->days);
 	free(r->circ);
+	free(r->encdns);
 	free(r->accounts);
 	free(r->findings);
 	free(r->quality.events);

@@ -140,11 +140,17 @@ static const char sql_heat[] =
     "SELECT lwd, lhour, count(*) FROM f"
     " WHERE kind IN ('attempt', 'breach') GROUP BY lwd, lhour";
 
-static const char sql_circ[] =
-    "SELECT " Q_WHO_COLS ", app, max(host), action, count(*),"
-    " min(start_us), max(start_us) FROM f WHERE kind = 'circumvention'"
-    " GROUP BY who, device, app, action ORDER BY count(*) DESC, who"
-    " LIMIT 200";
+#define Q_CIRC(app, only, by) \
+    "SELECT " Q_WHO_COLS ", " app ", max(host), action, count(*)," \
+    " min(start_us), max(start_us) FROM f WHERE kind = 'circumvention'" \
+    only " GROUP BY who, device, " by "action ORDER BY count(*) DESC, who" \
+    " LIMIT 200"
+/* nDPI's name for it, or dns.enforce_school_resolver's rule */
+#define Q_IS_ENCDNS \
+    " AND (rule = 'enforce-school-resolver' OR app LIKE '%DoH_DoT%'" \
+    " OR app LIKE '%DNScrypt%')"
+static const char sql_circ[] = Q_CIRC("app", "", "app, ");
+static const char sql_encdns[] = Q_CIRC("max(app)", Q_IS_ENCDNS, "");
 
 static const char sql_account_uses[] =
     "SELECT count(*) FROM f WHERE kind = 'account-use' AND rule = ?1";
@@ -490,8 +496,14 @@ q_circ_row(void *ctx, sqlite3_stmt *st, void *out)
 static enum rpt_error
 q_circ(struct q_ctx *q)
 {
-	return RPT_ROWS(q->db, sql_circ, NULL, q_circ_row, q, q->r->circ,
+	enum rpt_error err;
+
+	err = RPT_ROWS(q->db, sql_circ, NULL, q_circ_row, q, q->r->circ,
 	    q->r->ncirc);
+	if (err != RPT_OK)
+		return err;
+	return RPT_ROWS(q->db, sql_encdns, NULL, q_circ_row, q, q->r->encdns,
+	    q->r->nencdns);
 }
 
 static int

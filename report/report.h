@@ -223,6 +223,11 @@ struct rpt_report {
 	int64_t		 heat_max;
 	struct rpt_circ	*circ;
 	size_t		 ncirc;
+	/* the circumvention rows that were encrypted DNS (DoH, DoT, DoQ,
+	 * DNSCrypt), by device: how often each tried to bypass the school's
+	 * resolver */
+	struct rpt_circ	*encdns;
+	size_t		 nencdns;
 	struct rpt_account *accounts;
 	size_t		 naccounts;
 	struct rpt_finding *findings;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Circumvention against real captures (issue 6, item 5): every flow that
 # nDPI 4.2 or the config's host lists can name is in the circumvention
-# category, logged for staff (9.1) and blocked for pupils (8.1); the
+# category, logged for staff (9.1) and blocked for pupils (8.1), except
+# encrypted DNS, which dns.enforce_school_resolver blocks for all; the
 # staff attempts land in the records, in school hours, for the reports.
 # The counts are exact, so a flow that stops (or starts) being caught
 # fails here: docs/CIRCUMVENTION.md says which flows 4.2 cannot see.
@@ -16,7 +17,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 # them, and how many of those are evasion (TLS that never names a host:
 # blocked for staff and pupils alike, since both groups have block rules)
 cases=(
-	"openvpn.pcap 5 OpenVPN 0"
+	"openvpn.pcap 6 OpenVPN 0"
 	"443-opvn.pcap 1 OpenVPN 0"
 	"wireguard.pcap 2 WireGuard 0"
 	"tor_part-dev.pcap 2 TLS.Tor 0"
@@ -57,6 +58,9 @@ for line in open(path):
     if f["host"]:
         names.add(f["host"])
     want = (action, rule, clause)
+    if "DoH_DoT" in f["app"].split("."):
+        # dns.enforce_school_resolver: blocked for everyone, before rules
+        want = ("block", "enforce-school-resolver", "9.1")
     if f["rule"] == "evasion":
         ev += 1
         want = ("block", "evasion", "9.1")
@@ -122,7 +126,8 @@ circ = [c for c in r["circumvention"]
         and c["who"]["device"] == "jsmith-laptop"
         and "OpenVPN" in c["app"] and c["action"] == "log"]
 n = sum(c["count"] for c in circ)
-if n != 5 or r["totals"]["circumvention"] != 5:
+# and a sixth flow, to a NordVPN server on conf/lists/nordvpn.cidr
+if n != 5 or r["totals"]["circumvention"] != 6:
     sys.exit("report: %d jsmith OpenVPN entries, totals %r" %
              (n, r["totals"]))
 if not r["data_quality"] or "verify" not in json.dumps(r["data_quality"]):

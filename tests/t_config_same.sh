@@ -13,6 +13,7 @@ source tests/netns/lib.sh
 source tests/netns/gateway.sh
 source tests/netns/fault.sh
 tmp="$(mktemp -d /tmp/sg-config-same.XXXXXX)"
+ln -s "$PWD/conf/lists" "$tmp/lists"	# configs derived in $tmp keep the lists
 cleanup() {
 	netns_school_down
 	rm -rf -- "$tmp"

@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp="$(mktemp -d /tmp/sg-explain.XXXXXX)"
+ln -s "$PWD/conf/lists" "$tmp/lists"	# configs derived in $tmp keep the lists
 trap 'rm -rf -- "$tmp"' EXIT
 # the shipped config, with its 802.1X sessions read from $tmp
 conf="$tmp/schoolgate.conf"

@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 : "${SCHOOLGATE:?}"
 ns="sglc$$"
 dir="$(mktemp -d)"
+ln -s "$PWD/conf/lists" "$dir/lists"	# configs derived in $dir keep the lists
 cleanup() { ip netns del "$ns" 2>/dev/null || true; rm -rf "$dir"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }

@@ -10,6 +10,8 @@
 #   gw_dig_status DIG-OUTPUT the status dig printed
 #   gw_check WHAT WANT GOT   "ok"/"FAIL" line (GOT starts with WANT),
 #                            failures counted in gw_failures
+#   gw_finish                PASS, or the failures and the daemon's log
+#                            and exit 1
 #   gw_8021x STATUS USER MAC IP  append an accounting record to
 #                            DIR/radacct/ap/detail, as FreeRADIUS's detail
 #                            module writes it (STATUS Start or Stop)
@@ -113,6 +115,16 @@ gw_check() {
 		echo "FAIL $1: want $2, got $3"
 		gw_failures=$((gw_failures + 1))
 	fi
+}
+
+gw_finish() {
+	echo
+	if ((gw_failures > 0)); then
+		echo "$gw_failures check(s) failed"
+		cat "$SG_RUN_DIR/daemon.log"
+		exit 1
+	fi
+	echo PASS
 }
 
 gw_8021x() {

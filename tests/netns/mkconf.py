@@ -15,9 +15,12 @@ database elsewhere than DIR/records.db (a small tmpfs, say); --memory-rows
 lowers the rows held while it cannot be written, so a test can overflow it.
 --allow-quic sets block_quic = false in every group, so that the daemon
 names QUIC flows as classify does instead of dropping them (quic-fallback).
+--lists-dir names the folder of the categories' list files (default: the
+"lists" folder beside --conf).
 --radius-detail names the FreeRADIUS detail files with the 802.1X sessions
 (default DIR/radacct/*/detail*, empty unless a test writes there)."""
 import argparse
+import os
 import re
 import sys
 
@@ -56,8 +59,15 @@ def main():
     ap.add_argument("--allow-quic", action="store_true")
     ap.add_argument("--radius-detail")
     ap.add_argument("--conf", default="conf/schoolgate.conf")
+    ap.add_argument("--lists-dir")
     a = ap.parse_args()
     text = open(a.conf).read()
+    # the config moves to DIR; its lists stay where they are
+    # (its real path: a symlink may sit in a folder only root can enter)
+    lists = a.lists_dir or os.path.realpath(os.path.join(
+        os.path.dirname(os.path.abspath(a.conf)), "lists"))
+    text = sub(r"^classification = \{",
+               f'classification = {{\n  lists_dir = "{lists}";', text)
     if a.hours != "real":
         text = sub(r"^schedules = \(.*?^\);", ALWAYS if a.hours == "in"
                    else NEVER, text)

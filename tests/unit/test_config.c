@@ -274,6 +274,36 @@ test_syntax_error_and_missing_file(void **state)
 	conf_errors_clear(&errs);
 }
 
+/* enforce_school_resolver needs the category it enforces, by default
+ * "encrypted-dns"; a named one must exist. */
+#define ENC_BASE \
+	"school = { name = \"S\"; school_hours = \"h\"; };\n"		\
+	"schedules = ( { name = \"h\"; weekdays = [ \"mon\" ]; } );\n"	\
+	"groups = ( { name = \"g\"; } );\ndefault_group = \"g\";\n"
+static void
+test_enforce_school_resolver_category(void **state)
+{
+	static const struct { const char *dns; int line; const char *msg; }
+	    cases[] = {
+		{ "dns = {\n  enforce_school_resolver = true;\n};\n", 6,
+		    "enforce_school_resolver needs" },
+		{ "dns = { enforce_school_resolver = true;\n"
+		    "  encrypted_dns_category = \"nope\"; };\n", 6, "nope" },
+	};
+	struct conf_errors errs;
+	char path[64], text[512];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", ENC_BASE, cases[i].dns);
+		write_temp(path, text);
+		assert_null(conf_load(path, &errs));
+		assert_int_equal(errs.n, 1);
+		assert_error(&errs, 0, path, cases[i].line, cases[i].msg);
+		conf_errors_clear(&errs);
+		unlink(path);
+	}
+}
+
 #define PF_CONF(csv) \
 	"school = { name = \"S\"; school_hours = \"h\"; };\n"	\
 	"schedules = ( { name = \"h\"; weekdays = [ \"mon\" ]; } );\n" \
@@ -420,6 +450,7 @@ main(void)
 		cmocka_unit_test(test_syntax_error_and_missing_file),
 		cmocka_unit_test(test_lookups_absent),
 		cmocka_unit_test(test_people_file),
+		cmocka_unit_test(test_enforce_school_resolver_category),
 		cmocka_unit_test(test_warn_ipv6),
 	};
 

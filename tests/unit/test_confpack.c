@@ -188,6 +188,9 @@ test_every_field(void **state)
 	assert_int_equal(copy->ndns_canaries, cfg->ndns_canaries);
 	assert_string_equal(copy->dns_canaries[1], cfg->dns_canaries[1]);
 	assert_string_equal(copy->ech_fronts[0], cfg->ech_fronts[0]);
+	assert_int_equal(copy->enforce_school_resolver,
+	    cfg->enforce_school_resolver);
+	assert_int_equal(copy->encrypted_dns, cfg->encrypted_dns);
 	assert_int_equal(copy->groups[0].strip_ech, cfg->groups[0].strip_ech);
 	assert_int_equal(copy->schedules[0].nclosures,
 	    cfg->schedules[0].nclosures);
@@ -208,12 +211,13 @@ test_every_field(void **state)
 	 * A field added to struct sg_config or its parts must be packed
 	 * and unpacked in policy/confpack.c; then update these sizes.
 	 */
-	assert_int_equal(sizeof(struct sg_config), 360);
+	assert_int_equal(sizeof(struct sg_config), 408);
 	assert_int_equal(sizeof(struct conf_schedule), 72);
 	assert_int_equal(sizeof(struct conf_group), 64);
 	assert_int_equal(sizeof(struct conf_person), 64);
 	assert_int_equal(sizeof(struct conf_device), 56);
 	assert_int_equal(sizeof(struct conf_category), 56);
+	assert_int_equal(sizeof(struct conf_list), 96);
 	assert_int_equal(sizeof(struct conf_rule), 112);
 	assert_int_equal(sizeof(struct conf_account), 80);
 }

@@ -123,6 +123,56 @@ decide(const struct sg_config *cfg, const char *who, const char *master,
 	return d;
 }
 
+/* dns.enforce_school_resolver: encrypted DNS blocked for everyone,
+ * staff too, before any rule; without it the rules decide as before. */
+#define ENC_CONF(enforce) \
+    "school = { name = \"T\"; school_hours = \"hours\"; };\n" \
+    "schedules = ( { name = \"hours\"; weekdays = [\"tue\"];\n" \
+    "  times = [\"08:00-16:30\"]; } );\n" \
+    "groups = ( { name = \"staff\"; subnets = [\"10.10.0.0/16\"]; },\n" \
+    "  { name = \"guests\"; } );\n" \
+    "default_group = \"guests\";\n" \
+    "categories = (\n" \
+    "  { name = \"circumvention\"; protocols = [\"Tor\", \"DoH_DoT\"];\n" \
+    "    hosts = [\"dns.nextdns.io\"]; },\n" \
+    "  { name = \"encrypted-dns\"; protocols = [\"DoH_DoT\"];\n" \
+    "    hosts = [\"dns.nextdns.io\"]; } );\n" \
+    "rules = ( { name = \"staff-circ\"; clause = \"9.1\"; action = \"log\";\n" \
+    "  groups = [\"staff\"]; categories = [\"circumvention\"]; } );\n" \
+    "classification = { unknown_clause = \"9.1\"; };\n" \
+    "dns = { enforce_school_resolver = " enforce "; };\n"
+
+static void
+test_enforce_school_resolver(void **state)
+{
+	struct sg_config *on = tu_load_config(ENC_CONF("true"));
+	struct sg_config *off = tu_load_config(ENC_CONF("false"));
+	struct policy_decision d;
+
+	assert_non_null(on);
+	assert_non_null(off);
+	assert_int_equal(on->encrypted_dns, 1);
+	assert_true(on->enforce_school_resolver);
+	d = decide(on, "10.10.0.9", "TLS", "DoH_DoT", "", IN_HOURS);
+	assert_int_equal(d.action, SG_BLOCK);
+	assert_int_equal(d.rule, -1);
+	assert_string_equal(d.rule_name, "enforce-school-resolver");
+	assert_string_equal(d.clause, "9.1");
+	/* by the resolver's name alone, as a list names it */
+	d = decide(on, "10.10.0.9", "TLS", "TLS", "dns.nextdns.io", IN_HOURS);
+	assert_string_equal(d.rule_name, "enforce-school-resolver");
+	/* other circumvention is the rules' business */
+	d = decide(on, "10.10.0.9", "TLS", "Tor", "", IN_HOURS);
+	assert_int_equal(d.action, SG_LOG);
+	assert_string_equal(d.rule_name, "staff-circ");
+	/* enforce_school_resolver = false: staff encrypted DNS is logged */
+	d = decide(off, "10.10.0.9", "TLS", "DoH_DoT", "", IN_HOURS);
+	assert_int_equal(d.action, SG_LOG);
+	assert_string_equal(d.rule_name, "staff-circ");
+	conf_free(on);
+	conf_free(off);
+}
+
 static void
 test_categories(void **state)
 {
@@ -492,6 +542,7 @@ main(void)
 		cmocka_unit_test(test_redecide_reload),
 		cmocka_unit_test(test_redecide_account_and_fixed),
 		cmocka_unit_test(test_redecide_8021x),
+		cmocka_unit_test(test_enforce_school_resolver),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
