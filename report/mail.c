@@ -165,10 +165,15 @@ mail_headers(FILE *f, const struct mail_msg *m, const char *boundary)
 	for (size_t i = 0; i < m->nto; i++)
 		fprintf(f, "%s%s", i ? ",\n " : "", m->to[i]);
 	fprintf(f, "\nSubject: %s\nDate: %s\nMessage-ID: <%lld.%s@%s>\n"
-	    "MIME-Version: 1.0\nAuto-Submitted: auto-generated\n"
-	    "Content-Type: multipart/%s; boundary=\"%s\"\n\n"
-	    "This is a MIME message.\n", subj, date, (long long)m->date, id,
-	    domain, m->attach ? "mixed" : "alternative", boundary);
+	    "MIME-Version: 1.0\nAuto-Submitted: auto-generated\n", subj, date,
+	    (long long)m->date, id, domain);
+	if (m->html == NULL && m->attach == NULL)	/* one text part */
+		fputs("Content-Type: text/plain; charset=utf-8\n"
+		    "Content-Transfer-Encoding: base64\n\n", f);
+	else
+		fprintf(f, "Content-Type: multipart/%s; boundary=\"%s\"\n\n"
+		    "This is a MIME message.\n", m->attach ? "mixed" :
+		    "alternative", boundary);
 	free(subj);
 	free(name);
 	return 0;
@@ -218,6 +223,18 @@ mail_body(FILE *f, const struct mail_msg *m, const char *outer)
 	return rc;
 }
 
+static int
+mail_text_only(FILE *f, const char *text)
+{
+	char *enc;
+
+	if ((enc = mail_base64(text, strlen(text))) == NULL)
+		return -1;
+	fputs(enc, f);
+	free(enc);
+	return 0;
+}
+
 static bool
 mail_filename_ok(const char *s)
 {
@@ -244,7 +261,8 @@ mail_build(const struct mail_msg *m, char **out, size_t *len)
 	mail_random_hex(boundary + 3, 16);
 	if ((f = open_memstream(out, len)) == NULL)
 		return -1;
-	if (mail_headers(f, m, boundary) == 0 && mail_body(f, m, boundary) == 0)
+	if (mail_headers(f, m, boundary) == 0 && (m->html || m->attach ?
+	    mail_body(f, m, boundary) : mail_text_only(f, m->text)) == 0)
 		rc = 0;
 	if (fclose(f) != 0 || rc != 0) {
 		free(*out);

@@ -46,6 +46,11 @@ mail_spawn(const char *sendmail, char *const *to, size_t nto, int fd)
 	argv[2] = (char *)"--";
 	memcpy(argv + 3, to, nto * sizeof(*argv));
 	if ((pid = fork()) == 0) {
+		sigset_t none;
+
+		/* a caller that takes signals by signalfd blocks them */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (dup2(fd, STDIN_FILENO) == -1)
 			_exit(127);
 		execv(sendmail, argv);

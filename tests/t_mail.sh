@@ -133,3 +133,113 @@ fi
 grep -q '/bin/false: sendmail failed (exit status 1)' "$tmp/err" ||
     fail "no clear error: $(cat "$tmp/err")"
 echo "ok a failing sendmail is an error"
+
+# ---- alerts: schoolgate alerts --once, as the service does every 15 s
+state="$tmp/alerts.state"
+alerts() {	# alerts [CONF]
+	"$SCHOOLGATE" alerts -c "${1:-$conf}" --db "$db" --state "$state" \
+	    --once
+}
+beat() { echo "$(( $(date +%s) - ${1:-0} ))" >"$db.alive"; }
+now_us() { echo "$(( $(date +%s) * 1000000 ))"; }
+circ() {	# circ DEVICE MAC PERSON GROUP HOST IN_HOURS
+	"$SG_TOOLS/recgen" "$db" flow "$(now_us)" "$1" "$2" "$3" "$4" \
+	    TLS.NordVPN circumvention "$5" log staff-circumvention-logged \
+	    9.1 "$6"
+}
+newest_dsl() { mta_newest "$mta" dsl; }
+beat
+alerts || fail "alerts --once on a quiet database"
+dsl0=$(mta_count "$mta" dsl)
+[ "$dsl0" = 1 ] || fail "history was mailed as alerts"
+# John Smith's laptop: three VPN connections in hours, the first with a
+# name that tries to add a header; a guest device and an out-of-hours one
+# are not alerted; a crash gap recorded at the next start is
+circ jsmith-laptop 02:00:00:00:10:03 jsmith staff \
+    $'vpn.example\r\nBcc: other@school.test' 1
+circ jsmith-laptop 02:00:00:00:10:03 jsmith staff nord.example 1
+circ jsmith-laptop 02:00:00:00:10:03 jsmith staff nord.example 1
+circ '' 02:00:00:00:99:01 '' guests guest-vpn.example 1
+circ office-pc 02:00:00:00:10:40 mjones office evening-vpn.example 0
+"$SG_TOOLS/recgen" "$db" event "$(now_us)" gap \
+    'the previous run ended without stopping cleanly; not monitored for 312 s'
+alerts || fail "alerts --once did not send"
+[ "$(mta_count "$mta" dsl)" = $((dsl0 + 2)) ] ||
+    fail "expected 2 alerts, got $(( $(mta_count "$mta" dsl) - dsl0 ))"
+[ "$(mta_count "$mta" other)" = 0 ] || fail "a header was injected (Bcc)"
+"$SCHOOLGATE" alerts --status --state "$state" >"$tmp/status"
+grep -qx 'sent 2' "$tmp/status" && grep -qx 'suppressed 2' "$tmp/status" ||
+    fail "counters: $(cat "$tmp/status")"
+python3 - "$mta/mail/dsl/new" <<'PY' || fail "the alerts as delivered"
+import email, email.policy, os, sys
+d = sys.argv[1]
+msgs = [email.message_from_binary_file(open(os.path.join(d, f), "rb"),
+        policy=email.policy.default) for f in os.listdir(d)]
+circ = [m for m in msgs if "circumvention" in m["Subject"]]
+gap = [m for m in msgs if "gap in monitoring" in m["Subject"]]
+assert len(circ) == 1 and len(gap) == 1, [m["Subject"] for m in msgs]
+m = circ[0]
+assert m["Bcc"] is None, "injected header"
+assert "\r" not in m["Subject"] and "\n" not in str(m["Subject"])
+assert m["Subject"] == "schoolgate alert: circumvention by John Smith " \
+    "(vpn.example\\x0d\\x0aBcc: other@school.test)", m["Subject"]
+t = m.get_content()
+for want in ("Who:     John Smith", "Group:   staff", "TLS.NordVPN",
+             "Outcome: log (rule staff-circumvention-logged)"):
+    assert want in t, (want, t)
+assert "not monitored for 312 s" in gap[0].get_content()
+PY
+echo "ok alerts: circumvention in hours and a recorded gap mailed; guests, out-of-hours and repeats not; no header injection"
+
+# the window passes: the next alert says how many were not mailed
+python3 - "$state" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+for l in s["limits"]:
+    l["last"] -= 7200
+json.dump(s, open(sys.argv[1], "w"))
+PY
+circ jsmith-laptop 02:00:00:00:10:03 jsmith staff nord.example 1
+alerts || fail "alerts after the window"
+[ "$(mta_count "$mta" dsl)" = $((dsl0 + 3)) ] || fail "no alert after the window"
+python3 - "$(newest_dsl)" <<'PY' || fail "the suppressed count is not in the next alert"
+import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+assert "Also 2 more of this kind for jsmith-laptop" in m.get_content(), m.get_content()
+PY
+echo "ok rate limit: one per device and kind per window, the count in the next"
+
+# a failing sendmail: retried, counted, not lost
+mail_conf /bin/false >"$tmp/false.conf"
+circ sward-laptop 02:00:00:00:10:05 sward staff tor.example 1
+if alerts "$tmp/false.conf"; then fail "a failed send was not reported"; fi
+"$SCHOOLGATE" alerts --status --state "$state" >"$tmp/status"
+grep -qx 'failed 1' "$tmp/status" && grep -qx 'retrying 1' "$tmp/status" ||
+    fail "failure not counted: $(cat "$tmp/status")"
+n=$(mta_count "$mta" dsl)
+alerts || true	# not due yet: it waits before trying again
+[ "$(mta_count "$mta" dsl)" = "$n" ] || fail "retried before its time"
+python3 - "$state" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+for q in s["queue"]:
+    q["next"] = 0
+json.dump(s, open(sys.argv[1], "w"))
+PY
+alerts || fail "the retry did not send"
+[ "$(mta_count "$mta" dsl)" = $((n + 1)) ] || fail "the failed alert was lost"
+grep -q 'tor.example' <(python3 -c 'import email,email.policy,sys;print(email.message_from_binary_file(open(sys.argv[1],"rb"),policy=email.policy.default)["Subject"])' "$(newest_dsl)") ||
+    fail "the retried alert is not the failed one"
+"$SCHOOLGATE" alerts --status --state "$state" >"$tmp/status"
+grep -qx 'retrying 0' "$tmp/status" || fail "still queued: $(cat "$tmp/status")"
+echo "ok a failed send is counted, retried later and delivered"
+
+# the daemon stops writing its heartbeat: one alert per outage
+beat 600
+n=$(mta_count "$mta" dsl)
+alerts || fail "alerts with a stale heartbeat"
+alerts || fail "alerts with a stale heartbeat, again"
+[ "$(mta_count "$mta" dsl)" = $((n + 1)) ] || fail "not one alert for the outage"
+python3 -c 'import email,email.policy,sys;m=email.message_from_binary_file(open(sys.argv[1],"rb"),policy=email.policy.default);assert "not running" in m["Subject"], m["Subject"]' "$(newest_dsl)" ||
+    fail "the outage alert"
+echo "ok a stale heartbeat (the filter not running) is alerted once"
