@@ -256,26 +256,28 @@ alert_scan(const struct sg_config *cfg, const char *dbpath,
 	enum rpt_error err;
 	sqlite3 *db = NULL;
 
-	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) !=
+	err = RPT_ERR_DB;
+	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) ==
 	    SQLITE_OK) {
-		sqlite3_close(db);
-		return RPT_ERR_DB;
+		sqlite3_busy_timeout(db, 5000);
+		if ((err = alert_max_id(db, "flows", &max_flow)) == RPT_OK &&
+		    (err = alert_max_id(db, "events", &max_event)) ==
+		    RPT_OK && st->started)
+			err = alert_read(&s, db, max_flow, max_event);
 	}
-	sqlite3_busy_timeout(db, 5000);
-	if ((err = alert_max_id(db, "flows", &max_flow)) == RPT_OK &&
-	    (err = alert_max_id(db, "events", &max_event)) == RPT_OK &&
-	    st->started)
-		err = alert_read(&s, db, max_flow, max_event);
 	sqlite3_close(db);
-	if (err != RPT_OK)
-		return err;
-	/* all read and queued: move the cursor (a fresh state starts here) */
-	st->flow_id = max_flow;
-	st->event_id = max_event;
-	st->started = true;
-	if (cfg->alert_kinds & CONF_ALERT_GAP)
-		return alert_heartbeat(&s, dbpath);
-	return RPT_OK;
+	if (err == RPT_OK) {
+		/* all read and queued: move the cursor (a fresh state
+		 * starts here) */
+		st->flow_id = max_flow;
+		st->event_id = max_event;
+		st->started = true;
+	}
+	/* even without a database: a daemon that never ran is down too */
+	if ((cfg->alert_kinds & CONF_ALERT_GAP) &&
+	    alert_heartbeat(&s, dbpath) != RPT_OK)
+		return RPT_ERR_NOMEM;
+	return err;
 }
 
 static enum mail_send_result

@@ -6,6 +6,7 @@
  * stops it after the current round.  --once does one round (tests, cron);
  * --status prints the counters.
  */
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -108,16 +110,24 @@ alerts_status(const struct alerts_opts *o)
 	return 0;
 }
 
+/* What the last round logged, so that a lasting problem is said once,
+ * not every round. */
+struct alerts_round {
+	enum rpt_error	 db_err;
+	size_t		 waiting;
+};
+
 /* One round: read, queue, send, save.  -1 if the state could not be
  * read or saved (the cursor did not move: nothing is lost). */
 static int
 alerts_round(const struct sg_config *cfg, const struct alerts_opts *o,
-    size_t *waiting)
+    struct alerts_round *r)
 {
 	const char *db = o->db ? o->db : cfg->db_path;
 	struct alert_state st;
 	enum rpt_error err;
 	int64_t now = time(NULL);
+	uint64_t failed;
 	size_t sent;
 
 	if (alert_state_load(o->state, &st) != RPT_OK) {
@@ -125,16 +135,20 @@ alerts_round(const struct sg_config *cfg, const struct alerts_opts *o,
 		    o->state);
 		return -1;
 	}
-	if ((err = alert_scan(cfg, db, &st, now)) != RPT_OK)
-		log_warnx("%s: %s: will try again", db, rpt_strerror(err));
+	if ((err = alert_scan(cfg, db, &st, now)) != RPT_OK &&
+	    err != r->db_err)
+		log_warnx("%s: %s: trying again every round", db,
+		    rpt_strerror(err));
+	r->db_err = err;
+	failed = st.failed;
 	sent = alert_send_due(cfg, &st, now);
 	if (sent > 0)
 		log_info("%zu alert%s mailed", sent, sent == 1 ? "" : "s");
-	if (st.nqueue > 0)
-		log_warnx("%zu alert%s waiting for %s to succeed (%" PRIu64
-		    " failed tries so far)", st.nqueue, st.nqueue == 1 ? "" :
-		    "s", cfg->sendmail, st.failed);
-	*waiting = st.nqueue;
+	if (st.failed > failed)
+		log_warnx("%s failed: %zu alert%s kept, tried again later (%"
+		    PRIu64 " failed tries so far)", cfg->sendmail, st.nqueue,
+		    st.nqueue == 1 ? "" : "s", st.failed);
+	r->waiting = st.nqueue;
 	err = alert_state_save(o->state, &st);
 	alert_state_free(&st);
 	if (err != RPT_OK) {
@@ -142,6 +156,27 @@ alerts_round(const struct sg_config *cfg, const struct alerts_opts *o,
 		return -1;
 	}
 	return 0;
+}
+
+/* One process at a time reads and writes the state: a --once next to
+ * the service would mail the same alert twice.  Held until exit. */
+static int
+alerts_lock(const struct alerts_opts *o)
+{
+	char path[4200];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.lock", o->state);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) == -1) {
+		log_warn("%s", path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		log_warnx("%s: another schoolgate alerts is running", path);
+		close(fd);
+		return -1;
+	}
+	return 0;	/* fd stays open: the lock lasts as long as we do */
 }
 
 static int
@@ -188,7 +223,7 @@ alerts_wait(int sfd, unsigned int seconds, const struct alerts_opts *o,
 static int
 alerts_serve(struct sg_config **cfg, const struct alerts_opts *o)
 {
-	size_t waiting = 0;
+	struct alerts_round r = { RPT_OK, 0 };
 	int sfd;
 
 	if ((sfd = alerts_signals()) == -1) {
@@ -199,7 +234,7 @@ alerts_serve(struct sg_config **cfg, const struct alerts_opts *o)
 	    (*cfg)->nalert_mail_to, (*cfg)->nalert_mail_to == 1 ? "" : "es",
 	    o->interval);
 	do
-		alerts_round(*cfg, o, &waiting);
+		alerts_round(*cfg, o, &r);
 	while (alerts_wait(sfd, o->interval, o, cfg) == 0);
 	close(sfd);
 	return 0;
@@ -208,9 +243,9 @@ alerts_serve(struct sg_config **cfg, const struct alerts_opts *o)
 int
 cmd_alerts(int argc, char **argv)
 {
+	struct alerts_round r = { RPT_OK, 0 };
 	struct alerts_opts o;
 	struct sg_config *cfg;
-	size_t waiting = 0;
 	int rc;
 
 	if (cmd_wants_help(argc, argv)) {
@@ -232,9 +267,11 @@ cmd_alerts(int argc, char **argv)
 		conf_free(cfg);
 		return 0;
 	}
-	if (o.once)
-		rc = alerts_round(cfg, &o, &waiting) == 0 && waiting == 0 ?
-		    0 : 1;
+	if (alerts_lock(&o) == -1)
+		rc = 1;
+	else if (o.once)
+		rc = alerts_round(cfg, &o, &r) == 0 && r.waiting == 0 &&
+		    r.db_err == RPT_OK ? 0 : 1;
 	else
 		rc = alerts_serve(&cfg, &o);
 	conf_free(cfg);

@@ -243,3 +243,24 @@ alerts || fail "alerts with a stale heartbeat, again"
 python3 -c 'import email,email.policy,sys;m=email.message_from_binary_file(open(sys.argv[1],"rb"),policy=email.policy.default);assert "not running" in m["Subject"], m["Subject"]' "$(newest_dsl)" ||
     fail "the outage alert"
 echo "ok a stale heartbeat (the filter not running) is alerted once"
+
+# the service itself: a new VPN connection is mailed within its interval,
+# a second instance is refused, SIGTERM stops it
+beat
+"$SCHOOLGATE" alerts -c "$conf" --db "$db" --state "$state" --interval 2 \
+    2>"$tmp/svc.log" &
+svc=$!
+sleep 1
+n=$(mta_count "$mta" dsl)
+circ "" 02:00:00:00:30:01 "" pupils psiphon.example 1	# a pupil's own phone
+for _ in $(seq 30); do
+	[ "$(mta_count "$mta" dsl)" -gt "$n" ] && break
+	sleep 1
+done
+[ "$(mta_count "$mta" dsl)" = $((n + 1)) ] || { kill "$svc"; fail "the service did not mail within 30 s"; }
+if alerts 2>"$tmp/err"; then kill "$svc"; fail "a second instance ran"; fi
+grep -q 'another schoolgate alerts is running' "$tmp/err" ||
+    { kill "$svc"; fail "no clear refusal: $(cat "$tmp/err")"; }
+kill -TERM "$svc"
+wait "$svc" || fail "the service did not stop cleanly on SIGTERM"
+echo "ok the alerts service mails a new event within seconds and stops on SIGTERM"
