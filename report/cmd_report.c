@@ -28,11 +28,14 @@ struct report_opts {
 	bool		 pseudonymise;
 	bool		 if_term_ended;
 	bool		 no_verify;
-	const char	*mail_to;	/* "a@b,c@d" */
+	char		*mail_to;	/* "a@b,c@d", split in place */
 	bool		 mail;		/* to reports.mail_to */
+	char		*rcpt[32];	/* the recipients, checked */
+	size_t		 nrcpt;
 };
 
-#define REPORT_MAIL_MAX	32	/* recipients */
+#define REPORT_MAIL_MAX	(sizeof(((struct report_opts *)0)->rcpt) / \
+			 sizeof(char *))
 
 /* The HTML report in memory, when it is also mailed. */
 struct report_buf {
@@ -117,7 +120,7 @@ report_parse(int argc, char **argv, struct report_opts *o)
 		case 'o': o->out = optarg; break;
 		case 'D': o->out_dir = optarg; break;
 		case 'V': o->no_verify = true; break;
-		case 'M': o->mail_to = optarg; break;
+		case 'M': o->mail_to = optarg; break;	/* argv: ours */
 		case 'm': o->mail = true; break;
 		default: return -1;
 		}
@@ -229,39 +232,44 @@ report_key(const struct sg_config *cfg, uint8_t key[RPT_KEY_LEN])
 	return 0;
 }
 
-/* Split "a@b,c@d" into to[], each address checked; the bad one named. */
+/* o->rcpt from --mail-to (split in place) or reports.mail_to, each
+ * address checked and a bad one named, before any work is done. */
 static int
-report_recipients(const struct sg_config *cfg, const struct report_opts *o,
-    char *list, char **to, size_t *nto)
+report_recipients(const struct sg_config *cfg, struct report_opts *o)
 {
-	char *a, *save = NULL;
+	char *a, *save = NULL, buf[4 * CONF_MAIL_ADDR_MAX];
 
-	*nto = 0;
-	if (o->mail) {
-		for (size_t i = 0; i < cfg->nreport_mail_to &&
-		    *nto < REPORT_MAIL_MAX; i++)
-			to[(*nto)++] = cfg->report_mail_to[i];
-		return 0;
+	o->nrcpt = 0;
+	if (o->mail && cfg->nreport_mail_to > REPORT_MAIL_MAX) {
+		fprintf(stderr, "schoolgate: reports.mail_to: more than %zu "
+		    "addresses\n", REPORT_MAIL_MAX);
+		return -1;
 	}
-	for (a = strtok_r(list, ",", &save); a != NULL;
-	    a = strtok_r(NULL, ",", &save)) {
+	for (size_t i = 0; o->mail && i < cfg->nreport_mail_to; i++)
+		o->rcpt[o->nrcpt++] = cfg->report_mail_to[i];
+	for (a = o->mail ? NULL : strtok_r(o->mail_to, ",", &save);
+	    a != NULL; a = strtok_r(NULL, ",", &save)) {
 		a += strspn(a, " ");
 		if (!conf_mail_addr_ok(a, CONF_MAIL_ADDR_MAX)) {
 			fprintf(stderr, "schoolgate: --mail-to: invalid mail "
-			    "address \"%s\"\n", a);
+			    "address \"%s\"\n", sg_printable(a, buf,
+			    sizeof(buf)));
 			return -1;
 		}
-		if (*nto == REPORT_MAIL_MAX) {
-			fprintf(stderr, "schoolgate: --mail-to: more than %d "
+		if (o->nrcpt == REPORT_MAIL_MAX) {
+			fprintf(stderr, "schoolgate: --mail-to: more than %zu "
 			    "addresses\n", REPORT_MAIL_MAX);
 			return -1;
 		}
-		to[(*nto)++] = a;
+		o->rcpt[o->nrcpt++] = a;
 	}
-	if (*nto == 0) {
+	if (o->mail_to && o->nrcpt == 0) {
 		fprintf(stderr, "schoolgate: --mail-to: no address\n");
 		return -1;
 	}
+	if (o->mail && o->nrcpt == 0)
+		fprintf(stderr, "schoolgate: reports.mail_to is empty: the "
+		    "report is not mailed\n");
 	return 0;
 }
 
@@ -298,37 +306,22 @@ report_deliver(const struct sg_config *cfg, const struct report_opts *o,
     const struct rpt_report *r)
 {
 	struct report_buf html = { NULL, 0 };
-	struct report_opts plain;
-	char *list = NULL, *to[REPORT_MAIL_MAX];
-	size_t nto = 0;
 	FILE *f;
 	int rc = 1, w;
 
-	if (o->mail_to || o->mail) {
-		if ((list = strdup(o->mail_to ? o->mail_to : "")) == NULL ||
-		    report_recipients(cfg, o, list, to, &nto) == -1)
-			goto done;
-		if (nto == 0) {
-			fprintf(stderr, "schoolgate: reports.mail_to is empty: "
-			    "the report was not mailed\n");
-			plain = *o;
-			plain.mail = false;
-			o = &plain;
-		} else if ((f = open_memstream(&html.data, &html.len)) ==
-		    NULL || ((w = rpt_write_html(f, r)), fclose(f)) != 0 ||
-		    w != 0) {
-			fprintf(stderr, "schoolgate: cannot render the report "
-			    "for mail\n");
-			goto done;
-		}
+	if (o->nrcpt > 0 && ((f = open_memstream(&html.data, &html.len)) ==
+	    NULL || ((w = rpt_write_html(f, r)), fclose(f)) != 0 || w != 0)) {
+		fprintf(stderr, "schoolgate: cannot render the report for "
+		    "mail\n");
+		goto done;
 	}
 	if (report_output(o, r, &html) == -1 ||
-	    (nto > 0 && report_mail(cfg, r, &html, to, nto) == -1))
+	    (o->nrcpt > 0 && report_mail(cfg, r, &html, o->rcpt, o->nrcpt) ==
+	    -1))
 		goto done;
 	rc = 0;
 done:
 	free(html.data);
-	free(list);
 	return rc;
 }
 
@@ -391,6 +384,10 @@ cmd_report(int argc, char **argv)
 			conf_free(cfg);
 			return 2;
 		}
+	if ((o.mail_to || o.mail) && report_recipients(cfg, &o) == -1) {
+		conf_free(cfg);
+		return 2;
+	}
 	rc = report_run(cfg, &o);
 	conf_free(cfg);
 	return rc;
