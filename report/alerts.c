@@ -60,6 +60,7 @@ alert_limit_find(struct alert_state *st, const char *kind, const char *who)
 		return NULL;
 	snprintf(l->kind, sizeof(l->kind), "%s", kind);
 	snprintf(l->who, sizeof(l->who), "%s", who);
+	alert_clean(l->who);	/* a state file key: valid UTF-8 */
 	l->last = INT64_MIN;
 	return l;
 }

@@ -108,6 +108,22 @@ chrome "$tmp/phone.html" --window-size=390,844 >"$tmp/pdom"
 grep -q 'blocked attempts' "$tmp/pdom" || fail "phone summary does not render"
 echo "ok the attachment and the phone summary render in Chromium"
 
+# a school name that is not ASCII: RFC 2047 in From and Subject
+sed 's/name = "Clifton Lodge School";/name = "Ysgol Glan Môr";/' "$conf" \
+    >"$tmp/cy.conf"
+rep -c "$tmp/cy.conf" --mail-to lead@school.test || fail "report to lead@"
+python3 - "$(mta_newest "$mta" lead)" <<'PY' || fail "non-ASCII headers"
+import email, email.policy, sys
+raw = open(sys.argv[1], "rb").read()
+head = raw.split(b"\n\n", 1)[0]
+assert all(b < 0x80 for b in head), "8-bit header"
+assert b"=?UTF-8?B?" in head
+m = email.message_from_bytes(raw, policy=email.policy.default)
+assert m["Subject"].endswith(": Ysgol Glan Môr"), m["Subject"]
+assert m["From"].addresses[0].display_name == "Ysgol Glan Môr", m["From"]
+PY
+echo "ok a non-ASCII school name is RFC 2047 encoded"
+
 # a bad address is named, and nothing is sent
 before=$(mta_count "$mta")
 if rep --mail-to 'head@school.test,evil@x.test>
