@@ -22,6 +22,7 @@ int	cmd_reload(int, char **);
 int	cmd_report(int, char **);
 int	cmd_export(int, char **);
 int	cmd_lists(int, char **);
+int	cmd_alerts(int, char **);
 
 /* Load, validate and put the school's time zone in force; on error every
  * problem is printed as FILE:LINE: message and NULL returned. */

@@ -32,6 +32,8 @@ static const struct command commands[] = {
 	    "the lead team's compliance report for a period (HTML, CSV, JSON)" },
 	{ "export", cmd_export,
 	    "export records as JSON lines with ECS field names, for a SIEM" },
+	{ "alerts", cmd_alerts,
+	    "mail high-risk events (circumvention, monitoring gaps) at once" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

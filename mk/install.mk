@@ -14,7 +14,7 @@ UNITS		 = schoolgate.service schoolgate-purge.service \
 		   schoolgate-purge.timer schoolgate-report-weekly.service \
 		   schoolgate-report-weekly.timer \
 		   schoolgate-report-termly.service \
-		   schoolgate-report-termly.timer
+		   schoolgate-report-termly.timer schoolgate-alerts.service
 
 .PHONY: install install-files install-user
 

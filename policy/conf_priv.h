@@ -158,5 +158,6 @@ void		 conf_parse_classification(struct conf_ctx *,
 void		 conf_parse_records(struct conf_ctx *,
 		    const config_setting_t *);
 void		 conf_parse_daemon(struct conf_ctx *, const config_setting_t *);
+void		 conf_parse_mail(struct conf_ctx *, const config_setting_t *);
 
 #endif

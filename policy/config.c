@@ -25,7 +25,7 @@
 static const char *const root_keys[] = { "school", "schedules", "groups",
     "default_group", "people", "devices", "leases", "identity", "categories",
     "rules", "professional_accounts", "classification", "dns", "records",
-    "daemon", NULL };
+    "daemon", "reports", "alerts", NULL };
 
 static int
 conf_set_defaults(struct sg_config *conf)
@@ -51,9 +51,13 @@ conf_set_defaults(struct sg_config *conf)
 	conf->mark_mask = CONF_MARK_MASK_DEFAULT;
 	conf->evasion_action = CONF_EVASION_AUTO;
 	conf->leases_format = LEASES_AUTO;
+	conf->sendmail = strdup("/usr/sbin/sendmail");
+	conf->alert_kinds = CONF_ALERT_CIRCUMVENTION | CONF_ALERT_GAP;
+	conf->alert_rate_limit = 3600;
 	if (conf->timezone == NULL || conf->db_path == NULL ||
 	    conf->pseudonym_key_path == NULL || conf->user == NULL ||
-	    conf->control_socket == NULL || conf->metrics_file == NULL)
+	    conf->control_socket == NULL || conf->metrics_file == NULL ||
+	    conf->sendmail == NULL)
 		return -1;
 	return 0;
 }
@@ -80,6 +84,7 @@ conf_parse_root(struct conf_ctx *c, const config_setting_t *root)
 	conf_parse_dns(c, root);
 	conf_parse_records(c, root);
 	conf_parse_daemon(c, root);
+	conf_parse_mail(c, root);
 }
 
 static int
@@ -254,5 +259,10 @@ conf_free(struct sg_config *conf)
 	free(conf->control_socket);
 	free(conf->metrics_file);
 	conf_free_strv(conf->lan_interfaces, conf->nlan_interfaces);
+	conf_free_strv(conf->report_mail_to, conf->nreport_mail_to);
+	free(conf->mail_from);
+	free(conf->sendmail);
+	conf_free_strv(conf->alert_mail_to, conf->nalert_mail_to);
+	conf_free_strv(conf->alert_groups, conf->nalert_groups);
 	free(conf);
 }

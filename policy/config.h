@@ -269,7 +269,30 @@ struct sg_config {
 	char		*user;
 	char		*control_socket;
 	char		*metrics_file;
+
+	/* reports and alerts by mail (policy/conf_mail.c) */
+	char		**report_mail_to;	/* the weekly report's readers */
+	size_t		 nreport_mail_to;
+	char		*mail_from;	/* NULL: schoolgate@HOSTNAME */
+	char		*sendmail;	/* the MTA's sendmail interface */
+	char		**alert_mail_to;
+	size_t		 nalert_mail_to;
+	char		**alert_groups;	/* none: every group but the default */
+	size_t		 nalert_groups;
+	unsigned int	 alert_kinds;	/* CONF_ALERT_* bits */
+	unsigned int	 alert_rate_limit;	/* seconds per device and kind */
 };
+
+/* What "schoolgate alerts" mails about (alerts.kinds). */
+#define CONF_ALERT_CIRCUMVENTION	0x1u	/* in hours, by a known group */
+#define CONF_ALERT_GAP			0x2u	/* gap events, daemon not alive */
+#define CONF_MAIL_ADDR_MAX		254	/* RFC 5321 path limit */
+
+/* A plain addr-spec (local@domain), nothing a mail header could be
+ * bent with: for recipients and the sender. */
+int		 conf_mail_addr_ok(const char *, size_t max);
+/* "circumvention" or "gap" as a CONF_ALERT_* bit; 0 if unknown. */
+unsigned int	 conf_alert_kind(const char *);
 
 /* Every problem found, each as "FILE:LINE: message". */
 struct conf_errors {

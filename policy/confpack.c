@@ -384,6 +384,13 @@ cp_settings(struct cp *c, struct sg_config *cf)
 	cp_str(c, &cf->control_socket);
 	cp_str(c, &cf->metrics_file);
 	cp_strv(c, &cf->lan_interfaces, &cf->nlan_interfaces);
+	cp_strv(c, &cf->report_mail_to, &cf->nreport_mail_to);
+	cp_str(c, &cf->mail_from);
+	cp_str(c, &cf->sendmail);
+	cp_strv(c, &cf->alert_mail_to, &cf->nalert_mail_to);
+	cp_strv(c, &cf->alert_groups, &cf->nalert_groups);
+	CP_NUM(c, uint32_t, cf->alert_kinds);
+	CP_NUM(c, uint32_t, cf->alert_rate_limit);
 }
 
 static void

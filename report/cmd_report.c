@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "mail.h"
 #include "report.h"
 #include "schedule.h"
 
@@ -27,6 +28,19 @@ struct report_opts {
 	bool		 pseudonymise;
 	bool		 if_term_ended;
 	bool		 no_verify;
+	char		*mail_to;	/* "a@b,c@d", split in place */
+	bool		 mail;		/* to reports.mail_to */
+	char		*rcpt[32];	/* the recipients, checked */
+	size_t		 nrcpt;
+};
+
+#define REPORT_MAIL_MAX	(sizeof(((struct report_opts *)0)->rcpt) / \
+			 sizeof(char *))
+
+/* The HTML report in memory, when it is also mailed. */
+struct report_buf {
+	char		*data;
+	size_t		 len;
 };
 
 static void
@@ -36,7 +50,8 @@ report_usage(FILE *out)
 	    "usage: schoolgate report [-c CONF] [--db DB]\n"
 	    "           (--from DATE --to DATE | --period P | --if-term-ended)\n"
 	    "           [--group G] [--person ID] [--pseudonymise]\n"
-	    "           [--format html|csv|json] [-o FILE | --out-dir DIR]\n\n"
+	    "           [--format html|csv|json] [-o FILE | --out-dir DIR]\n"
+	    "           [--mail-to ADDR[,ADDR...] | --mail]\n\n"
 	    "The lead team's compliance report for a period (policy 9.3).\n\n"
 	    "  -c CONF          configuration (default %s)\n"
 	    "  --db DB          records database (default: records.database)\n"
@@ -54,7 +69,10 @@ report_usage(FILE *out)
 	    "  -o FILE          write to FILE (default: standard output)\n"
 	    "  --out-dir DIR    write to DIR/NAME.EXT, NAME from the period:\n"
 	    "                   2026-W47, 2026-11, term-2026-11-02-autumn-term-2\n"
-	    "  --no-verify      skip the hash-chain check\n",
+	    "  --no-verify      skip the hash-chain check\n"
+	    "  --mail-to ADDRS  also mail the HTML report (attached, with a\n"
+	    "                   summary in the body) through reports.sendmail\n"
+	    "  --mail           the same, to reports.mail_to\n",
 	    SG_DEFAULT_CONF);
 }
 
@@ -74,6 +92,8 @@ report_parse(int argc, char **argv, struct report_opts *o)
 		{ "format", required_argument, NULL, 'f' },
 		{ "out-dir", required_argument, NULL, 'D' },
 		{ "no-verify", no_argument, NULL, 'V' },
+		{ "mail-to", required_argument, NULL, 'M' },
+		{ "mail", no_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
@@ -100,12 +120,17 @@ report_parse(int argc, char **argv, struct report_opts *o)
 		case 'o': o->out = optarg; break;
 		case 'D': o->out_dir = optarg; break;
 		case 'V': o->no_verify = true; break;
+		case 'M': o->mail_to = optarg; break;	/* argv: ours */
+		case 'm': o->mail = true; break;
 		default: return -1;
 		}
 	}
 	if (optind != argc || (o->out && o->out_dir))
 		return -1;
 	if ((o->from != NULL) != (o->to != NULL))
+		return -1;
+	if ((o->mail_to || o->mail) && (strcmp(o->format, "html") != 0 ||
+	    (o->mail_to && o->mail)))
 		return -1;
 	if ((o->from != NULL) + (o->period != NULL) + o->if_term_ended != 1)
 		return -1;
@@ -154,14 +179,16 @@ report_write(FILE *f, const char *format, const struct rpt_report *r)
 
 /* Write to path.tmp, then rename, so readers never see half a file. */
 static int
-report_output(const struct report_opts *o, const struct rpt_report *r)
+report_output(const struct report_opts *o, const struct rpt_report *r,
+    const struct report_buf *html)
 {
 	char path[4096], tmp[4200];
 	FILE *f;
 	int rc;
 
 	if (o->out == NULL && o->out_dir == NULL)
-		return report_write(stdout, o->format, r) == 0 &&
+		return html->data != NULL ? 0 :	/* mailed, not printed */
+		    report_write(stdout, o->format, r) == 0 &&
 		    fflush(stdout) == 0 ? 0 : -1;
 	if (o->out_dir)
 		snprintf(path, sizeof(path), "%s/%s.%s", o->out_dir,
@@ -173,7 +200,10 @@ report_output(const struct report_opts *o, const struct rpt_report *r)
 		perror(tmp);
 		return -1;
 	}
-	rc = report_write(f, o->format, r);
+	if (html->data != NULL)
+		rc = fwrite(html->data, 1, html->len, f) == html->len ? 0 : -1;
+	else
+		rc = report_write(f, o->format, r);
 	if (fclose(f) != 0 || rc != 0 || rename(tmp, path) == -1) {
 		perror(path);
 		unlink(tmp);
@@ -200,6 +230,99 @@ report_key(const struct sg_config *cfg, uint8_t key[RPT_KEY_LEN])
 		return -1;
 	}
 	return 0;
+}
+
+/* o->rcpt from --mail-to (split in place) or reports.mail_to, each
+ * address checked and a bad one named, before any work is done. */
+static int
+report_recipients(const struct sg_config *cfg, struct report_opts *o)
+{
+	char *a, *save = NULL, buf[4 * CONF_MAIL_ADDR_MAX];
+
+	o->nrcpt = 0;
+	if (o->mail && cfg->nreport_mail_to > REPORT_MAIL_MAX) {
+		fprintf(stderr, "schoolgate: reports.mail_to: more than %zu "
+		    "addresses\n", REPORT_MAIL_MAX);
+		return -1;
+	}
+	for (size_t i = 0; o->mail && i < cfg->nreport_mail_to; i++)
+		o->rcpt[o->nrcpt++] = cfg->report_mail_to[i];
+	for (a = o->mail ? NULL : strtok_r(o->mail_to, ",", &save);
+	    a != NULL; a = strtok_r(NULL, ",", &save)) {
+		a += strspn(a, " ");
+		if (!conf_mail_addr_ok(a, CONF_MAIL_ADDR_MAX)) {
+			fprintf(stderr, "schoolgate: --mail-to: invalid mail "
+			    "address \"%s\"\n", sg_printable(a, buf,
+			    sizeof(buf)));
+			return -1;
+		}
+		if (o->nrcpt == REPORT_MAIL_MAX) {
+			fprintf(stderr, "schoolgate: --mail-to: more than %zu "
+			    "addresses\n", REPORT_MAIL_MAX);
+			return -1;
+		}
+		o->rcpt[o->nrcpt++] = a;
+	}
+	if (o->mail_to && o->nrcpt == 0) {
+		fprintf(stderr, "schoolgate: --mail-to: no address\n");
+		return -1;
+	}
+	if (o->mail && o->nrcpt == 0)
+		fprintf(stderr, "schoolgate: reports.mail_to is empty: the "
+		    "report is not mailed\n");
+	return 0;
+}
+
+static int
+report_mail(const struct sg_config *cfg, const struct rpt_report *r,
+    const struct report_buf *html, char *const *to, size_t nto)
+{
+	enum mail_send_result res;
+	char *msg = NULL;
+	size_t len;
+	int status;
+
+	if (rpt_mail_build(cfg, r, html->data, html->len, to, nto, &msg,
+	    &len) != RPT_OK) {
+		fprintf(stderr, "schoolgate: cannot build the mail: out of "
+		    "memory\n");
+		return -1;
+	}
+	res = mail_send(cfg->sendmail, to, nto, msg, len, &status);
+	free(msg);
+	if (res != MAIL_SENT) {
+		fprintf(stderr, "schoolgate: %s: %s (exit status %d): the "
+		    "report was not mailed\n", cfg->sendmail,
+		    mail_strerror(res), status);
+		return -1;
+	}
+	return 0;
+}
+
+/* Write, print or mail the report; a mailed one is rendered once so the
+ * file and the attachment are the same bytes. */
+static int
+report_deliver(const struct sg_config *cfg, const struct report_opts *o,
+    const struct rpt_report *r)
+{
+	struct report_buf html = { NULL, 0 };
+	FILE *f;
+	int rc = 1, w;
+
+	if (o->nrcpt > 0 && ((f = open_memstream(&html.data, &html.len)) ==
+	    NULL || ((w = rpt_write_html(f, r)), fclose(f)) != 0 || w != 0)) {
+		fprintf(stderr, "schoolgate: cannot render the report for "
+		    "mail\n");
+		goto done;
+	}
+	if (report_output(o, r, &html) == -1 ||
+	    (o->nrcpt > 0 && report_mail(cfg, r, &html, o->rcpt, o->nrcpt) ==
+	    -1))
+		goto done;
+	rc = 0;
+done:
+	free(html.data);
+	return rc;
 }
 
 static int
@@ -231,7 +354,7 @@ report_run(const struct sg_config *cfg, const struct report_opts *o)
 		rpt_free(&r);
 		return 1;
 	}
-	rc = report_output(o, &r) == 0 ? 0 : 1;
+	rc = report_deliver(cfg, o, &r);
 	rpt_free(&r);
 	return rc;
 }
@@ -261,6 +384,10 @@ cmd_report(int argc, char **argv)
 			conf_free(cfg);
 			return 2;
 		}
+	if ((o.mail_to || o.mail) && report_recipients(cfg, &o) == -1) {
+		conf_free(cfg);
+		return 2;
+	}
 	rc = report_run(cfg, &o);
 	conf_free(cfg);
 	return rc;

@@ -300,6 +300,16 @@ int		 rpt_write_html(FILE *, const struct rpt_report *);
 int		 rpt_write_csv(FILE *, const struct rpt_report *);
 int		 rpt_write_json(FILE *, const struct rpt_report *);
 
+/*
+ * mailreport.c: r as a MIME message for sendmail (report/mail.h): a
+ * summary for a phone in the body, html (the full report) attached.
+ * Addresses are checked by the caller.
+ */
+enum rpt_error	 rpt_mail_build(const struct sg_config *,
+		    const struct rpt_report *, const char *html,
+		    size_t html_len, char *const *to, size_t nto, char **msg,
+		    size_t *len);
+
 /* "2026-11-17", "2026-11-17 10:30" in local time. */
 void		 rpt_fmt_day(int32_t day, char *, size_t);
 void		 rpt_fmt_time(int64_t us, char *, size_t);
