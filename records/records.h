@@ -109,7 +109,7 @@ enum rec_error	 rec_purge(struct rec_store *, int64_t cutoff_us,
  */
 #define REC_SEAL_KEY_LEN	32
 /* "sgv1-" and 8 groups of 8 hex digits, then an 8-digit checksum */
-#define REC_SEAL_KEY_TEXT	(5 + 9 * 9)
+#define REC_SEAL_KEY_TEXT	(5 + 9 * 8 + 8)
 
 enum seal_error {
 	SEAL_OK = 0,

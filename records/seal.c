@@ -15,9 +15,9 @@
  * k_{s+1} = SHA-256("schoolgate seal evolve" || k_s), and k_s is
  * overwritten in the state file (in place, then fsync) and in memory.
  * Whoever takes the gateway later holds only k_{s+1}: they cannot make a
- * valid seal for anything sealed before.  The verification key k_1 never
- * stays on the gateway; the lead team keeps it, and verify derives every
- * k_s from it (sealverify.c).
+ * valid seal for anything sealed before.  The verification key k_0 never
+ * touches the gateway's disk (the state starts at k_1 = H(k_0)); the lead
+ * team keeps it, and verify derives every k_s from it (sealverify.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -171,6 +172,7 @@ enum seal_error
 seal_create(const char *path, bool force, uid_t uid, gid_t gid,
     uint8_t vkey[REC_SEAL_KEY_LEN])
 {
+	uint8_t key[REC_SEAL_KEY_LEN];
 	enum seal_error e;
 	int fd;
 
@@ -184,8 +186,16 @@ seal_create(const char *path, bool force, uid_t uid, gid_t gid,
 		close(fd);
 		return SEAL_ERR_IO;
 	}
-	gcry_randomize(vkey, REC_SEAL_KEY_LEN, GCRY_VERY_STRONG_RANDOM);
-	e = seal_store(fd, 1, vkey);
+	/* the kernel's CSPRNG: libgcrypt's would keep a pool allocated */
+	if (getrandom(vkey, REC_SEAL_KEY_LEN, 0) != REC_SEAL_KEY_LEN) {
+		close(fd);
+		return SEAL_ERR_CRYPTO;
+	}
+	/* the gateway starts at k_1 = H(k_0): k_0 never touches its disk */
+	memcpy(key, vkey, sizeof(key));
+	seal_evolve(key);
+	e = seal_store(fd, 1, key);
+	explicit_bzero(key, sizeof(key));
 	close(fd);
 	return e;
 }

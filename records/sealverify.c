@@ -140,7 +140,7 @@ sv_key_for(struct sv_ctx *c, uint64_t seq)
 {
 	if (seq < c->keyseq || c->keyseq == 0) {
 		memcpy(c->key, c->vkey, REC_SEAL_KEY_LEN);
-		c->keyseq = 1;
+		c->keyseq = 0;
 	}
 	for (; c->keyseq < seq; c->keyseq++)
 		seal_evolve(c->key);
@@ -229,6 +229,9 @@ sv_seal(struct sv_ctx *c, int64_t id, const struct rec_seal_body *b,
 			sv_fail(c, "seals", id, "seal %" PRIu64 " follows seal %"
 			    PRIu64 ": the sequence restarts, so the sealing"
 			    " state was replaced", b->seq, prev_seq);
+		else if (b->seq == prev_seq + 2)
+			sv_fail(c, "seals", id, "seal %" PRIu64 " is missing:"
+			    " the records were truncated", prev_seq + 1);
 		else
 			sv_fail(c, "seals", id, "seals %" PRIu64 " to %" PRIu64
 			    " are missing: the records were truncated",
@@ -304,7 +307,7 @@ sv_checkpoint(struct sv_ctx *c)
 	if (c->ck_event == 0 || c->first_seal_event < 0 ||
 	    c->ck_event <= c->first_seal_event || c->ck_sealed)
 		return;
-	sv_fail(c, "events", c->ck_event, "the checkpoint at flows row %"
+	sv_fail(c, "checkpoint", c->ck_event, "the checkpoint at flows row %"
 	    PRId64 " matches no seal: the oldest rows were deleted and the"
 	    " checkpoint forged", c->ck_id);
 }
@@ -334,21 +337,25 @@ sv_unsealed(struct sv_ctx *c)
 	    " count(*) FROM events WHERE id > ?1", l->event_id));
 }
 
-/* The value of NAME="..." in an RFC 5424 line, into out. */
+/* "sealed: seq=N ... mac=HEX" (report/syslog5424.c), whatever the
+ * syslog daemon put before it. */
 static int
-sv_param(const char *line, const char *name, char *out, size_t len)
+sv_anchor_line(const char *line, uint64_t *seq, char mac[2 * REC_HASH_LEN + 1])
 {
-	char key[32];
-	const char *p, *e;
+	const char *p, *m;
+	char *end;
 
-	snprintf(key, sizeof(key), " %s=\"", name);
-	if ((p = strstr(line, key)) == NULL)
+	if ((p = strstr(line, "sealed: seq=")) == NULL)
 		return -1;
-	p += strlen(key);
-	if ((e = strchr(p, '"')) == NULL || (size_t)(e - p) >= len)
+	*seq = strtoull(p + strlen("sealed: seq="), &end, 10);
+	if (end == p + strlen("sealed: seq=") || (m = strstr(end, " mac=")) ==
+	    NULL)
 		return -1;
-	memcpy(out, p, (size_t)(e - p));
-	out[e - p] = '\0';
+	m += strlen(" mac=");
+	if (strspn(m, "0123456789abcdef") != 2 * REC_HASH_LEN)
+		return -1;
+	memcpy(mac, m, 2 * REC_HASH_LEN);
+	mac[2 * REC_HASH_LEN] = '\0';
 	return 0;
 }
 
@@ -372,29 +379,27 @@ sv_holds(sqlite3 *db, uint64_t seq, const char *mac)
 	return r;
 }
 
-/* Lines with MSGID "seal" (report/syslog5424.c's rpt_syslog5424_seal). */
 static int
 sv_anchors(struct sv_ctx *c, const char *path)
 {
-	char line[4096], seq[24], mac[2 * REC_HASH_LEN + 1];
+	char line[4096], mac[2 * REC_HASH_LEN + 1];
+	uint64_t seq;
 	FILE *f;
 	int r;
 
 	if ((f = fopen(path, "re")) == NULL)
 		return -1;
 	while (c->res->ok && fgets(line, sizeof(line), f) != NULL) {
-		if (strstr(line, " seal [") == NULL ||
-		    sv_param(line, "seq", seq, sizeof(seq)) == -1 ||
-		    sv_param(line, "mac", mac, sizeof(mac)) == -1)
+		if (sv_anchor_line(line, &seq, mac) == -1)
 			continue;
-		if ((r = sv_holds(c->db, strtoull(seq, NULL, 10), mac)) == 1) {
+		if ((r = sv_holds(c->db, seq, mac)) == 1) {
 			c->res->anchors++;
 			continue;
 		}
-		sv_fail(c, "anchors", 0, "seal %s, which syslog received, is %s:"
-		    " the database was %s", seq, r == 0 ? "missing" :
-		    "different", r == 0 ? "rolled back to an older copy or"
-		    " truncated" : "rewritten");
+		sv_fail(c, "anchors", 0, "seal %" PRIu64 ", which syslog"
+		    " received, is %s: the database was %s", seq, r == 0 ?
+		    "missing" : "different", r == 0 ? "rolled back to an older"
+		    " copy or truncated" : "rewritten");
 	}
 	fclose(f);
 	return 0;

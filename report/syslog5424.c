@@ -184,7 +184,9 @@ rpt_syslog5424(const struct rec_flow *r, const char *hostname, int pid,
 
 /*
  * A seal as an anchor off the gateway: MSGID "seal", severity notice,
- * everything verify --anchors needs to find it in the database.
+ * everything verify --anchors needs to find it in the database, in the
+ * structured data and again in MSG ("sealed: seq=N ... mac=HEX"), which
+ * is what records/sealverify.c reads back.
  */
 int
 rpt_syslog5424_seal(const struct rec_seal_info *si, const char *hostname,
@@ -209,9 +211,18 @@ rpt_syslog5424_seal(const struct rec_seal_info *si, const char *hostname,
 	sl_param_u(&b, "eventRow", (unsigned long long)si->event_id);
 	sl_param(&b, "eventsHead", si->event_head);
 	sl_param(&b, "mac", si->mac);
-	snprintf(head, sizeof(head), "] records sealed up to seal %llu",
-	    (unsigned long long)si->seq);
+	/* MSG repeats it: file templates often drop structured data */
+	snprintf(head, sizeof(head), "] sealed: seq=%llu flowRow=%lld",
+	    (unsigned long long)si->seq, (long long)si->flow_id);
 	sl_puts(&b, head);
+	sl_puts(&b, " flowsHead=");
+	sl_text(&b, si->flow_head, 0);
+	snprintf(head, sizeof(head), " eventRow=%lld eventsHead=",
+	    (long long)si->event_id);
+	sl_puts(&b, head);
+	sl_text(&b, si->event_head, 0);
+	sl_puts(&b, " mac=");
+	sl_text(&b, si->mac, 0);
 	return b.overflow ? -1 : (int)b.off;
 }
 
