@@ -207,31 +207,44 @@ rec_prepare_insert(sqlite3 *db, const char *table, const char *const *cols,
 }
 
 int
-rec_read_head(sqlite3 *db, const char *table, uint8_t head[REC_HASH_LEN])
+rec_read_end(sqlite3 *db, const char *table, int64_t *id,
+    uint8_t head[REC_HASH_LEN])
 {
 	char sql[64];
 	sqlite3_stmt *s = NULL;
-	int64_t ckid, ckev;
+	int64_t ckev;
 	int rc;
 
+	*id = 0;
 	memset(head, 0, REC_HASH_LEN);
-	snprintf(sql, sizeof(sql), "SELECT hash FROM %s ORDER BY id DESC"
+	snprintf(sql, sizeof(sql), "SELECT id, hash FROM %s ORDER BY id DESC"
 	    " LIMIT 1", table);
 	if ((rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL)) != SQLITE_OK)
 		return rc;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		if (sqlite3_column_bytes(s, 0) == REC_HASH_LEN)
-			memcpy(head, sqlite3_column_blob(s, 0), REC_HASH_LEN);
+		*id = sqlite3_column_int64(s, 0);
+		if (sqlite3_column_bytes(s, 1) == REC_HASH_LEN)
+			memcpy(head, sqlite3_column_blob(s, 1), REC_HASH_LEN);
 		rc = SQLITE_OK;
 	} else if (rc == SQLITE_DONE) {
 		rc = SQLITE_OK;
 		if (strcmp(table, "flows") == 0 &&
-		    rec_read_checkpoint(db, true, head, &ckid, &ckev) != 1)
+		    rec_read_checkpoint(db, true, head, id, &ckev) != 1) {
+			*id = 0;
 			memset(head, 0, REC_HASH_LEN);
+		}
 	}
 	sqlite3_finalize(s);
 	return rc;
+}
+
+int
+rec_read_head(sqlite3 *db, const char *table, uint8_t head[REC_HASH_LEN])
+{
+	int64_t id;
+
+	return rec_read_end(db, table, &id, head);
 }
 
 /* Rebuild the value list from what the database holds now. */

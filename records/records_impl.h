@@ -89,6 +89,10 @@ int		 rec_prepare_insert(sqlite3 *, const char *table,
 /* The hash of the table's last row, or where its chain must start. */
 int		 rec_read_head(sqlite3 *, const char *table,
 		    uint8_t head[REC_HASH_LEN]);
+/* The same with the last row's id (the count of rows ever written, as
+ * ids are AUTOINCREMENT), or the checkpoint's for an empty flows table. */
+int		 rec_read_end(sqlite3 *, const char *table, int64_t *id,
+		    uint8_t head[REC_HASH_LEN]);
 
 /* Check the chains of flows, events and (version 3) seals. */
 int		 rec_verify_db(sqlite3 *, gcry_md_hd_t, int version,

@@ -293,40 +293,6 @@ seal_advance(struct rec_sealer *s, uint64_t seq)
 	return e;
 }
 
-/* The last row of a table: its id (the count of rows ever written) and
- * hash; an empty flows table stands at its checkpoint. */
-static int
-seal_table_end(sqlite3 *db, const char *table, int64_t *id,
-    uint8_t hash[REC_HASH_LEN])
-{
-	char sql[80];
-	sqlite3_stmt *s = NULL;
-	int64_t ev;
-	int rc;
-
-	*id = 0;
-	memset(hash, 0, REC_HASH_LEN);
-	snprintf(sql, sizeof(sql), "SELECT id, hash FROM %s ORDER BY id DESC"
-	    " LIMIT 1", table);
-	if ((rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL)) != SQLITE_OK)
-		return rc;
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		*id = sqlite3_column_int64(s, 0);
-		if (sqlite3_column_bytes(s, 1) == REC_HASH_LEN)
-			memcpy(hash, sqlite3_column_blob(s, 1), REC_HASH_LEN);
-		rc = SQLITE_OK;
-	} else if (rc == SQLITE_DONE) {
-		rc = SQLITE_OK;
-		if (strcmp(table, "flows") == 0 &&
-		    rec_read_checkpoint(db, true, hash, id, &ev) != 1) {
-			*id = 0;
-			memset(hash, 0, REC_HASH_LEN);
-		}
-	}
-	sqlite3_finalize(s);
-	return rc;
-}
-
 int64_t
 seal_last_seq(sqlite3 *db)
 {
@@ -360,9 +326,9 @@ seal_tx(struct rec_store *st, gcry_md_hd_t md, uint8_t head[REC_HASH_LEN],
 	sqlite3_stmt *ins = NULL;
 	int rc;
 
-	if ((rc = seal_table_end(st->db, "flows", &b->flow_id,
+	if ((rc = rec_read_end(st->db, "flows", &b->flow_id,
 	    b->flow_head)) != SQLITE_OK ||
-	    (rc = seal_table_end(st->db, "events", &b->event_id,
+	    (rc = rec_read_end(st->db, "events", &b->event_id,
 	    b->event_head)) != SQLITE_OK)
 		return rc;
 	b->seq = job->sealer->seq;

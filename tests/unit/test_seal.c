@@ -44,6 +44,20 @@ verify_key(const char *db, const uint8_t *vkey, struct rec_verify_result *vr)
 	assert_int_equal(rec_verify_sealed(db, vkey, NULL, vr), REC_OK);
 }
 
+/* A fresh state and ten flows and an event sealed under it. */
+static void
+sealed_chain(const struct fixture *fx, uint8_t vkey[REC_SEAL_KEY_LEN])
+{
+	struct rec_seal_info si;
+	char sp[160];
+
+	state_path(fx, sp, sizeof(sp));
+	assert_int_equal(seal_create(sp, false, (uid_t)-1, (gid_t)-1, vkey),
+	    SEAL_OK);
+	write_chain(fx->path, 10, 1);
+	seal_ok(fx->path, sp, &si);
+}
+
 static void
 test_state_file(void **state)
 {
@@ -131,15 +145,9 @@ test_wrong_key(void **state)
 {
 	struct fixture *fx = *state;
 	uint8_t vkey[REC_SEAL_KEY_LEN];
-	char sp[160];
-	struct rec_seal_info si;
 	struct rec_verify_result vr;
 
-	state_path(fx, sp, sizeof(sp));
-	assert_int_equal(seal_create(sp, false, (uid_t)-1, (gid_t)-1, vkey),
-	    SEAL_OK);
-	write_chain(fx->path, 10, 1);
-	seal_ok(fx->path, sp, &si);
+	sealed_chain(fx, vkey);
 	vkey[0] ^= 1;
 	verify_key(fx->path, vkey, &vr);
 	assert_false(vr.ok);
@@ -156,15 +164,9 @@ test_truncated(void **state)
 {
 	struct fixture *fx = *state;
 	uint8_t vkey[REC_SEAL_KEY_LEN];
-	char sp[160];
-	struct rec_seal_info si;
 	struct rec_verify_result vr;
 
-	state_path(fx, sp, sizeof(sp));
-	assert_int_equal(seal_create(sp, false, (uid_t)-1, (gid_t)-1, vkey),
-	    SEAL_OK);
-	write_chain(fx->path, 10, 1);
-	seal_ok(fx->path, sp, &si);
+	sealed_chain(fx, vkey);
 	peek_exec(fx->path, "DELETE FROM flows WHERE id > 8");
 	verify_key(fx->path, vkey, &vr);
 	assert_false(vr.ok);
