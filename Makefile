@@ -3,7 +3,7 @@
 
 CC	?= cc
 PKGS	 = libnetfilter_queue libmnl libnetfilter_conntrack libpcap \
-	   libconfig jansson sqlite3 libgcrypt libcap libseccomp
+	   libconfig jansson sqlite3 libgcrypt libcap libseccomp libqrencode
 # nDPI's headers only: classifiers/ndpi.c dlopen()s the library, so a
 # process that builds no classifier never maps it (docs/PRIVSEP.md).
 PKG_CFLAGS != pkg-config --cflags libndpi $(PKGS) 2>/dev/null || true

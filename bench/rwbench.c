@@ -13,6 +13,9 @@
  * between packets: a yield loop would take a core from the writer on a
  * 2-core machine and measure the harness instead.
  * With DB "-" no writer runs: the producer's cost without records.
+ * With "seal", the writer also seals (records/seal.c) every second, 300
+ * times as often as the default records.seal_interval, under a fresh
+ * state in DB.state.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +34,21 @@ rwb_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+/* A fresh sealing state next to the database, handed to the writer. */
+static int
+rwb_seal(struct rw *w, const char *db)
+{
+	uint8_t vkey[REC_SEAL_KEY_LEN];
+	struct rec_sealer *s = NULL;
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s.state", db);
+	if (seal_create(path, true, (uid_t)-1, (gid_t)-1, vkey) != SEAL_OK ||
+	    seal_load(path, &s) != SEAL_OK)
+		return -1;
+	return rw_set_seal(w, s, 1, NULL);
 }
 
 static int
@@ -86,8 +104,9 @@ main(int argc, char **argv)
 	uint64_t *lat, rows, t0, t1, a, paced = 0;
 	const struct timespec pause = { 0, 100000 };
 
-	if (argc != 3 || (rows = strtoull(argv[2], NULL, 10)) == 0) {
-		fprintf(stderr, "usage: rwbench DB|- ROWS\n");
+	if ((argc != 3 && !(argc == 4 && strcmp(argv[3], "seal") == 0)) ||
+	    (rows = strtoull(argv[2], NULL, 10)) == 0) {
+		fprintf(stderr, "usage: rwbench DB|- ROWS [seal]\n");
 		return 2;
 	}
 	if ((lat = calloc(rows, sizeof(*lat))) == NULL) {
@@ -98,6 +117,10 @@ main(int argc, char **argv)
 	    (w = rw_start(argv[1], RWB_QUEUE, 0, &err)) == NULL) {
 		fprintf(stderr, "rwbench: %s: %s\n", argv[1],
 		    rec_strerror(err));
+		return 1;
+	}
+	if (w != NULL && argc == 4 && rwb_seal(w, argv[1]) == -1) {
+		fprintf(stderr, "rwbench: %s.state: cannot seal\n", argv[1]);
 		return 1;
 	}
 	t0 = rwb_now_ns();

@@ -23,6 +23,7 @@ int	cmd_report(int, char **);
 int	cmd_export(int, char **);
 int	cmd_lists(int, char **);
 int	cmd_alerts(int, char **);
+int	cmd_keys(int, char **);
 
 /* Load, validate and put the school's time zone in force; on error every
  * problem is printed as FILE:LINE: message and NULL returned. */
@@ -34,6 +35,11 @@ void	cmd_print_rules_opts(const struct sg_config *, FILE *);
 /* Warn of each group subnet on an interface of this machine that the
  * ruleset would not queue; returns how many. */
 int	cmd_check_lan_cover(const struct sg_config *, FILE *);
+struct rec_store;
+/* Seal what rs has committed with records.seal_state and send the seal
+ * to records.syslog_socket; says on stderr why not (cmd_keys.c). */
+void	cmd_seal_store(struct rec_store *rs, const char *db,
+	    const struct sg_config *);
 /* True if argv asks for --help or -h anywhere. */
 int	cmd_wants_help(int, char **);
 

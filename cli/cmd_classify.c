@@ -315,6 +315,8 @@ classify_teardown(struct classify_run *run)
 		if ((err = rec_flush(run->rec)) != REC_OK)
 			fprintf(stderr, "schoolgate: %s: %s\n", run->o->records,
 			    rec_strerror(err));
+		else
+			cmd_seal_store(run->rec, run->o->records, run->cfg);
 		rec_close(run->rec);
 	}
 	if (run->cls)

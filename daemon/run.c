@@ -453,6 +453,29 @@ run_drop_privileges(struct daemon *d)
 	return 0;
 }
 
+/* Records are still chained without a sealing state; say so loudly. */
+static void
+run_start_sealing(struct daemon *d)
+{
+	const struct sg_config *cfg = d->cfg->cfg;
+	struct rec_sealer *sealer;
+	enum seal_error e;
+
+	if ((e = seal_load(cfg->seal_state, &sealer)) != SEAL_OK) {
+		if (e == SEAL_ERR_ABSENT)
+			log_warnx("records are not sealed: run schoolgate keys"
+			    " init (no %s)", cfg->seal_state);
+		else
+			log_warnx("records are not sealed: %s: %s",
+			    cfg->seal_state, seal_strerror(e));
+		return;
+	}
+	if (rw_set_seal(d->rw, sealer, cfg->seal_interval,
+	    cfg->syslog_socket) == -1)
+		log_warn("records: seals are not sent to syslog at %s",
+		    cfg->syslog_socket);
+}
+
 static int
 run_start(struct daemon *d)
 {
@@ -470,8 +493,10 @@ run_start(struct daemon *d)
 		log_warnx("records: %s: %s", cfg->db_path, rec_strerror(rerr));
 		return -1;
 	}
-	if (cfg->syslog_records && rw_set_syslog(d->rw, "/dev/log") == -1)
-		log_warn("records.syslog: /dev/log");
+	if (cfg->syslog_records && rw_set_syslog(d->rw, cfg->syslog_socket) ==
+	    -1)
+		log_warn("records.syslog: %s", cfg->syslog_socket);
+	run_start_sealing(d);
 	run_record_gap(d, cfg->db_path);
 	for (size_t i = 0; i < d->nworkers; i++)
 		if (worker_start(&d->workers[i]) == -1) {

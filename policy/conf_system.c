@@ -227,7 +227,8 @@ void
 conf_parse_records(struct conf_ctx *c, const config_setting_t *root)
 {
 	static const char *const keys[] = { "database", "retention_days",
-	    "pseudonym_key", "syslog", "memory_rows", NULL };
+	    "pseudonym_key", "syslog", "memory_rows", "seal_state",
+	    "seal_interval", "syslog_socket", NULL };
 	const config_setting_t *s = conf_get_section_group(c, root, "records");
 	const char *w = "records";
 
@@ -241,6 +242,10 @@ conf_parse_records(struct conf_ctx *c, const config_setting_t *root)
 	conf_get_bool(c, s, "syslog", w, &c->conf->syslog_records);
 	conf_get_uint(c, s, "memory_rows", w, REC_BATCH_ROWS, 1U << 20,
 	    &c->conf->memory_rows);
+	conf_get_path(c, s, "seal_state", w, &c->conf->seal_state);
+	conf_get_uint(c, s, "seal_interval", w, 10, 86400,
+	    &c->conf->seal_interval);
+	conf_get_path(c, s, "syslog_socket", w, &c->conf->syslog_socket);
 }
 
 /*

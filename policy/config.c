@@ -33,6 +33,9 @@ conf_set_defaults(struct sg_config *conf)
 	conf->timezone = strdup("Europe/London");
 	conf->db_path = strdup("/var/lib/schoolgate/records.db");
 	conf->pseudonym_key_path = strdup("/var/lib/schoolgate/pseudonym.key");
+	conf->seal_state = strdup("/var/lib/schoolgate/seal.state");
+	conf->syslog_socket = strdup("/dev/log");
+	conf->seal_interval = 300;
 	conf->user = strdup("schoolgate");
 	conf->control_socket = strdup("/run/schoolgate/control.sock");
 	conf->metrics_file = strdup("/var/lib/schoolgate/metrics.prom");
@@ -57,7 +60,8 @@ conf_set_defaults(struct sg_config *conf)
 	if (conf->timezone == NULL || conf->db_path == NULL ||
 	    conf->pseudonym_key_path == NULL || conf->user == NULL ||
 	    conf->control_socket == NULL || conf->metrics_file == NULL ||
-	    conf->sendmail == NULL)
+	    conf->sendmail == NULL || conf->seal_state == NULL ||
+	    conf->syslog_socket == NULL)
 		return -1;
 	return 0;
 }
@@ -255,6 +259,8 @@ conf_free(struct sg_config *conf)
 	conf_free_strv(conf->dns_canaries, conf->ndns_canaries);
 	free(conf->db_path);
 	free(conf->pseudonym_key_path);
+	free(conf->seal_state);
+	free(conf->syslog_socket);
 	free(conf->user);
 	free(conf->control_socket);
 	free(conf->metrics_file);

@@ -253,6 +253,11 @@ struct sg_config {
 	char		*pseudonym_key_path;
 	bool		 syslog_records;	/* each finished record to syslog */
 	unsigned int	 memory_rows;	/* held while the store fails */
+	/* forward-secure sealing (records/seal.c): the state file, how
+	 * often, and where seals and flow lines go to syslog */
+	char		*seal_state;
+	unsigned int	 seal_interval;	/* seconds */
+	char		*syslog_socket;
 
 	/* daemon (used by "schoolgate run") */
 	unsigned int	 queue_first;

@@ -375,6 +375,9 @@ cp_settings(struct cp *c, struct sg_config *cf)
 	cp_str(c, &cf->pseudonym_key_path);
 	CP_NUM(c, uint8_t, cf->syslog_records);
 	CP_NUM(c, uint32_t, cf->memory_rows);
+	cp_str(c, &cf->seal_state);
+	CP_NUM(c, uint32_t, cf->seal_interval);
+	cp_str(c, &cf->syslog_socket);
 	CP_NUM(c, uint32_t, cf->queue_first);
 	CP_NUM(c, uint32_t, cf->queue_count);
 	CP_NUM(c, uint32_t, cf->queue_maxlen);

@@ -24,6 +24,10 @@ const char *const rec_event_cols[REC_EVENT_COLS] = {
 	"ts_us", "kind", "detail",
 };
 
+const char *const rec_seal_cols[REC_SEAL_COLS] = {
+	"seq", "ts_us", "flow_id", "flow_head", "event_id", "event_head", "mac",
+};
+
 /* Libgcrypt insists on one version check before first use. */
 void
 rec_crypto_init(void)
@@ -203,31 +207,44 @@ rec_prepare_insert(sqlite3 *db, const char *table, const char *const *cols,
 }
 
 int
-rec_read_head(sqlite3 *db, const char *table, uint8_t head[REC_HASH_LEN])
+rec_read_end(sqlite3 *db, const char *table, int64_t *id,
+    uint8_t head[REC_HASH_LEN])
 {
 	char sql[64];
 	sqlite3_stmt *s = NULL;
-	int64_t ckid;
+	int64_t ckev;
 	int rc;
 
+	*id = 0;
 	memset(head, 0, REC_HASH_LEN);
-	snprintf(sql, sizeof(sql), "SELECT hash FROM %s ORDER BY id DESC"
+	snprintf(sql, sizeof(sql), "SELECT id, hash FROM %s ORDER BY id DESC"
 	    " LIMIT 1", table);
 	if ((rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL)) != SQLITE_OK)
 		return rc;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		if (sqlite3_column_bytes(s, 0) == REC_HASH_LEN)
-			memcpy(head, sqlite3_column_blob(s, 0), REC_HASH_LEN);
+		*id = sqlite3_column_int64(s, 0);
+		if (sqlite3_column_bytes(s, 1) == REC_HASH_LEN)
+			memcpy(head, sqlite3_column_blob(s, 1), REC_HASH_LEN);
 		rc = SQLITE_OK;
 	} else if (rc == SQLITE_DONE) {
 		rc = SQLITE_OK;
 		if (strcmp(table, "flows") == 0 &&
-		    rec_read_checkpoint(db, head, &ckid) != 1)
+		    rec_read_checkpoint(db, true, head, id, &ckev) != 1) {
+			*id = 0;
 			memset(head, 0, REC_HASH_LEN);
+		}
 	}
 	sqlite3_finalize(s);
 	return rc;
+}
+
+int
+rec_read_head(sqlite3 *db, const char *table, uint8_t head[REC_HASH_LEN])
+{
+	int64_t id;
+
+	return rec_read_end(db, table, &id, head);
 }
 
 /* Rebuild the value list from what the database holds now. */
@@ -346,21 +363,27 @@ rec_verify_table(sqlite3 *db, gcry_md_hd_t md, const char *table,
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* A version 1 database (not yet opened for writing) has no id_source. */
-static int
+/*
+ * A version 1 database (not yet opened for writing) has no id_source; up
+ * to version 2 the checkpoint is in meta; version 3 has it as an event,
+ * and a chained seals table.
+ */
+int
 rec_verify_db(sqlite3 *db, gcry_md_hd_t md, int version,
     struct rec_verify_result *res)
 {
 	uint8_t start[REC_HASH_LEN];
-	int64_t start_id = 0;
+	int64_t start_id = 0, ckev;
 	int rc, ck;
 
 	memset(start, 0, sizeof(start));
-	if ((ck = rec_read_checkpoint(db, start, &start_id)) == -1) {
+	if ((ck = rec_read_checkpoint(db, version < 3, start, &start_id,
+	    &ckev)) == -1) {
 		res->ok = false;
-		snprintf(res->table, sizeof(res->table), "meta");
+		snprintf(res->table, sizeof(res->table), "events");
+		res->bad_id = ckev;
 		snprintf(res->reason, sizeof(res->reason),
-		    "meta: flows checkpoint is malformed");
+		    "the flows checkpoint is malformed");
 		return SQLITE_OK;
 	}
 	if (ck == 0)
@@ -371,43 +394,16 @@ rec_verify_db(sqlite3 *db, gcry_md_hd_t md, int version,
 	if (rc != SQLITE_OK || !res->ok)
 		return rc;
 	memset(start, 0, sizeof(start));
-	return rec_verify_table(db, md, "events", rec_event_cols,
+	rc = rec_verify_table(db, md, "events", rec_event_cols,
 	    REC_EVENT_COLS, start, 0, res);
+	if (rc != SQLITE_OK || !res->ok || version < 3)
+		return rc;
+	return rec_verify_table(db, md, "seals", rec_seal_cols,
+	    REC_SEAL_COLS, start, 0, res);
 }
 
 enum rec_error
 rec_verify(const char *path, struct rec_verify_result *res)
 {
-	sqlite3 *db = NULL;
-	gcry_md_hd_t md;
-	enum rec_error e = REC_OK;
-	int rc, version;
-
-	rec_crypto_init();
-	memset(res, 0, sizeof(*res));
-	res->ok = true;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK) {
-		e = REC_ERR_OPEN;
-		goto close_db;
-	}
-	sqlite3_busy_timeout(db, REC_BUSY_MS);
-	/* every row is read once: map the file instead of copying pages */
-	sqlite3_exec(db, "PRAGMA mmap_size=1073741824", NULL, NULL, NULL);
-	if ((version = rec_check_schema(db)) == -1) {
-		e = REC_ERR_SCHEMA;
-		goto close_db;
-	}
-	if (gcry_md_open(&md, GCRY_MD_SHA256, 0) != 0) {
-		e = REC_ERR_NOMEM;
-		goto close_db;
-	}
-	if ((rc = rec_verify_db(db, md, version, res)) != SQLITE_OK)
-		e = rec_map_sqlite(rc);
-	gcry_md_close(md);
- close_db:
-	sqlite3_close(db);
-	if (e != REC_OK)
-		res->ok = false;
-	return e;
+	return rec_verify_sealed(path, NULL, NULL, res);
 }

@@ -1,8 +1,9 @@
 /*
  * Purging old flows.  Only a prefix of the flows chain can go; the hash
- * of its last row is kept in meta as the checkpoint where the chain of
- * what is left starts, so it still verifies.  The purge itself is an
- * event row, chained like any other.
+ * of its last row is kept as the checkpoint where the chain of what is
+ * left starts, so it still verifies.  The checkpoint and the purge are
+ * event rows, chained (and sealed) like any other; schema 2 kept the
+ * checkpoint in the unhashed meta table, read here only to upgrade.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,49 +11,29 @@
 
 #include "records_impl.h"
 
-static int
-rec_hex_decode(const char *hex, size_t hexlen, uint8_t out[REC_HASH_LEN])
-{
-	if (hexlen != 2 * REC_HASH_LEN)
-		return -1;
-	for (size_t i = 0; i < REC_HASH_LEN; i++) {
-		unsigned int v = 0;
-
-		for (size_t j = 0; j < 2; j++) {
-			char c = hex[2 * i + j];
-
-			v <<= 4;
-			if (c >= '0' && c <= '9')
-				v |= (unsigned)(c - '0');
-			else if (c >= 'a' && c <= 'f')
-				v |= (unsigned)(c - 'a' + 10);
-			else
-				return -1;
-		}
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
-static void
-rec_hex_encode(const uint8_t in[REC_HASH_LEN], char out[2 * REC_HASH_LEN + 1])
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < REC_HASH_LEN; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 0xf];
-	}
-	out[2 * REC_HASH_LEN] = '\0';
-}
+#define REC_CK_FMT	"flows checkpoint at row %lld hash %s"
 
 int
-rec_read_checkpoint(sqlite3 *db, uint8_t hash[REC_HASH_LEN], int64_t *id)
+rec_checkpoint_parse(const char *detail, uint8_t hash[REC_HASH_LEN],
+    int64_t *id)
+{
+	char hex[2 * REC_HASH_LEN + 2];
+	long long n;
+
+	if (detail == NULL || sscanf(detail, "flows checkpoint at row %lld"
+	    " hash %65s", &n, hex) != 2 || n < 0)
+		return -1;
+	*id = n;
+	return seal_unhex(hex, strlen(hex), hash, REC_HASH_LEN);
+}
+
+/* A schema 2 database's checkpoint, in meta: read before the upgrade. */
+static int
+rec_read_meta_checkpoint(sqlite3 *db, uint8_t hash[REC_HASH_LEN], int64_t *id)
 {
 	sqlite3_stmt *s = NULL;
 	int found = 0, have_id = 0;
 
-	*id = 0;
 	if (sqlite3_prepare_v2(db, "SELECT key, value FROM meta WHERE key IN"
 	    " ('flows_checkpoint', 'flows_checkpoint_id')", -1, &s,
 	    NULL) != SQLITE_OK)
@@ -66,8 +47,8 @@ rec_read_checkpoint(sqlite3 *db, uint8_t hash[REC_HASH_LEN], int64_t *id)
 			continue;
 		}
 		const char *hex = (const char *)sqlite3_column_text(s, 1);
-		if (hex == NULL || rec_hex_decode(hex,
-		    (size_t)sqlite3_column_bytes(s, 1), hash) == -1)
+		if (hex == NULL || seal_unhex(hex, (size_t)sqlite3_column_bytes(
+		    s, 1), hash, REC_HASH_LEN) == -1)
 			found = -1;
 		else if (found == 0)
 			found = 1;
@@ -76,6 +57,42 @@ rec_read_checkpoint(sqlite3 *db, uint8_t hash[REC_HASH_LEN], int64_t *id)
 	if (found == 1 && !have_id)
 		return -1;
 	return found;
+}
+
+int
+rec_read_checkpoint(sqlite3 *db, bool meta_too, uint8_t hash[REC_HASH_LEN],
+    int64_t *id, int64_t *event_id)
+{
+	sqlite3_stmt *s = NULL;
+	int found = 0;
+
+	*id = 0;
+	*event_id = 0;
+	if (sqlite3_prepare_v2(db, "SELECT id, detail FROM events WHERE kind ="
+	    " 'checkpoint' ORDER BY id DESC LIMIT 1", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*event_id = sqlite3_column_int64(s, 0);
+		found = rec_checkpoint_parse((const char *)sqlite3_column_text(
+		    s, 1), hash, id) == 0 ? 1 : -1;
+	}
+	sqlite3_finalize(s);
+	if (found == 0 && meta_too)
+		found = rec_read_meta_checkpoint(db, hash, id);
+	return found;
+}
+
+int
+rec_insert_checkpoint(struct rec_store *st, gcry_md_hd_t md,
+    uint8_t head[REC_HASH_LEN], int64_t id, const uint8_t hash[REC_HASH_LEN])
+{
+	char hex[2 * REC_HASH_LEN + 1], detail[160];
+
+	seal_hex(hash, REC_HASH_LEN, hex);
+	snprintf(detail, sizeof(detail), REC_CK_FMT, (long long)id, hex);
+	return rec_insert_event(st, md, head, (int64_t)sg_now_us(),
+	    "checkpoint", detail);
 }
 
 /*
@@ -110,6 +127,49 @@ rec_purge_boundary(sqlite3 *db, int64_t cutoff_us, int64_t *last_id,
 	return rc;
 }
 
+/*
+ * Once the store is sealed, cut only where a seal stands: verify then
+ * finds a seal naming the checkpoint's row and hash, and a checkpoint
+ * that no seal names is a forgery (sealverify.c).
+ */
+static int
+rec_purge_at_seal(sqlite3 *db, int64_t *last_id, uint8_t hash[REC_HASH_LEN])
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "SELECT COALESCE((SELECT flow_id FROM"
+	    " seals WHERE flow_id <= ?1 ORDER BY flow_id DESC LIMIT 1), 0),"
+	    " EXISTS(SELECT 1 FROM seals)", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(s, 1, *last_id);
+	if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return rc;
+	}
+	int64_t at = sqlite3_column_int64(s, 0);
+	bool sealed = sqlite3_column_int(s, 1) != 0;
+	sqlite3_finalize(s);
+	if (!sealed || at == *last_id)
+		return SQLITE_OK;
+	*last_id = 0;
+	if (at == 0)
+		return SQLITE_OK;
+	rc = sqlite3_prepare_v2(db, "SELECT hash FROM flows WHERE id = ?1",
+	    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(s, 1, at);
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    sqlite3_column_bytes(s, 0) == REC_HASH_LEN) {
+		memcpy(hash, sqlite3_column_blob(s, 0), REC_HASH_LEN);
+		*last_id = at;
+	}
+	sqlite3_finalize(s);
+	return SQLITE_OK;
+}
+
 static int
 rec_delete_upto(sqlite3 *db, int64_t last_id, uint64_t *deleted)
 {
@@ -129,27 +189,6 @@ rec_delete_upto(sqlite3 *db, int64_t last_id, uint64_t *deleted)
 	return SQLITE_OK;
 }
 
-static int
-rec_store_checkpoint(sqlite3 *db, int64_t last_id,
-    const uint8_t hash[REC_HASH_LEN])
-{
-	char hex[2 * REC_HASH_LEN + 1];
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	rec_hex_encode(hash, hex);
-	rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value)"
-	    " VALUES ('flows_checkpoint', ?1), ('flows_checkpoint_id', ?2)",
-	    -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return rc;
-	sqlite3_bind_text(s, 1, hex, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, last_id);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
 struct rec_purge_job {
 	int64_t		 cutoff_us;
 	uint64_t	 deleted;
@@ -167,13 +206,14 @@ rec_purge_tx(struct rec_store *st, gcry_md_hd_t md,
 
 	job->deleted = 0;
 	if ((rc = rec_purge_boundary(st->db, job->cutoff_us, &last_id,
-	    hash)) != SQLITE_OK)
+	    hash)) != SQLITE_OK ||
+	    (rc = rec_purge_at_seal(st->db, &last_id, hash)) != SQLITE_OK)
 		return rc;
 	if (last_id > 0) {
 		if ((rc = rec_delete_upto(st->db, last_id, &job->deleted)) !=
 		    SQLITE_OK ||
-		    (rc = rec_store_checkpoint(st->db, last_id, hash)) !=
-		    SQLITE_OK)
+		    (rc = rec_insert_checkpoint(st, md, event_head, last_id,
+		    hash)) != SQLITE_OK)
 			return rc;
 	}
 	snprintf(detail, sizeof(detail), "deleted %" PRIu64 " flows ending"

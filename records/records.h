@@ -13,6 +13,7 @@
 #define SG_RECORDS_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include "sg.h"
 
 struct rec_flow {
@@ -102,13 +103,76 @@ enum rec_error	 rec_last_event(struct rec_store *, char *kind, size_t kindlen,
 enum rec_error	 rec_purge(struct rec_store *, int64_t cutoff_us,
 		    uint64_t *deleted);
 
+/*
+ * Forward-secure sealing (seal.c): the sealing state on the gateway, the
+ * seals written into the store, and the lead team's verification key.
+ */
+#define REC_SEAL_KEY_LEN	32
+/* "sgv1-" and 8 groups of 8 hex digits, then an 8-digit checksum */
+#define REC_SEAL_KEY_TEXT	(5 + 9 * 8 + 8)
+
+enum seal_error {
+	SEAL_OK = 0,
+	SEAL_ERR_ABSENT,	/* no state file: keys init was never run */
+	SEAL_ERR_EXISTS,
+	SEAL_ERR_IO,
+	SEAL_ERR_FORMAT,
+	SEAL_ERR_CRYPTO,
+};
+
+struct rec_sealer;
+
+/* One seal as written and as sent to syslog (hex strings). */
+struct rec_seal_info {
+	uint64_t	 seq;
+	int64_t		 ts_us;
+	int64_t		 flow_id;	/* last flows row sealed */
+	int64_t		 event_id;
+	char		 flow_head[65];
+	char		 event_head[65];
+	char		 mac[65];
+};
+
+const char	*seal_strerror(enum seal_error);
+/* Create the state (mode 0600, owned by uid:gid unless uid is -1) with a
+ * fresh key; vkey gets the verification key, for the caller to print. */
+enum seal_error	 seal_create(const char *path, bool force, uid_t uid,
+		    gid_t gid, uint8_t vkey[REC_SEAL_KEY_LEN]);
+enum seal_error	 seal_load(const char *path, struct rec_sealer **);
+void		 seal_free(struct rec_sealer *);
+uint64_t	 seal_next_seq(const struct rec_sealer *);
+/* The verification key as text a person can copy, and back (-1 not a
+ * key, -2 a typing mistake: the checksum does not match). */
+void		 seal_key_text(const uint8_t vkey[REC_SEAL_KEY_LEN],
+		    char out[REC_SEAL_KEY_TEXT + 1]);
+int		 seal_key_parse(const char *text,
+		    uint8_t vkey[REC_SEAL_KEY_LEN]);
+/* Flush, then seal the store's committed rows and evolve the key. */
+enum rec_error	 rec_seal(struct rec_store *, struct rec_sealer *,
+		    int64_t now_us, struct rec_seal_info *);
+
 struct rec_verify_result {
 	uint64_t	 verified;	/* rows checked and consistent */
 	bool		 ok;
-	char		 table[16];	/* "flows" or "events" where it broke */
+	char		 table[16];	/* "flows", "events", "seals", "anchors" */
 	int64_t		 bad_id;	/* first row whose link is broken */
-	char		 reason[128];
+	char		 reason[256];
+	/* seals (sealverify.c) */
+	bool		 macs_checked;	/* a verification key was given */
+	uint64_t	 seals;		/* seal rows found */
+	struct rec_seal_info last_seal;	/* valid if seals > 0 */
+	uint64_t	 unsealed;	/* rows after the last seal */
+	uint64_t	 anchors;	/* anchor lines matched */
 };
 enum rec_error	 rec_verify(const char *path, struct rec_verify_result *);
+/* A seal's time as "YYYY-MM-DD HH:MM:SS UTC". */
+void		 rec_seal_when(const struct rec_seal_info *, char *out,
+		    size_t len);
+/* Also check every seal's MAC under vkey (NULL: not checked), and that
+ * the database holds every seal the syslog file anchors names (NULL:
+ * none).  REC_ERR_OPEN also when anchors cannot be read. */
+enum rec_error	 rec_verify_sealed(const char *path,
+		    const uint8_t *vkey, const char *anchors,
+		    struct rec_verify_result *);
 
 #endif

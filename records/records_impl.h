@@ -5,7 +5,9 @@
  *   store.c  the SQLite file: open, schema, batches of flows, events
  *   chain.c  the hash chain: how a row is hashed, bound and inserted,
  *            where each table's chain stands, and rec_verify
- *   purge.c  rec_purge and the checkpoint it leaves in meta
+ *   purge.c  rec_purge and the checkpoint event it leaves
+ *   seal.c   the sealing state, seal rows, the key's evolution
+ *   sealverify.c  checking seals, checkpoints and anchors
  */
 #ifndef SG_RECORDS_IMPL_H
 #define SG_RECORDS_IMPL_H
@@ -19,6 +21,7 @@
 #define REC_BUSY_MS		2000
 #define REC_FLOW_COLS		25	/* the last, id_source, may be NULL */
 #define REC_EVENT_COLS		3
+#define REC_SEAL_COLS		7
 #define REC_MAX_COLS		REC_FLOW_COLS
 
 struct rec_store {
@@ -54,7 +57,7 @@ enum rec_error	 rec_map_sqlite(int rc);
 enum rec_error	 rec_fail(struct rec_store *, int rc);
 int		 rec_exec(sqlite3 *, const char *sql);
 void		 rec_rollback(sqlite3 *);
-/* The schema version (1 or 2), or -1 if it is not one we know. */
+/* The schema version (1, 2 or 3), or -1 if it is not one we know. */
 int		 rec_check_schema(sqlite3 *);
 /* Inserts chained rows after head (a working copy of the table's). */
 typedef int	(*rec_tx_fn)(struct rec_store *, gcry_md_hd_t,
@@ -70,6 +73,7 @@ int		 rec_insert_event(struct rec_store *, gcry_md_hd_t,
 /* chain.c: the columns each chained table hashes, in order. */
 extern const char *const rec_flow_cols[REC_FLOW_COLS];
 extern const char *const rec_event_cols[REC_EVENT_COLS];
+extern const char *const rec_seal_cols[REC_SEAL_COLS];
 
 void		 rec_crypto_init(void);
 struct rec_val	 rec_int(int64_t);
@@ -85,10 +89,44 @@ int		 rec_prepare_insert(sqlite3 *, const char *table,
 /* The hash of the table's last row, or where its chain must start. */
 int		 rec_read_head(sqlite3 *, const char *table,
 		    uint8_t head[REC_HASH_LEN]);
+/* The same with the last row's id (the count of rows ever written, as
+ * ids are AUTOINCREMENT), or the checkpoint's for an empty flows table. */
+int		 rec_read_end(sqlite3 *, const char *table, int64_t *id,
+		    uint8_t head[REC_HASH_LEN]);
 
-/* purge.c: the flows checkpoint: 1 found, 0 none, -1 malformed or
- * unreadable. */
-int		 rec_read_checkpoint(sqlite3 *, uint8_t hash[REC_HASH_LEN],
-		    int64_t *id);
+/* Check the chains of flows, events and (version 3) seals. */
+int		 rec_verify_db(sqlite3 *, gcry_md_hd_t, int version,
+		    struct rec_verify_result *);
+
+/* purge.c: the newest flows checkpoint event (or, if meta_too and there
+ * is none, a schema 2 database's meta checkpoint): 1 found, 0 none, -1
+ * malformed or unreadable.  event_id: its events row, 0 for meta. */
+int		 rec_read_checkpoint(sqlite3 *, bool meta_too,
+		    uint8_t hash[REC_HASH_LEN], int64_t *id, int64_t *event_id);
+/* Insert a "checkpoint" event: the flows chain now starts after row id,
+ * whose hash it was. */
+int		 rec_insert_checkpoint(struct rec_store *, gcry_md_hd_t,
+		    uint8_t head[REC_HASH_LEN], int64_t id,
+		    const uint8_t hash[REC_HASH_LEN]);
+int		 rec_checkpoint_parse(const char *detail,
+		    uint8_t hash[REC_HASH_LEN], int64_t *id);
+
+/* seal.c: what a seal's MAC covers. */
+struct rec_seal_body {
+	uint64_t	 seq;
+	int64_t		 ts_us;
+	int64_t		 flow_id;
+	uint8_t		 flow_head[REC_HASH_LEN];
+	int64_t		 event_id;
+	uint8_t		 event_head[REC_HASH_LEN];
+};
+int		 seal_mac(const uint8_t key[REC_SEAL_KEY_LEN],
+		    const struct rec_seal_body *, uint8_t mac[REC_HASH_LEN]);
+void		 seal_evolve(uint8_t key[REC_SEAL_KEY_LEN]);
+void		 seal_hex(const uint8_t *, size_t n, char *out);
+int		 seal_unhex(const char *hex, size_t hexlen, uint8_t *out,
+		    size_t n);
+/* The newest seal's sequence number, 0 if none, -1 on error. */
+int64_t		 seal_last_seq(sqlite3 *);
 
 #endif

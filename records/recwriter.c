@@ -1,7 +1,6 @@
 #include <sys/stat.h>
 #include <errno.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -58,6 +57,12 @@ struct rw {
 	uint64_t	 gap_reported;	/* dropped rows already in an event */
 	size_t		 store_rows;	/* rec_set_pending_max, 0: default */
 	int64_t		 failing_since_us;
+	/* sealing (rw_set_seal): the writer's own, touched by no producer */
+	struct rec_sealer *sealer;
+	int64_t		 seal_every_us;
+	int64_t		 next_seal_us;
+	int		 anchor_fd;	/* -1, or the syslog socket for seals */
+	bool		 seal_failing;	/* logged once */
 };
 
 static bool
@@ -154,29 +159,90 @@ rw_send_syslog(struct rw *w, const struct rec_flow *r)
 		w->syslog_failed++;
 }
 
+static int
+rw_syslog_connect(struct rw *w, const char *path)
+{
+	int fd = rpt_syslog_connect(path);
+
+	if (fd != -1 && gethostname(w->hostname, sizeof(w->hostname) - 1) ==
+	    -1)
+		snprintf(w->hostname, sizeof(w->hostname), "-");
+	return fd;
+}
+
 int
 rw_set_syslog(struct rw *w, const char *path)
 {
-	struct sockaddr_un sun;
-	int fd;
+	int fd = rw_syslog_connect(w, path);
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
+	if (fd == -1)
 		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		close(fd);
-		return -1;
-	}
-	if (gethostname(w->hostname, sizeof(w->hostname) - 1) == -1)
-		snprintf(w->hostname, sizeof(w->hostname), "-");
 	atomic_store(&w->syslog_fd, fd);
 	return 0;
+}
+
+/*
+ * Sealing (records/seal.c), kept apart from the queue: every
+ * seal_every_us and once more at stop, the writer flushes, seals what is
+ * committed and sends the seal to syslog as the anchor off the gateway.
+ */
+int
+rw_set_seal(struct rw *w, struct rec_sealer *sealer, unsigned interval_s,
+    const char *syslog_path)
+{
+	w->sealer = sealer;
+	w->seal_every_us = (int64_t)interval_s * 1000000;
+	w->next_seal_us = (int64_t)sg_now_us() + w->seal_every_us;
+	if (syslog_path == NULL)
+		return 0;
+	w->anchor_fd = rw_syslog_connect(w, syslog_path);
+	return w->anchor_fd == -1 ? -1 : 0;
+}
+
+static void
+rw_send_anchor(struct rw *w, const struct rec_seal_info *si)
+{
+	char line[1024];
+	int n;
+
+	if (w->anchor_fd < 0)
+		return;
+	n = rpt_syslog5424_seal(si, w->hostname, (int)getpid(), line,
+	    sizeof(line));
+	if (n > 0 && send(w->anchor_fd, line, (size_t)n, MSG_DONTWAIT) == -1)
+		w->syslog_failed++;
+}
+
+static void
+rw_seal_now(struct rw *w)
+{
+	struct rec_seal_info si;
+	enum rec_error err;
+
+	if (w->sealer == NULL || w->store == NULL)
+		return;
+	w->next_seal_us = (int64_t)sg_now_us() + w->seal_every_us;
+	if ((err = rec_seal(w->store, w->sealer, (int64_t)sg_now_us(),
+	    &si)) != REC_OK) {
+		if (!w->seal_failing)
+			log_warnx("records: sealing failed: %s (%s); retried"
+			    " at the next interval", rec_strerror(err),
+			    rec_errmsg(w->store));
+		w->seal_failing = true;
+		return;
+	}
+	if (w->seal_failing)
+		log_info("records: sealing again (seal %llu)",
+		    (unsigned long long)si.seq);
+	w->seal_failing = false;
+	rw_send_anchor(w, &si);
+}
+
+static void
+rw_seal_if_due(struct rw *w)
+{
+	if (w->sealer != NULL && (int64_t)sg_now_us() >= w->next_seal_us)
+		rw_seal_now(w);
 }
 
 static void
@@ -301,6 +367,7 @@ rw_idle(struct rw *w)
 	rw_note_result(w, rec_pending(w->store) ? rec_flush(w->store) :
 	    REC_OK);
 	rw_report_gap(w);
+	rw_seal_if_due(w);
 }
 
 /* With the lock held: what status shows. */
@@ -357,6 +424,7 @@ rw_main(void *arg)
 		pthread_mutex_unlock(&w->lock);
 		for (size_t i = 0; i < k; i++)
 			rw_write(w, &w->take[i]);
+		rw_seal_if_due(w);
 		pthread_mutex_lock(&w->lock);
 		rw_publish(w);
 	}
@@ -381,6 +449,7 @@ rw_start(const char *path, size_t queue_max, size_t store_rows,
 	}
 	w->take = w->ring + w->cap;
 	atomic_init(&w->syslog_fd, -1);
+	w->anchor_fd = -1;
 	if ((w->path = strdup(path)) == NULL) {
 		*err = REC_ERR_NOMEM;
 		goto free_ring;
@@ -422,8 +491,12 @@ rw_stop(struct rw *w)
 	pthread_join(w->thread, NULL);
 	if (w->store != NULL) {
 		rec_flush(w->store);
+		rw_seal_now(w);
 		rec_close(w->store);
 	}
+	seal_free(w->sealer);
+	if (w->anchor_fd >= 0)
+		close(w->anchor_fd);
 	if (atomic_load(&w->syslog_fd) >= 0)
 		close(atomic_load(&w->syslog_fd));
 	free(w->path);

@@ -37,5 +37,13 @@ void		 rw_get_stats(struct rw *, struct rw_stats *);
  * Call before the first rw_flow.  Returns -1 with errno on failure.
  */
 int		 rw_set_syslog(struct rw *, const char *path);
+/*
+ * Seal the store every interval_s and at rw_stop (records/seal.c), and
+ * send each seal to the syslog socket at syslog_path (NULL: none).  The
+ * writer owns sealer from here on.  Call before the first rw_flow;
+ * returns -1 with errno if the socket cannot be reached (sealing goes on).
+ */
+int		 rw_set_seal(struct rw *, struct rec_sealer *,
+		    unsigned interval_s, const char *syslog_path);
 
 #endif

@@ -18,9 +18,12 @@
  * Version 2 added flows.id_source.  A version 1 database is upgraded in
  * place when opened for writing; its old rows keep id_source NULL, and a
  * NULL id_source is left out of the row's hash (chain.c), so they still
- * verify.
+ * verify.  Version 3 added the seals table (seal.c) and moved the flows
+ * checkpoint from the unhashed meta table into a chained "checkpoint"
+ * event (purge.c); a version 2 database is upgraded when opened for
+ * writing, its checkpoint becoming that event.
  */
-#define REC_SCHEMA_VERSION	"2"
+#define REC_SCHEMA_VERSION	"3"
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS flows ("
@@ -37,6 +40,11 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS events ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " ts_us INTEGER, kind TEXT, detail TEXT, prev_hash BLOB, hash BLOB);"
+    "CREATE TABLE IF NOT EXISTS seals ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " seq INTEGER, ts_us INTEGER, flow_id INTEGER, flow_head TEXT,"
+    " event_id INTEGER, event_head TEXT, mac TEXT, prev_hash BLOB,"
+    " hash BLOB);"
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);"
     "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '"
     REC_SCHEMA_VERSION "');";
@@ -125,6 +133,8 @@ rec_check_schema(sqlite3 *db)
 		const char *v = (const char *)sqlite3_column_text(s, 0);
 
 		if (v != NULL && strcmp(v, REC_SCHEMA_VERSION) == 0)
+			version = 3;
+		else if (v != NULL && strcmp(v, "2") == 0)
 			version = 2;
 		else if (v != NULL && strcmp(v, "1") == 0)
 			version = 1;
@@ -139,12 +149,39 @@ rec_upgrade(sqlite3 *db)
 	int v = rec_check_schema(db);
 
 	if (v != 1)
-		return v == 2 ? SQLITE_OK : SQLITE_ERROR;
+		return v >= 2 ? SQLITE_OK : SQLITE_ERROR;
 	return rec_exec(db, "BEGIN IMMEDIATE;"
 	    "ALTER TABLE flows ADD COLUMN id_source TEXT;"
-	    "UPDATE meta SET value = '" REC_SCHEMA_VERSION "'"
-	    " WHERE key = 'schema_version';"
+	    "UPDATE meta SET value = '2' WHERE key = 'schema_version';"
 	    "COMMIT;");
+}
+
+/* Version 2 to 3: the meta checkpoint becomes a chained event. */
+static int
+rec_upgrade_tx(struct rec_store *st, gcry_md_hd_t md,
+    uint8_t head[REC_HASH_LEN], void *arg)
+{
+	uint8_t hash[REC_HASH_LEN];
+	int64_t id, ev;
+	int rc, ck;
+
+	if ((ck = rec_read_checkpoint(st->db, true, hash, &id, &ev)) == -1)
+		return SQLITE_CORRUPT;
+	if (ck == 1 && (rc = rec_insert_checkpoint(st, md, head, id,
+	    hash)) != SQLITE_OK)
+		return rc;
+	return rec_exec(st->db, "DELETE FROM meta WHERE key IN"
+	    " ('flows_checkpoint', 'flows_checkpoint_id');"
+	    "UPDATE meta SET value = '" REC_SCHEMA_VERSION "'"
+	    " WHERE key = 'schema_version';");
+}
+
+static enum rec_error
+rec_upgrade_v3(struct rec_store *st)
+{
+	if (rec_check_schema(st->db) != 2)
+		return REC_OK;
+	return rec_chain_tx(st, st->event_head, rec_upgrade_tx, NULL);
 }
 
 /*
@@ -240,7 +277,8 @@ rec_open(const char *path, enum rec_error *err)
 	    rec_prepare_insert(st->db, "events", rec_event_cols, REC_EVENT_COLS,
 	    &st->ins_event) != SQLITE_OK ||
 	    rec_read_head(st->db, "flows", st->flow_head) != SQLITE_OK ||
-	    rec_read_head(st->db, "events", st->event_head) != SQLITE_OK) {
+	    rec_read_head(st->db, "events", st->event_head) != SQLITE_OK ||
+	    rec_upgrade_v3(st) != REC_OK) {
 		*err = REC_ERR_SCHEMA;
 		goto close_db;
 	}

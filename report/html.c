@@ -518,9 +518,13 @@ html_quality(FILE *f, const struct rpt_report *r)
 	    q->verify_ok ? "ok" : "bad", q->verify_ok ? "verified" :
 	    "FAILED");
 	rpt_html_put(f, q->verify_msg);
-	fprintf(f, ". Each record is chained to the one before it, so an "
+	fputs(". Each record is chained to the one before it, so an "
 	    "edited or deleted record shows here (also: <code>schoolgate "
-	    "verify</code>).</dd><dt>Monitoring gaps</dt><dd>%" PRId64
+	    "verify</code>).</dd><dt>Latest seal</dt><dd>", f);
+	rpt_html_put(f, q->seal_msg);
+	fprintf(f, " (with the verification key, <code>schoolgate verify"
+	    "</code> proves nothing up to this seal was changed)</dd>"
+	    "<dt>Monitoring gaps</dt><dd>%" PRId64
 	    " (the filter was stopped in school hours, crashed, or records "
 	    "were dropped; while it is down the gateway lets traffic through "
 	    "unrecorded, or none at all if it fails closed); %" PRId64

@@ -211,11 +211,12 @@ json_quality(const struct rpt_quality *q)
 		    "time", json_time(q->events[i].ts_us),
 		    "kind", rpt_json_str(q->events[i].kind),
 		    "detail", rpt_json_str(q->events[i].detail)));
-	return json_pack("{s:b,s:b,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,"
-	    "s:I}",
+	return json_pack("{s:b,s:b,s:I,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,"
+	    "s:o,s:I}",
 	    "verify_ran", q->verify_ran, "verify_ok", q->verify_ok,
 	    "verified", (json_int_t)q->verified,
 	    "verify_result", rpt_json_str(q->verify_msg),
+	    "latest_seal", rpt_json_str(q->seal_msg),
 	    "gaps", (json_int_t)q->gaps,
 	    "late_writes", (json_int_t)q->delays,
 	    "config_changes", (json_int_t)(q->config_changes + q->reloads),

@@ -654,6 +654,22 @@ struct q_verify_job {
 	struct rpt_quality	*qa;
 };
 
+static void
+q_seal_msg(const struct rec_verify_result *res, struct rpt_quality *qa)
+{
+	char when[40];
+
+	if (res->seals == 0) {
+		snprintf(qa->seal_msg, sizeof(qa->seal_msg), "the records are"
+		    " not sealed (schoolgate keys init)");
+		return;
+	}
+	rec_seal_when(&res->last_seal, when, sizeof(when));
+	snprintf(qa->seal_msg, sizeof(qa->seal_msg), "seal %llu at %s, flows"
+	    " head %s", (unsigned long long)res->last_seal.seq, when,
+	    res->last_seal.flow_head);
+}
+
 static void *
 q_verify(void *arg)
 {
@@ -665,9 +681,11 @@ q_verify(void *arg)
 	if (!o->verify || rec_verify(o->db, &res) != REC_OK) {
 		snprintf(qa->verify_msg, sizeof(qa->verify_msg), "%s",
 		    o->verify ? "the check could not be run" : "not checked");
+		snprintf(qa->seal_msg, sizeof(qa->seal_msg), "not checked");
 		qa->verify_ran = o->verify;
 		return NULL;
 	}
+	q_seal_msg(&res, qa);
 	qa->verify_ran = true;
 	qa->verify_ok = res.ok;
 	qa->verified = res.verified;

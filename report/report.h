@@ -185,7 +185,9 @@ struct rpt_quality {
 	bool		 verify_ran;
 	bool		 verify_ok;
 	uint64_t	 verified;
-	char		 verify_msg[256];
+	char		 verify_msg[320];
+	/* the newest seal: pins the records this report was made from */
+	char		 seal_msg[256];
 	int64_t		 gaps, config_changes, reloads, purges, starts;
 	int64_t		 delays;	/* spans written late (store failed) */
 	int64_t		 redecisions;	/* open flows decided differently at a
@@ -321,5 +323,11 @@ void		 rpt_fmt_time(int64_t us, char *, size_t);
  */
 int		 rpt_syslog5424(const struct rec_flow *, const char *hostname,
 		    int pid, char *out, size_t outlen);
+/* A datagram socket connected to the syslog daemon at path
+ * ("/dev/log"), or -1 with errno. */
+int		 rpt_syslog_connect(const char *path);
+/* A seal (records/seal.c) as one RFC 5424 line, MSGID "seal". */
+int		 rpt_syslog5424_seal(const struct rec_seal_info *,
+		    const char *hostname, int pid, char *out, size_t outlen);
 
 #endif

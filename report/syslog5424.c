@@ -11,9 +11,13 @@
  * would let a hostile host name start a new log line, so they are
  * written as the text \xNN (the backslash itself escaped).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "report.h"
 
@@ -176,4 +180,70 @@ rpt_syslog5424(const struct rec_flow *r, const char *hostname, int pid,
 	sl_puts(&b, " rule ");
 	sl_text(&b, r->rule, 0);
 	return b.overflow ? -1 : (int)b.off;
+}
+
+/*
+ * A seal as an anchor off the gateway: MSGID "seal", severity notice,
+ * everything verify --anchors needs to find it in the database, in the
+ * structured data and again in MSG ("sealed: seq=N ... mac=HEX"), which
+ * is what records/sealverify.c reads back.
+ */
+int
+rpt_syslog5424_seal(const struct rec_seal_info *si, const char *hostname,
+    int pid, char *out, size_t outlen)
+{
+	struct sl_buf b = { out, outlen, 0, 0 };
+	char head[64];
+
+	if (outlen == 0)
+		return -1;
+	out[0] = '\0';
+	snprintf(head, sizeof(head), "<%d>1 ", SL_FACILITY * 8 + 5);
+	sl_puts(&b, head);
+	sl_timestamp(&b, si->ts_us);
+	sl_putc(&b, ' ');
+	sl_hostname(&b, hostname);
+	snprintf(head, sizeof(head), " schoolgate %d seal [" SL_SDID, pid);
+	sl_puts(&b, head);
+	sl_param_u(&b, "seq", si->seq);
+	sl_param_u(&b, "flowRow", (unsigned long long)si->flow_id);
+	sl_param(&b, "flowsHead", si->flow_head);
+	sl_param_u(&b, "eventRow", (unsigned long long)si->event_id);
+	sl_param(&b, "eventsHead", si->event_head);
+	sl_param(&b, "mac", si->mac);
+	/* MSG repeats it: file templates often drop structured data */
+	snprintf(head, sizeof(head), "] sealed: seq=%llu flowRow=%lld",
+	    (unsigned long long)si->seq, (long long)si->flow_id);
+	sl_puts(&b, head);
+	sl_puts(&b, " flowsHead=");
+	sl_text(&b, si->flow_head, 0);
+	snprintf(head, sizeof(head), " eventRow=%lld eventsHead=",
+	    (long long)si->event_id);
+	sl_puts(&b, head);
+	sl_text(&b, si->event_head, 0);
+	sl_puts(&b, " mac=");
+	sl_text(&b, si->mac, 0);
+	return b.overflow ? -1 : (int)b.off;
+}
+
+int
+rpt_syslog_connect(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

@@ -211,7 +211,7 @@ test_every_field(void **state)
 	 * A field added to struct sg_config or its parts must be packed
 	 * and unpacked in policy/confpack.c; then update these sizes.
 	 */
-	assert_int_equal(sizeof(struct sg_config), 480);
+	assert_int_equal(sizeof(struct sg_config), 504);
 	assert_int_equal(sizeof(struct conf_schedule), 72);
 	assert_int_equal(sizeof(struct conf_group), 64);
 	assert_int_equal(sizeof(struct conf_person), 64);

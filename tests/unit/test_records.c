@@ -175,7 +175,7 @@ test_wal(void **state)
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	assert_int_equal(peek_int(fx->path, "SELECT value FROM meta WHERE key ="
-	    " 'schema_version'"), 2);
+	    " 'schema_version'"), 3);
 }
 
 static void

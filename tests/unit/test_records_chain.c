@@ -143,7 +143,7 @@ test_schema_v1(void **state)
 	    " key = 'schema_version'"), 1);
 	add_flows(fx->path, 10, 2);	/* opened for writing: upgraded */
 	assert_int_equal(peek_int(fx->path, "SELECT value FROM meta WHERE"
-	    " key = 'schema_version'"), 2);
+	    " key = 'schema_version'"), 3);
 	assert_int_equal(peek_int(fx->path, "SELECT count(*) FROM flows WHERE"
 	    " id_source IS NULL"), 3);
 	verify_ok(fx->path, 6);

@@ -1,6 +1,6 @@
 /*
  * Purging (records/purge.c): only a prefix of the flows goes, and the
- * checkpoint it leaves keeps what is left verifiable.
+ * checkpoint it leaves (a chained event) keeps what is left verifiable.
  */
 #include "records_fixture.h"
 
@@ -20,15 +20,18 @@ test_purge(void **state)
 	rec_close(st);
 	assert_int_equal(peek_int(fx->path, "SELECT count(*) FROM flows"), 15);
 	assert_int_equal(peek_int(fx->path, "SELECT min(id) FROM flows"), 26);
-	assert_int_equal(peek_int(fx->path, "SELECT value FROM meta WHERE key ="
-	    " 'flows_checkpoint_id'"), 25);
+	assert_int_equal(peek_int(fx->path, "SELECT count(*) FROM events WHERE"
+	    " kind = 'checkpoint' AND detail LIKE"
+	    " 'flows checkpoint at row 25 hash %'"), 1);
+	assert_int_equal(peek_int(fx->path, "SELECT count(*) FROM meta WHERE"
+	    " key LIKE 'flows_checkpoint%'"), 0);
 	assert_int_equal(peek_int(fx->path, "SELECT count(*) FROM events"
 	    " WHERE kind = 'purge' AND detail LIKE 'deleted 25 flows%'"), 1);
-	verify_ok(fx->path, 15 + 2);
+	verify_ok(fx->path, 15 + 3);
 
 	/* The chain goes on after a purge, and after a reopen. */
 	add_flows(fx->path, 100, 3);
-	verify_ok(fx->path, 18 + 2);
+	verify_ok(fx->path, 18 + 3);
 
 	/* Losing the first row left must still show. */
 	peek_exec(fx->path, "DELETE FROM flows WHERE id = 26");
@@ -47,16 +50,16 @@ test_purge_all(void **state)
 	assert_int_equal(rec_purge(st, INT64_MAX, &deleted), REC_OK);
 	assert_int_equal(deleted, 10);
 	rec_close(st);
-	verify_ok(fx->path, 1);
+	verify_ok(fx->path, 2);
 	/* An empty table resumes from the checkpoint, not from zeros. */
 	add_flows(fx->path, 50, 4);
-	verify_ok(fx->path, 5);
+	verify_ok(fx->path, 6);
 	assert_int_equal(peek_int(fx->path, "SELECT min(id) FROM flows"), 11);
 	st = open_ok(fx->path);
 	assert_int_equal(rec_purge(st, 0, &deleted), REC_OK);
 	assert_int_equal(deleted, 0);
 	rec_close(st);
-	verify_ok(fx->path, 6);
+	verify_ok(fx->path, 7);
 }
 
 static void
@@ -79,7 +82,7 @@ test_purge_prefix_only(void **state)
 	assert_int_equal(rec_purge(st, f.end_us, &deleted), REC_OK);
 	assert_int_equal(deleted, 2);
 	rec_close(st);
-	verify_ok(fx->path, 2 + 2);
+	verify_ok(fx->path, 2 + 3);
 }
 
 int

@@ -144,6 +144,46 @@ test_no_syslog_socket(void **state)
 	rw_stop(w);
 }
 
+/* With a sealing state the writer seals at stop and sends the seal to
+ * syslog with its own MSGID. */
+static void
+test_seal_at_stop(void **state)
+{
+	struct fixture *fx = *state;
+	struct pollfd pfd = { fx->fd, POLLIN, 0 };
+	uint8_t vkey[REC_SEAL_KEY_LEN];
+	struct rec_verify_result vr;
+	struct rec_sealer *sealer = NULL;
+	struct rec_flow r;
+	enum rec_error err;
+	struct rw *w;
+	char sp[160], line[2048];
+	ssize_t n;
+
+	snprintf(sp, sizeof(sp), "%s/seal.state", fx->dir);
+	assert_int_equal(seal_create(sp, false, (uid_t)-1, (gid_t)-1, vkey),
+	    SEAL_OK);
+	assert_int_equal(seal_load(sp, &sealer), SEAL_OK);
+	assert_non_null(w = rw_start(fx->db, 16, 0, &err));
+	assert_int_equal(rw_set_seal(w, sealer, 300, fx->sock), 0);
+	sample(&r, "www.facebook.com");
+	rw_flow(w, &r);
+	rw_event(w, "stop", "test");
+	rw_stop(w);
+	unlink(sp);
+
+	assert_int_equal(rec_verify_sealed(fx->db, vkey, NULL, &vr), REC_OK);
+	assert_true(vr.ok);
+	assert_int_equal(vr.seals, 1);
+	assert_int_equal(vr.unsealed, 0);
+	assert_true(poll(&pfd, 1, 2000) == 1);
+	n = recv(fx->fd, line, sizeof(line) - 1, 0);
+	assert_true(n > 0);
+	line[n] = '\0';
+	assert_non_null(strstr(line, " seal [schoolgate@32473 seq=\"1\""));
+	assert_non_null(strstr(line, vr.last_seal.mac));
+}
+
 int
 main(void)
 {
@@ -151,6 +191,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_and_syslog, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_no_syslog_socket, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_seal_at_stop, setup,
 		    teardown),
 	};
 
