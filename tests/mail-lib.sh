@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by tests/t_mail.sh: a private exim4 (Debian's default MTA) that
 # delivers head@, dsl@ and lead@ (any domain) each into a Maildir of
 # its own under $tmp, everyone else into "other", with its own spool,

@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
+svc=""	# the alerts service this test starts, stopped by its PID
+trap '[ -z "$svc" ] || kill "$svc" 2>/dev/null; rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "SKIP: exim4 -C needs root"; exit 0; }
 [ -x /usr/sbin/exim4 ] || fail "exim4 is not installed (scripts/install-deps --test)"
@@ -278,5 +279,8 @@ if alerts 2>"$tmp/err"; then kill "$svc"; fail "a second instance ran"; fi
 grep -q 'another schoolgate alerts is running' "$tmp/err" ||
     { kill "$svc"; fail "no clear refusal: $(cat "$tmp/err")"; }
 kill -TERM "$svc"
-wait "$svc" || fail "the service did not stop cleanly on SIGTERM"
+st=0
+wait "$svc" || st=$?
+svc=""
+[ "$st" = 0 ] || fail "the service did not stop cleanly on SIGTERM ($st)"
 echo "ok the alerts service mails a new event within seconds and stops on SIGTERM"
