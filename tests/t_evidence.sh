@@ -98,6 +98,18 @@ verify 0 "$db"
 expect "the seals were not checked"
 echo "ok untouched records verify, unsealed rows counted"
 
+# every report pins the records: the latest seal's number and head
+head3=$(sqlite3 "$db" 'SELECT flow_head FROM seals WHERE seq = 3')
+for fmt in json html; do
+	"$SCHOOLGATE" report -c "$tmp/gw.conf" --db "$db" --from 2026-11-17 \
+	    --to 2026-11-17 --format "$fmt" -o "$tmp/report.$fmt" ||
+	    fail "report --format $fmt"
+	grep -q "seal 3 at 20[0-9-]* [0-9:]* UTC, flows head $head3" \
+	    "$tmp/report.$fmt" || fail "the $fmt report does not name seal 3"
+done
+grep -q "Latest seal" "$tmp/report.html" || fail "no Latest seal in HTML"
+echo "ok reports print the latest seal and its head"
+
 attack() {	# attack NAME PHRASE SETUP...
 	cp "$db" "$tmp/a.db"
 	"${@:3}"

@@ -6,7 +6,7 @@ conf/schoolgate.conf, keeping its people, devices, categories and rules:
             [--allow-quic]
             [--queues N] [--queue-maxlen N] [--user USER] [--fail-closed]
             [--leases PATH] [--db PATH] [--memory-rows N]
-            [--radius-detail GLOB] > gateway.conf
+            [--radius-detail GLOB] [--seal-interval SECS] > gateway.conf
 
 --hours in/out replaces school hours by "always" or "never", so a test
 does not depend on the clock; real keeps the school's timetable.  --leases reads a dnsmasq
@@ -18,7 +18,9 @@ names QUIC flows as classify does instead of dropping them (quic-fallback).
 --lists-dir names the folder of the categories' list files (default: the
 "lists" folder beside --conf).
 --radius-detail names the FreeRADIUS detail files with the 802.1X sessions
-(default DIR/radacct/*/detail*, empty unless a test writes there)."""
+(default DIR/radacct/*/detail*, empty unless a test writes there).
+The sealing state is DIR/seal.state (absent unless a test runs keys init)
+and syslog DIR/log.sock; --seal-interval sets records.seal_interval."""
 import argparse
 import os
 import re
@@ -60,6 +62,7 @@ def main():
     ap.add_argument("--radius-detail")
     ap.add_argument("--conf", default="conf/schoolgate.conf")
     ap.add_argument("--lists-dir")
+    ap.add_argument("--seal-interval", type=int)
     a = ap.parse_args()
     text = open(a.conf).read()
     # the config moves to DIR; its lists stay where they are
@@ -82,6 +85,14 @@ def main():
     db = a.db or f"{d}/records.db"
     text = sub(r'database = "[^"]*";', f'database = "{db}";', text)
     text = sub(r'pseudonym_key = "[^"]*";', f'pseudonym_key = "{d}/key";', text)
+    # never the machine's own sealing state or syslog
+    text = sub(r'seal_state = "[^"]*";', f'seal_state = "{d}/seal.state";',
+               text)
+    text = sub(r'syslog_socket = "[^"]*";',
+               f'syslog_socket = "{d}/log.sock";', text)
+    if a.seal_interval is not None:
+        text = sub(r"seal_interval = \d+;",
+                   f"seal_interval = {a.seal_interval};", text)
     text = sub(r'control_socket = "[^"]*";',
                f'control_socket = "{d}/control.sock";', text)
     text = sub(r'metrics_file = "[^"]*";',
