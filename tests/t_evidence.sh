@@ -25,6 +25,8 @@ mkconf() {
 	    -e "s|^  syslog_socket = .*|  syslog_socket = \"$tmp/log.sock\";|" \
 	    conf/schoolgate.conf >"$1"
 }
+# the lists the config names sit beside it
+ln -s "$PWD/conf/lists" "$tmp/lists"
 mkconf "$tmp/gw.conf" "$tmp/seal.state"
 mkconf "$tmp/nostate.conf" "$tmp/absent.state"
 
