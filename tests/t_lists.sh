@@ -104,10 +104,31 @@ check "and no file" "no" "$(yesno test -e "$tmp/lists/video.hosts")"
 check "an unknown category: exit 1" "1" "$(set +e; "$sg" lists import \
     -c "$tmp/sg.conf" nosuch "$tmp/plain.txt" >/dev/null 2>&1; echo $?)"
 
-echo "== live: a reload picks a new entry up; addresses come last"
-# restore the shipped entries but keep circumvention.cidr named
+echo "== the report's data quality: each list's date, an old one flagged"
+# the lists as before the imports: circumvention.cidr dated 2020-01-02
 rm -rf "$tmp/lists"
 cp -r "$tmp/good-lists" "$tmp/lists"
+SCHOOLGATE="$sg" SHARED="${SHARED:-/work/shared}"
+# shellcheck source=tests/report-db.sh
+. tests/report-db.sh
+rdb_classify "$tmp/sg.conf" "$tmp/r.db" '2026-11-24 10:30' jsmith-laptop \
+    facebook.pcap
+rep() {
+	"$sg" report -c "$tmp/sg.conf" --db "$tmp/r.db" --from 2026-11-23 \
+	    --to 2026-12-06 "$@"
+}
+check "JSON: each list, its date, old or not" "circumvention.hosts 2026-12-07 False
+circumvention.cidr 2020-01-02 True" "$(rep --format json | python3 -c '
+import json, sys
+for l in json.load(sys.stdin)["data_quality"]["lists"]:
+    if l["category"] == "circumvention":
+        print(l["name"], l["date"], l["out_of_date"])')"
+rep --format html -o "$tmp/r.html"
+check "HTML: the old list flagged in words" "yes" "$(yesno grep -qE \
+    'circumvention.cidr</td><td>circumvention</td><td>[0-9]+</td><td>2020-01-02</td><td>test</td><td><span class="badge bad"[^>]*>out of date: over 90 days old' \
+    "$tmp/r.html")"
+
+echo "== live: a reload picks a new entry up; addresses come last"
 netns_school_up
 # fetch by address: a "site" whose name is its address (Host: 198.51.100.20)
 sg_sites+=("198.51.100.20 198.51.100.20")
