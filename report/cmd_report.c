@@ -231,6 +231,11 @@ report_run(const struct sg_config *cfg, const struct report_opts *o)
 		rpt_free(&r);
 		return 1;
 	}
+	if (rpt_lists(cfg, &r) == -1) {
+		fprintf(stderr, "schoolgate: out of memory\n");
+		rpt_free(&r);
+		return 1;
+	}
 	rc = report_output(o, &r) == 0 ? 0 : 1;
 	rpt_free(&r);
 	return rc;
