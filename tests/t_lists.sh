@@ -29,8 +29,10 @@ check "circumvention.hosts counted" "yes" \
 chmod 0755 "$tmp"
 cp conf/schoolgate.conf "$tmp/sg.conf"
 cp -r conf/lists "$tmp/lists"
-sed -i 's|lists = \[ "circumvention.hosts" \];|lists = [ "circumvention.hosts", "circumvention.cidr" ];|' \
+sed -i 's|lists = \[ "circumvention.hosts",|lists = [ "circumvention.hosts", "circumvention.cidr",|' \
     "$tmp/sg.conf"
+grep -q '"circumvention.cidr"' "$tmp/sg.conf" ||
+	{ echo "FAIL: the test config names no circumvention.cidr"; exit 1; }
 printf '# source: test\n# date: 2020-01-02\n# licence: CC0\n\n203.0.113.0/24\n' \
     >"$tmp/lists/circumvention.cidr"
 check "the copy is valid" "configuration OK" \
