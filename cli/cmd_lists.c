@@ -16,8 +16,7 @@
 
 #include "cmd.h"
 #include "lists.h"
-
-#define LISTS_OLD_DAYS	90	/* as the report flags them */
+#include "report.h"		/* RPT_LIST_OLD_DAYS: as the report flags them */
 
 static void
 lists_usage(FILE *out)
@@ -26,18 +25,19 @@ lists_usage(FILE *out)
 	    "usage: schoolgate lists check [-c FILE]\n"
 	    "       schoolgate lists import [-c FILE] [-s SOURCE] [-l LICENCE]"
 	    " CATEGORY LIST\n\n"
-	    "check: validate every list file the configuration (default %s)\n"
-	    "names, as run, reload and check-config do; print each list's\n"
-	    "category, entries, date and source.  Errors are FILE:LINE: message,\n"
-	    "exit 1.\n\n"
+	    "check: validate every list file the configuration names, as\n"
+	    "run, reload and check-config do; print each list's category,\n"
+	    "entries, date and source, \"(old)\" past %d days.  Errors are\n"
+	    "FILE:LINE: message, exit 1.\n\n"
 	    "import: merge a downloaded LIST (host patterns, address ranges, or\n"
 	    "nDPI host:\"name\" and ip:ADDRESS rules) into the category's\n"
 	    "CATEGORY.hosts and CATEGORY.cidr in classification.lists_dir:\n"
 	    "new entries are added, comments and header kept, the date set to\n"
 	    "today.  Any bad line is reported as LIST:LINE and nothing changes\n"
 	    "(exit 1).  A new file gets a header from -s (default: LIST's\n"
-	    "name) and -l, which it needs.  Reload the daemon afterwards.\n",
-	    SG_DEFAULT_CONF);
+	    "name) and -l, which it needs.  Reload the daemon afterwards.\n\n"
+	    "  -c FILE   the configuration file (default %s)\n",
+	    RPT_LIST_OLD_DAYS, SG_DEFAULT_CONF);
 }
 
 /* ---- check ---- */
@@ -52,7 +52,7 @@ lists_print_one(const struct sg_config *cfg, const struct conf_list *l,
 	printf("%-28s %-16s %8zu  %04d-%02d-%02d%s  %s\n", l->name,
 	    cfg->categories[l->category].name,
 	    l->kind == CONF_LIST_HOSTS ? l->nhosts : l->ncidrs, y, m, d,
-	    today - l->date > LISTS_OLD_DAYS ? " (old)" : "      ",
+	    today - l->date > RPT_LIST_OLD_DAYS ? " (old)" : "      ",
 	    l->source);
 }
 
@@ -80,7 +80,7 @@ lists_check(const char *conf)
 	for (size_t i = 0; i < cfg->nlists; i++)
 		lists_print_one(cfg, &cfg->lists[i], today);
 	printf("%zu lists in %s OK (\"(old)\": over %d days since their "
-	    "date)\n", cfg->nlists, cfg->lists_dir, LISTS_OLD_DAYS);
+	    "date)\n", cfg->nlists, cfg->lists_dir, RPT_LIST_OLD_DAYS);
 	conf_free(cfg);
 	return 0;
 }

@@ -273,17 +273,17 @@ eng_decide(struct eng *e, const struct flow *f, struct eng_flow *ef,
 	/* nDPI also puts DHCP and NetBIOS names there: only names it took
 	 * from the flow's own protocol, or from DNS, say where it goes */
 	const char *host = ef->res.host_src != SG_HOST_NONE ? ef->res.host : "";
+	const char *list = NULL;
 
 	policy_flow_init(&pf, cfg, &ef->id, ef->res.master, ef->res.proto,
 	    host, when);
-	ef->addr_list = NULL;
 	/* plain DNS names what it asks for, not its server: a lookup sent
 	 * to 8.8.8.8 is readable, and no encrypted DNS */
 	if (pf.categories == 0 && !eng_is_dns(ef))
-		pf.categories = policy_addr_categories(cfg, &f->key.dst,
-		    &ef->addr_list);
+		pf.categories = policy_addr_categories(cfg, &f->key.dst, &list);
 	ef->categories = pf.categories;
 	policy_decide(cfg, &pf, &ef->dec, NULL, NULL);
+	ef->dec.addr_list = list;
 }
 
 static void	 eng_view(const struct eng *, const struct flow *,
@@ -658,7 +658,6 @@ eng_view(const struct eng *e, const struct flow *f, const struct eng_flow *ef,
 	view->id = &ef->id;
 	view->dec = &ef->dec;
 	view->category = policy_primary_category(ef->categories);
-	view->addr_list = ef->addr_list;
 	view->decided_after = ef->decided_after;
 }
 

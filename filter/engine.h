@@ -54,8 +54,6 @@ struct eng_flow_view {
 	const struct ident	*id;
 	const struct policy_decision *dec;
 	int			 category;	/* primary category or -1 */
-	const char		*addr_list;	/* the list that placed it by
-						   its address, or NULL */
 	uint64_t		 decided_after;	/* packets seen when decided */
 };
 

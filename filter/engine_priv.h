@@ -53,9 +53,6 @@ struct eng_flow {
 	bool			 dns_qedns;	/* the last query had EDNS */
 	uint16_t		 dns_qid;	/* and this ID */
 	bool			 canary;	/* a lookup of dns.canaries */
-	/* the address list that placed the flow, in its config; NULL
-	 * when its name or protocol did (policy_addr_categories) */
-	const char		*addr_list;
 };
 
 time_t		 eng_when(const struct eng *, uint64_t ts_us);

@@ -62,10 +62,10 @@ eng_view_to_record(const struct eng_flow_view *v, const char *source,
 	COPY(r->host, v->cls->host);
 	COPY(r->host_source, sg_host_src_name(v->cls->host_src));
 	/* placed by its address: the record names the list it is in */
-	if (v->addr_list != NULL) {
+	if (d->addr_list != NULL) {
 		COPY(r->host_source, "ip-list");
 		if (v->cls->host_src == SG_HOST_NONE)
-			COPY(r->host, v->addr_list);
+			COPY(r->host, d->addr_list);
 	}
 	sg_addr_str(&f->key.dst, r->dst_ip, sizeof(r->dst_ip));
 	r->dst_port = f->key.dport;

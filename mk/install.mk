@@ -39,6 +39,12 @@ install-files: $(BUILD)/schoolgate
 	test -e $(DESTDIR)/etc/schoolgate/schoolgate.conf || \
 	    install -m 0640 conf/schoolgate.conf \
 	    $(DESTDIR)/etc/schoolgate/schoolgate.conf
+	install -d $(DESTDIR)/etc/schoolgate/lists
+	for l in conf/lists/*; do \
+		test -e "$(DESTDIR)/etc/schoolgate/lists/$${l##*/}" || \
+		    install -m 0644 "$$l" $(DESTDIR)/etc/schoolgate/lists/ || \
+		    exit 1; \
+	done
 
 install: all install-user install-files
 	install -d -m 0750 $(DESTDIR)/var/lib/schoolgate \

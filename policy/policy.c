@@ -340,6 +340,21 @@ policy_kept_init(struct policy_kept *k, const struct ident *id,
 	if (id->source == IDSRC_8021X)
 		snprintf(k->user, sizeof(k->user), "%s", id->user);
 	k->fixed = !policy_is_rules_outcome(d);
+	snprintf(k->addr_list, sizeof(k->addr_list), "%s",
+	    d->addr_list ? d->addr_list : "");
+}
+
+/* The category of the list named so in cfg, as a bit; 0 if none. */
+static uint64_t
+policy_list_category(const struct sg_config *cfg, const char *name,
+    const char **list)
+{
+	for (size_t i = 0; i < cfg->nlists; i++)
+		if (strcmp(cfg->lists[i].name, name) == 0) {
+			*list = cfg->lists[i].name;
+			return UINT64_C(1) << cfg->lists[i].category;
+		}
+	return 0;
 }
 
 void
@@ -351,6 +366,7 @@ policy_redecide(const struct sg_config *cfg, const struct policy_kept *k,
 	struct rad_session s;
 	struct rad_table one = { 0 };
 	struct ident_data data = { NULL, &one };
+	const char *list = NULL;
 
 	/* no leases: the MAC they gave at the time is the one kept; the
 	 * 802.1X session, the one it was decided under (the main thread has
@@ -369,8 +385,11 @@ policy_redecide(const struct sg_config *cfg, const struct policy_kept *k,
 	    k->iface[0] ? k->iface : NULL, -1, id);
 	rad_table_free(&one);
 	policy_flow_init(&pf, cfg, id, k->master, k->proto, k->host, when);
+	if (pf.categories == 0 && k->addr_list[0] != '\0')
+		pf.categories = policy_list_category(cfg, k->addr_list, &list);
 	*categories = pf.categories;
 	policy_decide(cfg, &pf, d, NULL, NULL);
+	d->addr_list = list;
 }
 
 /*

@@ -40,6 +40,9 @@ struct policy_decision {
 	const char	*clause;	/* "" if none */
 	int		 account;	/* professional account exempting, or -1 */
 	bool		 in_school_hours;
+	/* the address list that placed the flow (points into the config),
+	 * NULL if its name or protocol did: set by whoever looked it up */
+	const char	*addr_list;
 };
 
 /* explain's step-by-step account; NULL when nobody is listening. */
@@ -82,6 +85,9 @@ struct policy_kept {
 	char		 user[RAD_USER_MAX];
 	bool		 fixed;		/* the engine's outcome, not a rule's
 					   (QUIC fallback, evasion): kept */
+	/* the address list that placed it, "" if none: the address is
+	 * not kept, so a reload places it by that list's category */
+	char		 addr_list[SG_NAME_MAX];
 };
 
 void		 policy_kept_init(struct policy_kept *, const struct ident *,

@@ -354,6 +354,11 @@ report_run(const struct sg_config *cfg, const struct report_opts *o)
 		rpt_free(&r);
 		return 1;
 	}
+	if (rpt_lists(cfg, &r) == -1) {
+		fprintf(stderr, "schoolgate: out of memory\n");
+		rpt_free(&r);
+		return 1;
+	}
 	rc = report_deliver(cfg, o, &r);
 	rpt_free(&r);
 	return rc;

@@ -506,6 +506,41 @@ html_down(FILE *f, const struct rpt_quality *q)
 	fputs("</table>", f);
 }
 
+/* The lists the filter recognises sites by, each with its date: an old
+ * one misses what appeared since (new VPN apps, new social sites). */
+static void
+html_lists(FILE *f, const struct rpt_report *r)
+{
+	const struct rpt_quality *q = &r->quality;
+	char day[16];
+
+	if (q->nlists == 0)
+		return;
+	fputs("<h3>Lists of sites and addresses</h3><p><small>The filter "
+	    "recognises VPNs, social media and other services that it cannot "
+	    "name by itself from these lists. A list more than 90 days old at "
+	    "the end of this report may miss services that appeared since; "
+	    "ask whoever runs the gateway to refresh it (<code>schoolgate "
+	    "lists import</code>).</small></p><table><tr><th>List</th>"
+	    "<th>Used for</th><th>Entries</th><th>Dated</th><th>Source</th>"
+	    "<th></th></tr>", f);
+	for (size_t i = 0; i < q->nlists; i++) {
+		const struct rpt_list *l = &q->lists[i];
+
+		fputs("<tr>", f);
+		html_tag(f, "td", "host", l->name);
+		html_tag(f, "td", NULL, l->category);
+		fprintf(f, "<td>%zu</td>", l->entries);
+		rpt_fmt_day(l->date, day, sizeof(day));
+		html_tag(f, "td", NULL, day);
+		html_tag(f, "td", NULL, l->source);
+		fprintf(f, "<td><span class=\"badge %s\" style=\"margin:0\">"
+		    "%s</span></td></tr>", l->old ? "bad" : "ok", l->old ?
+		    "out of date: over 90 days old" : "up to date");
+	}
+	fputs("</table>", f);
+}
+
 static void
 html_quality(FILE *f, const struct rpt_report *r)
 {
@@ -546,6 +581,7 @@ html_quality(FILE *f, const struct rpt_report *r)
 	    q->starts, q->purges, q->redecisions);
 	html_down(f, q);
 	html_events(f, q);
+	html_lists(f, r);
 	fputs("</section>\n", f);
 }
 

@@ -198,7 +198,8 @@ json_circ(const struct rpt_circ *rows, size_t n)
 static json_t *
 json_quality(const struct rpt_quality *q)
 {
-	json_t *ev = json_array(), *down = json_array();
+	json_t *ev = json_array(), *down = json_array(), *lists = json_array();
+	char day[16];
 
 	for (size_t i = 0; i < q->ndown; i++)
 		json_array_append_new(down, json_pack("{s:o,s:o,s:s,s:I}",
@@ -211,8 +212,17 @@ json_quality(const struct rpt_quality *q)
 		    "time", json_time(q->events[i].ts_us),
 		    "kind", rpt_json_str(q->events[i].kind),
 		    "detail", rpt_json_str(q->events[i].detail)));
+	for (size_t i = 0; i < q->nlists; i++) {
+		rpt_fmt_day(q->lists[i].date, day, sizeof(day));
+		json_array_append_new(lists, json_pack("{s:o,s:o,s:o,s:s,s:I,"
+		    "s:b}", "name", rpt_json_str(q->lists[i].name),
+		    "category", rpt_json_str(q->lists[i].category),
+		    "source", rpt_json_str(q->lists[i].source), "date", day,
+		    "entries", (json_int_t)q->lists[i].entries,
+		    "out_of_date", q->lists[i].old));
+	}
 	return json_pack("{s:b,s:b,s:I,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,"
-	    "s:o,s:I}",
+	    "s:o,s:I,s:o}",
 	    "verify_ran", q->verify_ran, "verify_ok", q->verify_ok,
 	    "verified", (json_int_t)q->verified,
 	    "verify_result", rpt_json_str(q->verify_msg),
@@ -224,7 +234,8 @@ json_quality(const struct rpt_quality *q)
 	    "school_days_without_records", (json_int_t)q->missing_school_days,
 	    "redecisions", (json_int_t)q->redecisions,
 	    "events", ev, "not_monitored", down,
-	    "school_hours_not_monitored_seconds", (json_int_t)q->down_school_s);
+	    "school_hours_not_monitored_seconds", (json_int_t)q->down_school_s,
+	    "lists", lists);
 }
 
 static json_t *

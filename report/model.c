@@ -3,6 +3,7 @@
  * records: display names, school days and closures, the accounts
  * register; and pseudonyms in place of names.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -214,6 +215,30 @@ rpt_days_from_config(const struct sg_config *cfg, struct rpt_report *r)
 	}
 }
 
+int
+rpt_lists(const struct sg_config *cfg, struct rpt_report *r)
+{
+	struct rpt_quality *q = &r->quality;
+
+	if (cfg->nlists == 0)
+		return 0;
+	if ((q->lists = calloc(cfg->nlists, sizeof(*q->lists))) == NULL)
+		return -1;
+	for (size_t i = 0; i < cfg->nlists; i++) {
+		const struct conf_list *l = &cfg->lists[i];
+		struct rpt_list *o = &q->lists[q->nlists++];
+
+		snprintf(o->name, sizeof(o->name), "%s", l->name);
+		snprintf(o->category, sizeof(o->category), "%s",
+		    cfg->categories[l->category].name);
+		snprintf(o->source, sizeof(o->source), "%s", l->source);
+		o->date = l->date;
+		o->entries = l->kind == CONF_LIST_HOSTS ? l->nhosts : l->ncidrs;
+		o->old = r->period.last_day - l->date > RPT_LIST_OLD_DAYS;
+	}
+	return 0;
+}
+
 void
 rpt_free(struct rpt_report *r)
 {
@@ -228,5 +253,6 @@ rpt_free(struct rpt_report *r)
 	free(r->findings);
 	free(r->quality.events);
 	free(r->quality.down);
+	free(r->quality.lists);
 	memset(r, 0, sizeof(*r));
 }

@@ -145,12 +145,11 @@ static const char sql_heat[] =
     " min(start_us), max(start_us) FROM f WHERE kind = 'circumvention'" \
     only " GROUP BY who, device, " by "action ORDER BY count(*) DESC, who" \
     " LIMIT 200"
-/* nDPI's name for it, or dns.enforce_school_resolver's rule */
-#define Q_IS_ENCDNS \
-    " AND (rule = 'enforce-school-resolver' OR app LIKE '%DoH_DoT%'" \
-    " OR app LIKE '%DNScrypt%')"
 static const char sql_circ[] = Q_CIRC("app", "", "app, ");
-static const char sql_encdns[] = Q_CIRC("max(app)", Q_IS_ENCDNS, "");
+/* encrypted DNS: nDPI's name for it, or enforce_school_resolver's rule */
+static const char sql_encdns[] = Q_CIRC("max(app)", " AND (rule ="
+    " 'enforce-school-resolver' OR app LIKE '%DoH_DoT%' OR app LIKE"
+    " '%DNScrypt%')", "");
 
 static const char sql_account_uses[] =
     "SELECT count(*) FROM f WHERE kind = 'account-use' AND rule = ?1";
@@ -496,14 +495,11 @@ q_circ_row(void *ctx, sqlite3_stmt *st, void *out)
 static enum rpt_error
 q_circ(struct q_ctx *q)
 {
-	enum rpt_error err;
+	enum rpt_error err = RPT_ROWS(q->db, sql_circ, NULL, q_circ_row, q,
+	    q->r->circ, q->r->ncirc);
 
-	err = RPT_ROWS(q->db, sql_circ, NULL, q_circ_row, q, q->r->circ,
-	    q->r->ncirc);
-	if (err != RPT_OK)
-		return err;
-	return RPT_ROWS(q->db, sql_encdns, NULL, q_circ_row, q, q->r->encdns,
-	    q->r->nencdns);
+	return err != RPT_OK ? err : RPT_ROWS(q->db, sql_encdns, NULL,
+	    q_circ_row, q, q->r->encdns, q->r->nencdns);
 }
 
 static int

@@ -181,6 +181,17 @@ struct rpt_down {
 	int		 clean;		/* 1: stopped, 0: crashed or killed */
 };
 
+/* A category list the config names, and whether it is out of date. */
+#define RPT_LIST_OLD_DAYS	90
+struct rpt_list {
+	char		 name[SG_NAME_MAX];	/* "tor-relays.cidr" */
+	char		 category[SG_NAME_MAX];
+	char		 source[RPT_TEXT_MAX];
+	int32_t		 date;			/* days */
+	size_t		 entries;
+	bool		 old;	/* over RPT_LIST_OLD_DAYS at the period's end */
+};
+
 struct rpt_quality {
 	bool		 verify_ran;
 	bool		 verify_ok;
@@ -198,6 +209,8 @@ struct rpt_quality {
 	struct rpt_down	*down;
 	size_t		 ndown;
 	int64_t		 down_school_s;
+	struct rpt_list	*lists;
+	size_t		 nlists;
 };
 
 struct rpt_report {
@@ -259,6 +272,9 @@ enum rpt_error	 rpt_downtime(struct sqlite3 *, const struct sg_config *,
 		    struct rpt_report *);
 
 /* model.c: what the config knows, and pseudonyms. */
+/* The config's category lists into r->quality, each judged against the
+ * period's last day; -1 on ENOMEM. */
+int		 rpt_lists(const struct sg_config *, struct rpt_report *);
 void		 rpt_who_name(const struct sg_config *, struct rpt_who *);
 /* "aa:bb:..." is locally administered: a random, per-network MAC. */
 bool		 rpt_mac_random(const char *mac);

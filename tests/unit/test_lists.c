@@ -311,6 +311,43 @@ test_packed(void **state)
 	conf_free(cfg);
 }
 
+/* A flow placed by an address list keeps that list's category when a
+ * reload decides it again, though its address is not kept. */
+static void
+test_redecide(void **state)
+{
+	struct sg_config *cfg = load();
+	struct policy_decision first, d;
+	struct policy_kept k;
+	struct ident id;
+	uint64_t cats;
+
+	(void)state;
+	assert_non_null(cfg);
+	memset(&id, 0, sizeof(id));
+	id.ip = tu_ip("10.30.0.9");
+	memset(&first, 0, sizeof(first));
+	first.rule = -1;
+	first.rule_name = "default";
+	first.addr_list = "tor.cidr";
+	policy_kept_init(&k, &id, NULL, "TLS", "TLS", "", &first);
+	policy_redecide(cfg, &k, 0, &id, &cats, &d);
+	assert_int_equal(cats, 2);
+	assert_string_equal(d.addr_list, "tor.cidr");
+	/* a named flow is placed by its name, never by the list */
+	policy_kept_init(&k, &id, NULL, "TLS", "TLS", "bsky.app", &first);
+	policy_redecide(cfg, &k, 0, &id, &cats, &d);
+	assert_int_equal(cats, 1);
+	assert_null(d.addr_list);
+	/* a list the new config no longer has places nothing */
+	first.addr_list = "gone.cidr";
+	policy_kept_init(&k, &id, NULL, "TLS", "TLS", "", &first);
+	policy_redecide(cfg, &k, 0, &id, &cats, &d);
+	assert_int_equal(cats, 0);
+	assert_null(d.addr_list);
+	conf_free(cfg);
+}
+
 static void
 test_config_errors(void **state)
 {
@@ -363,6 +400,7 @@ main(void)
 		cmocka_unit_test(test_match_hosts),
 		cmocka_unit_test(test_match_addrs),
 		cmocka_unit_test(test_packed),
+		cmocka_unit_test(test_redecide),
 		cmocka_unit_test(test_config_errors),
 	};
 
