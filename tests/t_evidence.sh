@@ -124,7 +124,7 @@ attack "delete the oldest rows, forge a checkpoint" "checkpoint forged" \
     /usr/bin/python3 tests/evidence/attack.py "$tmp/a.db" forge-checkpoint 10
 attack "delete the oldest rows, old-style meta checkpoint" \
     "previous row missing" sqlite3 "$tmp/a.db" "DELETE FROM flows WHERE id <= 10;
-    INSERT INTO meta VALUES ('flows_checkpoint', (SELECT lower(hex(hash))
+    INSERT INTO meta VALUES ('flows_checkpoint', (SELECT lower(hex(prev_hash))
     FROM flows WHERE id = 11)), ('flows_checkpoint_id', 10)"
 attack "rewrite rows, recompute the chain" \
     "rows were rewritten and the chain recomputed" \
