@@ -156,28 +156,32 @@ verify_read_key(const char *path, uint8_t vkey[REC_SEAL_KEY_LEN])
 	return rc == 0 ? 0 : -1;
 }
 
+/* The count comes last, on one line: scripts read it with tail -n 1. */
 static void
 verify_print_ok(const struct rec_verify_result *res,
     const struct records_opts *o)
 {
 	char when[40];
 
-	printf("%llu records verified", (unsigned long long)res->verified);
 	if (res->seals == 0) {
-		printf("\nthe records are not sealed (schoolgate keys init)\n");
+		printf("the records are not sealed (schoolgate keys init)\n"
+		    "%llu records verified\n",
+		    (unsigned long long)res->verified);
 		return;
 	}
-	rec_seal_when(&res->last_seal, when, sizeof(when));
-	printf(", sealed up to seal %llu at %s\n",
-	    (unsigned long long)res->last_seal.seq, when);
-	if (res->unsealed > 0)
-		printf("%llu rows after the last seal (unsealed)\n",
-		    (unsigned long long)res->unsealed);
 	if (!res->macs_checked)
 		printf("the seals were not checked: give --verification-key\n");
 	if (o->anchors != NULL)
 		printf("%llu seals received by syslog are all in the database\n",
 		    (unsigned long long)res->anchors);
+	rec_seal_when(&res->last_seal, when, sizeof(when));
+	printf("%llu records verified, sealed up to seal %llu at %s",
+	    (unsigned long long)res->verified,
+	    (unsigned long long)res->last_seal.seq, when);
+	if (res->unsealed > 0)
+		printf("; %llu rows after the last seal (unsealed)",
+		    (unsigned long long)res->unsealed);
+	printf("\n");
 }
 
 int
