@@ -23,6 +23,8 @@ mta="$tmp/mta"
 mta_setup "$mta"
 db="$tmp/records.db"
 conf="$tmp/schoolgate.conf"
+# the lists the shipped config names sit beside it
+ln -s "$PWD/conf/lists" "$tmp/lists"
 # mail settings (reports, alerts) on top of the shipped config
 mail_conf() {	# mail_conf SENDMAIL > FILE
 	cat conf/schoolgate.conf - <<CONF
