@@ -1,7 +1,8 @@
 /*
  * rwbench (P6): how many flow records per second the daemon's record
- * writer (records/recwriter.c) puts into SQLite while the verdict path
- * keeps producing them, and what each rw_flow() call costs the producer.
+ * writer (records/recwriter.c, a process of its own since issue 18: each
+ * row crosses a socket) puts into SQLite while the verdict path keeps
+ * producing them, and what each rw_flow() call costs the producer.
  *
  *   rwbench DB ROWS
  * prints: rows=N secs=S rate=R p50_ns=A p99_ns=B max_ns=C dropped=D

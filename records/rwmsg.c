@@ -5,7 +5,12 @@
 
 /* Both structs name their strings alike, with the same sizes. */
 #define RWM_PACK(f)	msg_copy_utf8(m->f, sizeof(m->f), r->f)
-#define RWM_UNPACK(f)	snprintf(r->f, sizeof(r->f), "%s", m->f)
+/* m's strings were checked to end inside their fields (msg.c), which have
+ * r's sizes: a copy of the whole field is the string. */
+#define RWM_UNPACK(f)	do {						\
+	_Static_assert(sizeof(r->f) == sizeof(m->f), #f " differs");	\
+	memcpy(r->f, m->f, sizeof(r->f));				\
+} while (0)
 
 static int
 rwm_host_src_parse(const char *s, uint8_t *out)

@@ -136,38 +136,34 @@ rwp_take_syslog(struct rwp *w, int fd)
 		snprintf(w->hostname, sizeof(w->hostname), "-");
 }
 
-/* One checked message: into the ring, or the syslog socket kept. */
-static void
-rwp_take(struct rwp *w, const struct msg *m)
+/* One checked message: into *it (true), or the syslog socket kept. */
+static bool
+rwp_take(struct rwp *w, const struct msg *m, struct rwp_item *it)
 {
-	struct rwp_item	 it;
-
 	w->received++;
-	memset(&it, 0, sizeof(it));
 	switch (m->hdr.type) {
 	case MSG_FLOW:
-		it.kind = RWP_FLOW;
-		rwm_flow_unpack((const struct msg_flow *)m->data, &it.u.flow);
-		break;
+		it->kind = RWP_FLOW;
+		rwm_flow_unpack((const struct msg_flow *)m->data, &it->u.flow);
+		return true;
 	case MSG_EVENT:
-		it.kind = RWP_EVENT;
-		it.u.ev = *(const struct msg_event *)m->data;
-		break;
+		it->kind = RWP_EVENT;
+		it->u.ev = *(const struct msg_event *)m->data;
+		return true;
 	case MSG_GAPCHECK:
-		it.kind = RWP_GAPCHECK;
-		it.u.fail_open = ((const struct msg_gapcheck *)m->data)->
+		it->kind = RWP_GAPCHECK;
+		it->u.fail_open = ((const struct msg_gapcheck *)m->data)->
 		    fail_open != 0;
-		break;
+		return true;
 	case MSG_SYSLOG_FD:
 		rwp_take_syslog(w, m->fd);
-		return;
+		return false;
 	default:
 		if (m->fd >= 0)
 			close(m->fd);
 		w->rejected++;
-		return;
+		return false;
 	}
-	rwp_push(w, &it);
 }
 
 /*
@@ -178,25 +174,31 @@ static bool
 rwp_receive(struct rwp *w)
 {
 	enum msg_error	 why;
+	size_t		 n = 0;
+	bool		 more = true;
 	int		 r;
 
+	/* into the ring in batches: one lock for many rows */
 	for (int i = 0; i < RWP_RECV_BATCH; i++) {
 		if ((r = msg_recv(w->sock, w->m, &why)) == 1) {
-			rwp_take(w, w->m);
+			if (rwp_take(w, w->m, &w->inbox[n]) &&
+			    ++n == RWP_INBOX) {
+				rwp_push(w, w->inbox, n);
+				n = 0;
+			}
 			continue;
 		}
-		if (r == 0)
-			return false;
-		if (errno == EAGAIN || errno == EINTR)
-			return true;
-		if (errno != EBADMSG)
-			return false;
+		more = r != 0 && (errno == EAGAIN || errno == EINTR ||
+		    errno == EBADMSG);
+		if (r != -1 || errno != EBADMSG)
+			break;
 		w->received++;
 		if (w->rejected++ == 0)
 			log_warnx("record writer: a message was rejected (%s); "
 			    "counting any more", msg_strerror(why));
 	}
-	return true;
+	rwp_push(w, w->inbox, n);
+	return more;
 }
 
 static void

@@ -17,6 +17,8 @@
 
 enum rwp_kind { RWP_FLOW, RWP_EVENT, RWP_GAPCHECK };
 
+#define RWP_INBOX	64	/* rows the receiver rings per lock */
+
 struct rwp_item {
 	enum rwp_kind	 kind;
 	union {
@@ -33,6 +35,7 @@ struct rwp {
 	uint64_t	 received;	/* messages, counted or rejected */
 	uint64_t	 rejected;
 	struct msg_wstats sent_stats;
+	struct rwp_item	*inbox;		/* RWP_INBOX, pushed together */
 	/* shared, under lock */
 	pthread_t	 thread;
 	pthread_mutex_t	 lock;
@@ -66,7 +69,7 @@ struct rwp {
 
 /* rwstore.c */
 struct rwp	*rwp_new(int sock, const struct rwp_opts *, enum rec_error *);
-void		 rwp_push(struct rwp *, const struct rwp_item *);
+void		 rwp_push(struct rwp *, const struct rwp_item *, size_t n);
 /* Writes everything queued, closes the store, joins the thread. */
 void		 rwp_finish(struct rwp *);
 

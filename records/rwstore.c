@@ -27,17 +27,22 @@
 #define RWP_QUEUE	16384	/* the ring, unless the caller says */
 
 void
-rwp_push(struct rwp *w, const struct rwp_item *it)
+rwp_push(struct rwp *w, const struct rwp_item *its, size_t n)
 {
+	if (n == 0)
+		return;
 	pthread_mutex_lock(&w->lock);
-	if (w->n < w->cap) {
-		w->ring[(w->head + w->n) % w->cap] = *it;
+	for (size_t i = 0; i < n; i++) {
+		if (w->n == w->cap) {
+			w->st.dropped_queue += n - i;
+			break;
+		}
+		w->ring[(w->head + w->n) % w->cap] = its[i];
 		w->n++;
-		/* a busy writer will find it anyway: no wake-up per row */
-		if (w->waiting)
-			pthread_cond_signal(&w->cond);
-	} else
-		w->st.dropped_queue++;
+	}
+	/* a busy writer will find them anyway: no wake-up per row */
+	if (w->waiting)
+		pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -331,6 +336,7 @@ rwp_new(int sock, const struct rwp_opts *o, enum rec_error *err)
 	atomic_init(&w->syslog_fd, -1);
 	/* the writer's batch lives just past the ring */
 	if ((w->m = malloc(sizeof(*w->m))) == NULL ||
+	    (w->inbox = calloc(RWP_INBOX, sizeof(*w->inbox))) == NULL ||
 	    (w->ring = calloc(w->cap + RWP_TAKE, sizeof(*w->ring))) == NULL ||
 	    (w->path = strdup(o->path)) == NULL)
 		goto fail;
@@ -350,6 +356,7 @@ rwp_new(int sock, const struct rwp_opts *o, enum rec_error *err)
 fail:
 	free(w->path);
 	free(w->ring);
+	free(w->inbox);
 	free(w->m);
 	free(w);
 	return NULL;
