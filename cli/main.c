@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "rwproc.h"	/* the record writer's hidden subcommand */
 
 struct command {
 	const char	*name;
@@ -67,6 +68,9 @@ main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	/* not listed: only schoolgate run starts it (docs/PRIVSEP.md) */
+	if (strcmp(argv[1], RWP_EXEC_CMD) == 0)
+		return rwp_exec_main(argc - 1, argv + 1);
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);

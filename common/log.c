@@ -13,6 +13,8 @@
  */
 static int log_to_stderr = 1;
 static int log_verbose;
+/* set in a child whose lines travel to the monitor as messages */
+static log_sink_fn *log_sink;
 
 void
 log_init(int to_stderr, int verbose)
@@ -23,12 +25,41 @@ log_init(int to_stderr, int verbose)
 		openlog("schoolgate", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
+void
+log_set_sink(log_sink_fn *fn)
+{
+	log_sink = fn;
+}
+
+/* The monitor's side of a sink: a line a child sent, already checked. */
+void
+log_line(int pri, const char *line)
+{
+	if (pri == LOG_DEBUG && !log_verbose)
+		return;
+	if (log_to_stderr)
+		fprintf(stderr, "schoolgate: %s\n", line);
+	else
+		syslog(pri, "%s", line);
+}
+
 static void
 vlog(int pri, const char *fmt, va_list ap, int with_errno, int saved)
 {
 	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_sink != NULL) {
+		char line[1200];
+
+		if (with_errno)
+			snprintf(line, sizeof(line), "%s: %s", msg,
+			    strerror(saved));
+		else
+			snprintf(line, sizeof(line), "%s", msg);
+		log_sink(pri, line);
+		return;
+	}
 	if (log_to_stderr) {
 		if (with_errno)
 			fprintf(stderr, "schoolgate: %s: %s\n", msg, strerror(saved));

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "msg.h"
+#include "records.h"	/* enum rec_error, for MSG_WSTATS */
 
 static_assert(sizeof(struct msg_hdr) == 8, "msg_hdr has padding");
 static_assert(sizeof(struct msg_lease) == 96, "msg_lease has padding");
@@ -22,8 +23,12 @@ static_assert(sizeof(struct msg_verdict) == 16, "msg_verdict has padding");
 static_assert(sizeof(struct msg_stats) == 26 * 8, "msg_stats has padding");
 static_assert(sizeof(struct msg_log) == 8 + MSG_LOG_TEXT_MAX,
     "msg_log has padding");
-static_assert(sizeof(struct msg_flow) == 1096, "msg_flow has padding");
+static_assert(sizeof(struct msg_flow) == 1112, "msg_flow has padding");
 static_assert(sizeof(struct msg_event) == 536, "msg_event has padding");
+static_assert(sizeof(struct msg_gapcheck) == 8, "msg_gapcheck has padding");
+static_assert(sizeof(struct msg_seal) == 8 + MSG_SEAL_PATH_MAX,
+    "msg_seal has padding");
+static_assert(sizeof(struct msg_wstats) == 56, "msg_wstats has padding");
 
 /* Strings that name a field inside a struct: pointer and capacity. */
 #define MSG_FIELD(s, f)	(s)->f, sizeof((s)->f)
@@ -42,7 +47,8 @@ struct msg_rule {
 
 static msg_check_fn msg_check_leases, msg_check_queue, msg_check_packets,
 		    msg_check_verdicts, msg_check_log, msg_check_flow,
-		    msg_check_event;
+		    msg_check_event, msg_check_gapcheck, msg_check_seal,
+		    msg_check_wstats;
 
 #define MSG_ARRAY_MAX(t)	((MSG_PAYLOAD_MAX / sizeof(t)) * sizeof(t))
 
@@ -69,6 +75,16 @@ static const struct msg_rule msg_rules[MSG_NTYPES] = {
 	[MSG_EVENT] = { "event", sizeof(struct msg_event),
 	    sizeof(struct msg_event), sizeof(struct msg_event), false, false,
 	    msg_check_event },
+	[MSG_SYSLOG_FD] = { "syslog-fd", 1, 0, 0, false, true, NULL },
+	[MSG_GAPCHECK] = { "gapcheck", sizeof(struct msg_gapcheck),
+	    sizeof(struct msg_gapcheck), sizeof(struct msg_gapcheck), false,
+	    false, msg_check_gapcheck },
+	[MSG_SEAL] = { "seal", sizeof(struct msg_seal), sizeof(struct msg_seal),
+	    sizeof(struct msg_seal), false, false, msg_check_seal },
+	[MSG_ANCHOR_FD] = { "anchor-fd", 1, 0, 0, false, true, NULL },
+	[MSG_WSTATS] = { "wstats", sizeof(struct msg_wstats),
+	    sizeof(struct msg_wstats), sizeof(struct msg_wstats), false, false,
+	    msg_check_wstats },
 };
 
 const char *
@@ -280,6 +296,7 @@ msg_check_flow(const struct msg *m)
 		msg_check_str(MSG_FIELD(f, rule), true),
 		msg_check_str(MSG_FIELD(f, clause), true),
 		msg_check_str(MSG_FIELD(f, source), true),
+		msg_check_str(MSG_FIELD(f, id_source), true),
 	};
 
 	if (f->action > SG_BLOCK || f->host_src > SG_HOST_DNSCACHE ||
@@ -300,6 +317,38 @@ msg_check_event(const struct msg *m)
 	    ev->kind[strspn(ev->kind, "abcdefghijklmnopqrstuvwxyz-")] != '\0')
 		return MSG_E_RANGE;
 	return msg_check_str(MSG_FIELD(ev, detail), true);
+}
+
+static enum msg_error
+msg_check_gapcheck(const struct msg *m)
+{
+	const struct msg_gapcheck *g = (const struct msg_gapcheck *)m->data;
+
+	return g->fail_open > 1 ? MSG_E_RANGE : MSG_OK;
+}
+
+static enum msg_error
+msg_check_seal(const struct msg *m)
+{
+	const struct msg_seal *s = (const struct msg_seal *)m->data;
+	enum msg_error e;
+
+	if ((e = msg_check_str(MSG_FIELD(s, state), false)) != MSG_OK)
+		return e;
+	if (s->interval_s == 0 || s->interval_s > MSG_SEAL_INTERVAL_MAX ||
+	    s->state[0] == '\0')
+		return MSG_E_RANGE;
+	return MSG_OK;
+}
+
+static enum msg_error
+msg_check_wstats(const struct msg *m)
+{
+	const struct msg_wstats	*w = (const struct msg_wstats *)m->data;
+
+	if (w->last_error > REC_ERR_NOMEM || w->failing > 1 || w->ready > 1)
+		return MSG_E_RANGE;
+	return MSG_OK;
 }
 
 /* m->hdr and the first n - header bytes of m->data hold the datagram. */

@@ -56,6 +56,12 @@ enum msg_type {
 	MSG_FLOW,		/* struct msg_flow: a decided flow */
 	/* monitor -> record writer */
 	MSG_EVENT,		/* struct msg_event */
+	MSG_SYSLOG_FD,		/* no payload; a socket to syslog (SCM_RIGHTS) */
+	MSG_GAPCHECK,		/* struct msg_gapcheck: did the last run end? */
+	MSG_SEAL,		/* struct msg_seal: load the sealing state */
+	MSG_ANCHOR_FD,		/* no payload; a socket to syslog for seals */
+	/* record writer -> monitor (and MSG_LOG) */
+	MSG_WSTATS,		/* struct msg_wstats: counters for status */
 	MSG_NTYPES
 };
 
@@ -147,6 +153,7 @@ struct msg_flow {
 	char		 rule[SG_NAME_MAX];
 	char		 clause[16];
 	char		 source[256];
+	char		 id_source[16];
 	char		 pad2[6];
 };
 
@@ -154,6 +161,36 @@ struct msg_event {
 	int64_t		 ts_us;
 	char		 kind[16];	/* "start", "gap", "crash"...: [a-z-] */
 	char		 detail[512];
+};
+
+/* The record writer checks the records' last event against this run. */
+struct msg_gapcheck {
+	uint8_t		 fail_open;	/* 0 or 1: words the gap event */
+	uint8_t		 pad[7];
+};
+
+/* The record writer loads the sealing state itself (records/seal.c):
+ * the key never enters the monitor. */
+#define MSG_SEAL_PATH_MAX	512
+struct msg_seal {
+	uint32_t	 interval_s;	/* 1 .. MSG_SEAL_INTERVAL_MAX */
+	uint8_t		 pad[4];
+	char		 state[MSG_SEAL_PATH_MAX];	/* records.seal_state */
+};
+#define MSG_SEAL_INTERVAL_MAX	(7 * 86400)
+
+/* The record writer's counters, sent when they change (struct rw_stats). */
+struct msg_wstats {
+	uint64_t	 received;	/* messages taken off the socket */
+	uint64_t	 written;
+	uint64_t	 dropped_queue;	/* its memory ring was full */
+	uint64_t	 dropped_store;
+	uint64_t	 backlog;	/* in its ring and the store's buffer */
+	uint64_t	 syslog_failed;
+	uint32_t	 last_error;	/* enum rec_error */
+	uint8_t		 failing;	/* 0 or 1 */
+	uint8_t		 ready;		/* 0 or 1: the store was opened */
+	uint8_t		 pad[2];
 };
 
 /* A received, checked message.  data is aligned for the structs above.

@@ -311,6 +311,7 @@ run_loop(struct daemon *d)
 				;
 		}
 		now = time(NULL);
+		rw_tick(d->rw);
 		rd_tick(d, now);
 		if (now - last_beat >= RUN_METRICS_EVERY) {
 			run_heartbeat(d, alive);
@@ -321,43 +322,6 @@ run_loop(struct daemon *d)
 			last_dump = now;
 		}
 	}
-}
-
-/*
- * A run that did not end with a "stop" event crashed or was killed: the
- * time from its last heartbeat to now is a gap in monitoring.
- */
-static void
-run_record_gap(struct daemon *d, const char *db)
-{
-	char kind[32], path[4096], detail[256];
-	struct rec_store *st;
-	enum rec_error err;
-	int64_t last_us;
-	long long beat = 0;
-	FILE *fp;
-
-	if ((st = rec_open(db, &err)) == NULL)
-		return;
-	err = rec_last_event(st, kind, sizeof(kind), &last_us);
-	rec_close(st);
-	if (err != REC_OK || kind[0] == '\0' || strcmp(kind, "stop") == 0)
-		return;
-	snprintf(path, sizeof(path), "%s.alive", db);
-	if ((fp = fopen(path, "r")) != NULL) {
-		if (fscanf(fp, "%lld", &beat) != 1)
-			beat = 0;
-		fclose(fp);
-	}
-	if (beat < last_us / 1000000)
-		beat = last_us / 1000000;
-	snprintf(detail, sizeof(detail), "the previous run ended without "
-	    "stopping cleanly; not monitored from about %lld to %lld "
-	    "(%lld s): traffic %s", beat, (long long)time(NULL),
-	    (long long)time(NULL) - beat, d->cfg->cfg->fail_open ?
-	    "passed uninspected (fail-open)" : "was refused (fail-closed)");
-	rw_event(d->rw, "gap", detail);
-	log_warnx("%s", detail);
 }
 
 static int
@@ -453,24 +417,14 @@ run_drop_privileges(struct daemon *d)
 	return 0;
 }
 
-/* Records are still chained without a sealing state; say so loudly. */
+/* The writer loads the sealing state itself (records/rwseal.c) and says
+ * loudly if there is none: the key never enters the monitor. */
 static void
 run_start_sealing(struct daemon *d)
 {
 	const struct sg_config *cfg = d->cfg->cfg;
-	struct rec_sealer *sealer;
-	enum seal_error e;
 
-	if ((e = seal_load(cfg->seal_state, &sealer)) != SEAL_OK) {
-		if (e == SEAL_ERR_ABSENT)
-			log_warnx("records are not sealed: run schoolgate keys"
-			    " init (no %s)", cfg->seal_state);
-		else
-			log_warnx("records are not sealed: %s: %s",
-			    cfg->seal_state, seal_strerror(e));
-		return;
-	}
-	if (rw_set_seal(d->rw, sealer, cfg->seal_interval,
+	if (rw_set_seal(d->rw, cfg->seal_state, cfg->seal_interval,
 	    cfg->syslog_socket) == -1)
 		log_warn("records: seals are not sent to syslog at %s",
 		    cfg->syslog_socket);
@@ -489,7 +443,9 @@ run_start(struct daemon *d)
 	if ((d->acct = acct_new(0)) == NULL || rd_start(d) == -1 ||
 	    (d->dns = dns_cache_new(RUN_DNS_ENTRIES, RUN_DNS_MAX_TTL)) == NULL)
 		return -1;
-	if ((d->rw = rw_start(cfg->db_path, 0, cfg->memory_rows, &rerr)) == NULL) {
+	/* a process of its own, executed afresh: it never maps libndpi */
+	if ((d->rw = rw_start_exec("/proc/self/exe", cfg->db_path, 0,
+	    cfg->memory_rows, &rerr)) == NULL) {
 		log_warnx("records: %s: %s", cfg->db_path, rec_strerror(rerr));
 		return -1;
 	}
@@ -497,7 +453,9 @@ run_start(struct daemon *d)
 	    -1)
 		log_warn("records.syslog: %s", cfg->syslog_socket);
 	run_start_sealing(d);
-	run_record_gap(d, cfg->db_path);
+	/* the writer reads the records' last event: the monitor never
+	 * opens the database */
+	rw_check_unclean_end(d->rw, cfg->fail_open);
 	for (size_t i = 0; i < d->nworkers; i++)
 		if (worker_start(&d->workers[i]) == -1) {
 			log_warnx("worker for queue %u did not start",

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <dirent.h>
 #include <errno.h>
@@ -180,6 +181,23 @@ sbx_raise(char *err, size_t errlen)
 	return rc == -1 ? sbx_fail(err, errlen, "cap_set_proc") : 0;
 }
 
+void
+sbx_pass_setpcap(void)
+{
+	cap_value_t	 v = CAP_SETPCAP;
+	cap_flag_value_t have = CAP_CLEAR;
+	cap_t		 caps;
+
+	if ((caps = cap_get_proc()) == NULL)
+		return;
+	if (cap_get_flag(caps, v, CAP_PERMITTED, &have) == 0 &&
+	    have == CAP_SET &&
+	    cap_set_flag(caps, CAP_INHERITABLE, 1, &v, CAP_SET) == 0 &&
+	    cap_set_proc(caps) == 0)
+		(void)cap_set_ambient(v, CAP_SET);
+	cap_free(caps);
+}
+
 /* Every capability out of the bounding set: needs CAP_SETPCAP, so done
  * while still root.  A process started without it (systemd's
  * CapabilityBoundingSet) has a bounding set that is already small. */
@@ -244,28 +262,75 @@ sbx_become(uid_t uid, gid_t gid, char *err, size_t errlen)
 	return 0;
 }
 
-/* Adds the unconditional list and the few rules with argument checks. */
+static bool
+sbx_listed(const struct sbx_opts *o, const char *name)
+{
+	for (size_t i = 0; i < o->nextra; i++)
+		if (strcmp(o->extra[i], name) == 0)
+			return true;
+	return false;
+}
+
 static int
-sbx_rules(scmp_filter_ctx ctx)
+sbx_allow_names(scmp_filter_ctx ctx, const char *const *names, size_t n)
 {
 	int	 nr, rc = 0;
 
-	for (size_t i = 0; i < sizeof(sbx_allowed) / sizeof(sbx_allowed[0]);
-	    i++) {
+	for (size_t i = 0; i < n; i++) {
 		/* a name this architecture lacks ("time" on arm64) */
-		if ((nr = seccomp_syscall_resolve_name(sbx_allowed[i])) ==
+		if ((nr = seccomp_syscall_resolve_name(names[i])) ==
 		    __NR_SCMP_ERROR)
 			continue;
 		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 	}
+	return rc;
+}
+
+/*
+ * pthread_create: clone only with CLONE_THREAD, so no new process; and
+ * clone3, whose flags sit in memory a filter cannot read, fails with
+ * ENOSYS, on which glibc falls back to clone.  glibc installs its
+ * internal signal handlers (rt_sigaction) at the first thread; a new
+ * thread asks its own attributes (sched_getaffinity).
+ */
+static int
+sbx_thread_rules(scmp_filter_ctx ctx)
+{
+	const char *const names[] = { "set_robust_list", "rseq",
+	    "sigaltstack", "rt_sigaction", "sched_getaffinity" };
+	int	 rc;
+
+	rc = sbx_allow_names(ctx, names, sizeof(names) / sizeof(names[0]));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3),
+	    0);
+	return rc;
+}
+
+/* Adds the unconditional list and the few rules with argument checks. */
+static int
+sbx_rules(scmp_filter_ctx ctx, const struct sbx_opts *o)
+{
+	int	 rc;
+
+	rc = sbx_allow_names(ctx, sbx_allowed,
+	    sizeof(sbx_allowed) / sizeof(sbx_allowed[0]));
+	if (o->nextra > 0)
+		rc |= sbx_allow_names(ctx, o->extra, o->nextra);
+	if (o->threads)
+		rc |= sbx_thread_rules(ctx);
 	/* no new executable memory */
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	/* fstat(fd) is newfstatat(fd, "", AT_EMPTY_PATH) in glibc 2.36 */
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 1,
-	    SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH));
+	/* fstat(fd) is newfstatat(fd, "", AT_EMPTY_PATH) in glibc 2.36
+	 * (the writer's extra list may allow it whole) */
+	if (!sbx_listed(o, "newfstatat"))
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+		    SCMP_SYS(newfstatat), 1, SCMP_A3(SCMP_CMP_MASKED_EQ,
+		    AT_EMPTY_PATH, AT_EMPTY_PATH));
 	/* stdio asks whether a descriptor is a terminal */
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 	    SCMP_A1(SCMP_CMP_EQ, TCGETS, 0));
@@ -276,7 +341,7 @@ sbx_rules(scmp_filter_ctx ctx)
 }
 
 static int
-sbx_seccomp(char *err, size_t errlen)
+sbx_seccomp(const struct sbx_opts *o, char *err, size_t errlen)
 {
 	scmp_filter_ctx	 ctx;
 	int		 rc;
@@ -285,7 +350,7 @@ sbx_seccomp(char *err, size_t errlen)
 		snprintf(err, errlen, "sandbox: seccomp_init failed");
 		return -1;
 	}
-	if ((rc = sbx_rules(ctx)) == 0)
+	if ((rc = sbx_rules(ctx, o)) == 0)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);
 	if (rc != 0) {
@@ -295,37 +360,51 @@ sbx_seccomp(char *err, size_t errlen)
 	return 0;
 }
 
-int
-sbx_enter(const struct sbx_opts *o, char *err, size_t errlen)
+/* *uid is -1 when o->user is NULL: the process stays who it is. */
+static int
+sbx_lookup(const struct sbx_opts *o, uid_t *uid, gid_t *gid, char *err,
+    size_t errlen)
 {
-	const char	*dir = o->dir != NULL ? o->dir : SBX_EMPTY_DIR;
 	struct passwd	*pw;
-	uid_t		 uid;
-	gid_t		 gid;
 
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
+	if (o->user == NULL)
+		return 0;
 	errno = 0;
 	if ((pw = getpwnam(o->user)) == NULL) {
 		snprintf(err, errlen, "sandbox: no such user \"%s\"", o->user);
 		return -1;
 	}
-	uid = pw->pw_uid;
-	gid = pw->pw_gid;
-	if (uid == 0) {
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	if (*uid == 0) {
 		snprintf(err, errlen, "sandbox: %s is root", o->user);
 		return -1;
 	}
-	if (sbx_raise(err, errlen) == -1 ||
-	    sbx_mkdir_empty(dir, err, errlen) == -1 ||
+	return 0;
+}
+
+int
+sbx_enter(const struct sbx_opts *o, char *err, size_t errlen)
+{
+	const char	*dir = o->dir != NULL ? o->dir : SBX_EMPTY_DIR;
+	uid_t		 uid;
+	gid_t		 gid;
+
+	if (sbx_lookup(o, &uid, &gid, err, errlen) == -1 ||
+	    sbx_raise(err, errlen) == -1 ||
+	    (!o->keep_root && sbx_mkdir_empty(dir, err, errlen) == -1) ||
 	    sbx_close_fds(o, err, errlen) == -1)
 		return -1;
-	if (chroot(dir) == -1 || chdir("/") == -1)
+	if (!o->keep_root && (chroot(dir) == -1 || chdir("/") == -1))
 		return sbx_fail(err, errlen, dir);
 	if (sbx_drop_bounding(err, errlen) == -1 ||
-	    sbx_become(uid, gid, err, errlen) == -1 ||
+	    (o->user != NULL && sbx_become(uid, gid, err, errlen) == -1) ||
 	    sbx_drop_caps(err, errlen) == -1)
 		return -1;
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		return sbx_fail(err, errlen, "prctl");
-	return sbx_seccomp(err, errlen);
+	return sbx_seccomp(o, err, errlen);
 }

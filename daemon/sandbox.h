@@ -23,10 +23,17 @@
 #define SBX_EMPTY_DIR	"/run/schoolgate/empty"
 
 struct sbx_opts {
-	const char	*user;		/* daemon.user; never root */
+	const char	*user;		/* daemon.user; never root.  NULL: stay
+					 * the user this process already is */
 	const char	*dir;		/* the empty root; NULL: SBX_EMPTY_DIR */
 	const int	*keep;		/* descriptors that stay open */
 	size_t		 nkeep;
+	/* The record writer opens its database by path (and re-creates a
+	 * deleted one), so it keeps its root and gets file calls on top. */
+	bool		 keep_root;	/* no chroot, dir unused */
+	const char *const *extra;	/* system calls allowed on top */
+	size_t		 nextra;
+	bool		 threads;	/* clone() of threads, not processes */
 };
 
 /*
@@ -35,6 +42,14 @@ struct sbx_opts {
  * writable by others or not empty.  0, or -1 with a reason in err.
  */
 int		 sbx_mkdir_empty(const char *dir, char *err, size_t errlen);
+
+/*
+ * In a child about to exec a sandboxed program as a non-root user: put
+ * CAP_SETPCAP, if permitted, in the ambient set, so that the program can
+ * still empty its bounding set in sbx_enter (which clears it again).
+ * Best effort: without it the bounding set stays as inherited.
+ */
+void		 sbx_pass_setpcap(void);
 
 /* All of the above, in that order.  0, or -1 with a reason in err: the
  * caller must then exit, since the process is half-confined. */

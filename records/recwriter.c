@@ -1,7 +1,18 @@
-#include <sys/stat.h>
-#include <errno.h>
+/*
+ * The monitor's side of the record writer: the rw_* calls send messages
+ * to the writer process (rwproc.c), which alone opens the database.
+ * Producers never block: the socket is non-blocking and a row it refuses
+ * is counted as dropped.  Replies (counters, log lines) are read by
+ * rw_get_stats and rw_tick, on the monitor's main loop; rw_tick also
+ * restarts a writer that died.
+ */
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,507 +21,474 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "msg.h"
 #include "recwriter.h"
-#include "report.h"	/* rpt_syslog5424 */
+#include "report.h"	/* rpt_syslog_connect */
+#include "rwmsg.h"
+#include "rwproc.h"
+#include "sandbox.h"	/* sbx_pass_setpcap */
 
-#define RW_RETRY_MS	1000	/* a failing store is retried this often */
-#define RW_TAKE		64	/* rows taken out of the ring per lock */
-
-struct rw_item {
-	bool		 is_event;
-	union {
-		struct rec_flow	 flow;
-		struct {
-			int64_t	 ts_us;
-			char	 kind[16];
-			char	 detail[256];
-		} ev;
-	} u;
-};
+/* Rows in flight to the writer: the benchmark's 12k rows (about 2.3 KB of
+ * socket memory each).  Charged only while they are in flight. */
+#define RW_SNDBUF	(32 << 20)
+#define RW_START_MS	30000		/* the writer opens its database */
+#define RW_BACKOFF_MAX	60		/* seconds between restarts */
+#define RW_STABLE_S	10		/* a writer that lived this long
+					 * is restarted at once */
 
 struct rw {
-	pthread_t	 thread;
+	int		 sock;		/* stays the same number on restarts */
+	pid_t		 pid;		/* -1 while none runs */
+	struct rwp_opts	 o;
+	char		*exe;		/* NULL: fork only */
+	int		 syslog_fd;	/* kept to hand to a new writer */
+	int		 anchor_fd;	/* the same, for seals (rw_set_seal) */
+	struct msg_seal	 seal;		/* interval_s 0: not sealing */
+	atomic_uint_fast64_t sent;	/* messages the socket took */
+	atomic_uint_fast64_t refused;	/* rows it did not */
+	/* the receive side, under lock */
 	pthread_mutex_t	 lock;
-	pthread_cond_t	 cond;
-	struct rw_item	*ring;
-	size_t		 cap;
-	size_t		 head;		/* next to take */
-	size_t		 n;
-	bool		 stopping;
-	bool		 waiting;	/* the writer sleeps: a push must wake it */
-	atomic_int	 syslog_fd;	/* -1, or a socket to the syslog daemon */
-	char		 hostname[64];
-	struct rw_item	*take;		/* the writer's own batch, RW_TAKE long */
-	size_t		 store_pending;	/* rows the store holds, published */
-	struct rec_store *store;
-	char		*path;
-	dev_t		 dev;		/* the file the store has open */
-	ino_t		 ino;
-	bool		 reopen_failing;	/* logged once */
-	uint64_t	 dropped_before;	/* by stores since replaced */
-	uint64_t	 written_before;
-	/* the writer's own view; rw_publish copies it into st */
-	bool		 failing;
-	enum rec_error	 last_error;
-	uint64_t	 syslog_failed;
-	struct rw_stats	 st;
-	uint64_t	 gap_reported;	/* dropped rows already in an event */
-	size_t		 store_rows;	/* rec_set_pending_max, 0: default */
-	int64_t		 failing_since_us;
-	/* sealing (rw_set_seal): the writer's own, touched by no producer */
-	struct rec_sealer *sealer;
-	int64_t		 seal_every_us;
-	int64_t		 next_seal_us;
-	int		 anchor_fd;	/* -1, or the syslog socket for seals */
-	bool		 seal_failing;	/* logged once */
+	struct msg	*m;
+	struct msg_wstats ws;		/* the current writer's last word */
+	uint64_t	 sent_base;	/* sent when it started */
+	uint64_t	 written_before, dropped_before, store_before;
+	uint64_t	 syslog_before;
+	time_t		 started;
+	time_t		 next_try;	/* after a crash, with backoff */
+	unsigned	 backoff;
+	char		 crash[256];	/* the gap event for the next writer */
 };
 
-static bool
-rw_push(struct rw *w, const struct rw_item *it)
+/* The first word of a new writer: ready, or why its store failed. */
+static int
+rw_await_ready(struct rw *w, enum rec_error *err)
 {
-	bool ok;
+	struct pollfd	 pfd = { w->sock, POLLIN, 0 };
+	enum msg_error	 why;
+	int		 r;
 
-	pthread_mutex_lock(&w->lock);
-	ok = w->n < w->cap && !w->stopping;
-	if (ok) {
-		w->ring[(w->head + w->n) % w->cap] = *it;
-		w->n++;
-		/* a busy writer will find it anyway: no wake-up per row */
-		if (w->waiting)
-			pthread_cond_signal(&w->cond);
-	} else
-		w->st.dropped_queue++;
-	pthread_mutex_unlock(&w->lock);
-	return ok;
+	*err = REC_ERR_OPEN;
+	for (;;) {
+		if (poll(&pfd, 1, RW_START_MS) != 1)
+			return -1;
+		if ((r = msg_recv(w->sock, w->m, &why)) == 0)
+			return -1;
+		if (r == -1) {
+			if (errno == EINTR || errno == EBADMSG)
+				continue;
+			return -1;
+		}
+		if (w->m->hdr.type == MSG_LOG) {
+			const struct msg_log *l = (void *)w->m->data;
+			log_line(l->priority, l->text);
+		} else if (w->m->hdr.type == MSG_WSTATS) {
+			w->ws = *(const struct msg_wstats *)w->m->data;
+			*err = (enum rec_error)w->ws.last_error;
+			return w->ws.ready ? 0 : -1;
+		}
+	}
+}
+
+/* In the child: the writer as a program of its own (rwproc.h). */
+static void
+rw_exec_child(const struct rw *w, int sock)
+{
+	char	 fd[16], queue[32], rows[32];
+	char	*argv[] = { "schoolgate", RWP_EXEC_CMD, fd, queue, rows,
+		    (char *)w->o.path, NULL };
+
+	snprintf(fd, sizeof(fd), "%d", sock);
+	snprintf(queue, sizeof(queue), "%zu", w->o.queue_max);
+	snprintf(rows, sizeof(rows), "%zu", w->o.store_rows);
+	if (fcntl(sock, F_SETFD, 0) == -1)
+		_exit(127);
+	sbx_pass_setpcap();
+	execv(w->exe, argv);
+	_exit(127);
+}
+
+/* A message that must reach the writer (not a row: none is dropped). */
+static int
+rw_send_kept(struct rw *w, uint16_t type, const void *p, size_t len, int fd)
+{
+	if (msg_send(w->sock, type, 0, p, len, fd) == -1)
+		return -1;
+	atomic_fetch_add(&w->sent, 1);
+	return 0;
+}
+
+/* What every new writer is given: the syslog sockets and the sealing
+ * state's path (the writer loads the key itself, the monitor never). */
+static int
+rw_hand_over(struct rw *w)
+{
+	if (w->syslog_fd >= 0 &&
+	    rw_send_kept(w, MSG_SYSLOG_FD, NULL, 0, w->syslog_fd) == -1)
+		return -1;
+	if (w->anchor_fd >= 0 &&
+	    rw_send_kept(w, MSG_ANCHOR_FD, NULL, 0, w->anchor_fd) == -1)
+		return -1;
+	if (w->seal.interval_s != 0 &&
+	    rw_send_kept(w, MSG_SEAL, &w->seal, sizeof(w->seal), -1) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Fork the writer.  Without exe the child runs rwproc.c in this image,
+ * which is sound only before threads and before libndpi is mapped (the
+ * benchmarks and unit tests); the child logs through the socket, not
+ * syslog, and calls nothing of the caller's.  The socket number in
+ * w->sock is kept: other threads may be sending on it while a dead
+ * writer is replaced.
+ */
+static int
+rw_spawn(struct rw *w, enum rec_error *err)
+{
+	int	 sv[2], size = RW_SNDBUF;
+	pid_t	 pid;
+
+	*err = REC_ERR_NOMEM;
+	if (msg_socketpair(sv) == -1)
+		return -1;
+	/* beyond net.core.wmem_max with CAP_NET_ADMIN, which the monitor
+	 * has; else as much as allowed (the default, about 90 rows, is
+	 * smaller, not wrong) */
+	if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &size,
+	    sizeof(size)) == -1)
+		(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size,
+		    sizeof(size));
+	if ((pid = fork()) == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		if (w->exe != NULL)
+			rw_exec_child(w, sv[1]);
+		rwp_run(sv[1], &w->o);
+	}
+	close(sv[1]);
+	if (w->sock == -1)
+		w->sock = sv[0];
+	else if (dup3(sv[0], w->sock, O_CLOEXEC) == -1 || close(sv[0]) == -1)
+		return -1;
+	w->pid = pid;
+	w->sent_base = atomic_load(&w->sent);
+	memset(&w->ws, 0, sizeof(w->ws));
+	w->started = time(NULL);
+	if (rw_await_ready(w, err) == -1 ||
+	    fcntl(w->sock, F_SETFL, O_NONBLOCK) == -1 || rw_hand_over(w) == -1) {
+		/* it cannot be reached: ours to end, by its PID */
+		kill(w->pid, SIGKILL);
+		waitpid(w->pid, NULL, 0);
+		w->pid = -1;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+rw_free(struct rw *w)
+{
+	if (w->syslog_fd >= 0)
+		close(w->syslog_fd);
+	if (w->anchor_fd >= 0)
+		close(w->anchor_fd);
+	if (w->sock >= 0)
+		close(w->sock);
+	free((char *)w->o.path);
+	free(w->exe);
+	free(w->m);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}
+
+struct rw *
+rw_start(const char *path, size_t queue_max, size_t store_rows,
+    enum rec_error *err)
+{
+	return rw_start_exec(NULL, path, queue_max, store_rows, err);
+}
+
+struct rw *
+rw_start_exec(const char *exe, const char *path, size_t queue_max,
+    size_t store_rows, enum rec_error *err)
+{
+	struct rw *w;
+
+	*err = REC_ERR_NOMEM;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->sock = -1;
+	w->pid = -1;
+	w->syslog_fd = -1;
+	w->anchor_fd = -1;
+	w->o.queue_max = queue_max;
+	w->o.store_rows = store_rows;
+	pthread_mutex_init(&w->lock, NULL);
+	if ((w->m = malloc(sizeof(*w->m))) == NULL ||
+	    (w->o.path = strdup(path)) == NULL ||
+	    (exe != NULL && (w->exe = strdup(exe)) == NULL))
+		goto fail;
+	if (rw_spawn(w, err) == -1)
+		goto fail;
+	return w;
+
+fail:
+	rw_free(w);
+	return NULL;
+}
+
+static void
+rw_send(struct rw *w, uint16_t type, const void *p, size_t len)
+{
+	if (msg_send(w->sock, type, 0, p, len, -1) == 0)
+		atomic_fetch_add(&w->sent, 1);
+	else
+		atomic_fetch_add(&w->refused, 1);
 }
 
 void
 rw_flow(struct rw *w, const struct rec_flow *r)
 {
-	struct rw_item it;
+	struct msg_flow	 m;
 
-	it.is_event = false;
-	it.u.flow = *r;
-	rw_push(w, &it);
+	if (rwm_flow_pack(r, &m) == -1) {
+		atomic_fetch_add(&w->refused, 1);
+		return;
+	}
+	rw_send(w, MSG_FLOW, &m, sizeof(m));
 }
 
 void
 rw_event(struct rw *w, const char *kind, const char *detail)
 {
-	struct rw_item it;
+	struct msg_event ev;
 
-	memset(&it, 0, sizeof(it));
-	it.is_event = true;
-	it.u.ev.ts_us = (int64_t)sg_now_us();
-	snprintf(it.u.ev.kind, sizeof(it.u.ev.kind), "%s", kind);
-	snprintf(it.u.ev.detail, sizeof(it.u.ev.detail), "%s", detail);
-	rw_push(w, &it);
+	memset(&ev, 0, sizeof(ev));
+	ev.ts_us = (int64_t)sg_now_us();
+	snprintf(ev.kind, sizeof(ev.kind), "%s", kind);
+	msg_copy_utf8(ev.detail, sizeof(ev.detail), detail);
+	rw_send(w, MSG_EVENT, &ev, sizeof(ev));
 }
 
-/*
- * Rows held in memory while the store failed reach the database late,
- * with their own times; the event tells the report's reader that the
- * record for that span was written after the fact.
- */
-static void
-rw_report_delay(struct rw *w)
+void
+rw_check_unclean_end(struct rw *w, bool fail_open)
 {
-	char detail[192];
-	int64_t secs = ((int64_t)sg_now_us() - w->failing_since_us) / 1000000;
+	struct msg_gapcheck g = { .fail_open = fail_open };
 
-	snprintf(detail, sizeof(detail), "records could not be written for "
-	    "%lld s (%s); rows held in memory were written late",
-	    (long long)secs, rec_strerror(w->last_error));
-	(void)rec_event(w->store, (int64_t)sg_now_us(), "delay", detail);
-}
-
-/* Logged on the change only: a full disk must not flood the log. */
-static void
-rw_note_result(struct rw *w, enum rec_error err)
-{
-	bool was = w->failing;
-
-	w->failing = err != REC_OK;
-	if (err != REC_OK)
-		w->last_error = err;
-	if (err != REC_OK && !was) {
-		w->failing_since_us = (int64_t)sg_now_us();
-		log_warnx("records: %s (%s); filtering continues, records are "
-		    "held in memory and counted if dropped", rec_strerror(err),
-		    rec_errmsg(w->store));
-	} else if (err == REC_OK && was) {
-		log_info("records: writing again");
-		rw_report_delay(w);
-	}
-}
-
-/* Sent whether or not the store took it: a full disk should not
- * also blind the school's central log. */
-static void
-rw_send_syslog(struct rw *w, const struct rec_flow *r)
-{
-	char line[2048];
-	int fd = atomic_load(&w->syslog_fd), n;
-
-	if (fd < 0)
-		return;
-	n = rpt_syslog5424(r, w->hostname, (int)getpid(), line, sizeof(line));
-	if (n > 0 && send(fd, line, (size_t)n, MSG_DONTWAIT) == -1)
-		w->syslog_failed++;
-}
-
-static int
-rw_syslog_connect(struct rw *w, const char *path)
-{
-	int fd = rpt_syslog_connect(path);
-
-	if (fd != -1 && gethostname(w->hostname, sizeof(w->hostname) - 1) ==
-	    -1)
-		snprintf(w->hostname, sizeof(w->hostname), "-");
-	return fd;
+	rw_send(w, MSG_GAPCHECK, &g, sizeof(g));
 }
 
 int
 rw_set_syslog(struct rw *w, const char *path)
 {
-	int fd = rw_syslog_connect(w, path);
+	int fd = rpt_syslog_connect(path);
 
 	if (fd == -1)
 		return -1;
-	atomic_store(&w->syslog_fd, fd);
+	if (rw_send_kept(w, MSG_SYSLOG_FD, NULL, 0, fd) == -1) {
+		close(fd);
+		return -1;
+	}
+	if (w->syslog_fd >= 0)
+		close(w->syslog_fd);
+	w->syslog_fd = fd;
 	return 0;
 }
 
 /*
- * Sealing (records/seal.c), kept apart from the queue: every
- * seal_every_us and once more at stop, the writer flushes, seals what is
- * committed and sends the seal to syslog as the anchor off the gateway.
+ * Sealing is the writer's (rwstore.c): it is told the state's path and
+ * the interval, and given its own socket for the anchors.  The socket is
+ * optional; the path is sent, and kept for a restarted writer, either way.
  */
 int
-rw_set_seal(struct rw *w, struct rec_sealer *sealer, unsigned interval_s,
+rw_set_seal(struct rw *w, const char *state, unsigned interval_s,
     const char *syslog_path)
 {
-	w->sealer = sealer;
-	w->seal_every_us = (int64_t)interval_s * 1000000;
-	w->next_seal_us = (int64_t)sg_now_us() + w->seal_every_us;
-	if (syslog_path == NULL)
-		return 0;
-	w->anchor_fd = rw_syslog_connect(w, syslog_path);
-	return w->anchor_fd == -1 ? -1 : 0;
-}
+	int fd = -1, rc = 0;
 
-static void
-rw_send_anchor(struct rw *w, const struct rec_seal_info *si)
-{
-	char line[1024];
-	int n;
-
-	if (w->anchor_fd < 0)
-		return;
-	n = rpt_syslog5424_seal(si, w->hostname, (int)getpid(), line,
-	    sizeof(line));
-	if (n > 0 && send(w->anchor_fd, line, (size_t)n, MSG_DONTWAIT) == -1)
-		w->syslog_failed++;
-}
-
-static void
-rw_seal_now(struct rw *w)
-{
-	struct rec_seal_info si;
-	enum rec_error err;
-
-	if (w->sealer == NULL || w->store == NULL)
-		return;
-	w->next_seal_us = (int64_t)sg_now_us() + w->seal_every_us;
-	if ((err = rec_seal(w->store, w->sealer, (int64_t)sg_now_us(),
-	    &si)) != REC_OK) {
-		if (!w->seal_failing)
-			log_warnx("records: sealing failed: %s (%s); retried"
-			    " at the next interval", rec_strerror(err),
-			    rec_errmsg(w->store));
-		w->seal_failing = true;
-		return;
+	memset(&w->seal, 0, sizeof(w->seal));
+	if (interval_s == 0 || interval_s > MSG_SEAL_INTERVAL_MAX ||
+	    snprintf(w->seal.state, sizeof(w->seal.state), "%s", state) >=
+	    (int)sizeof(w->seal.state)) {
+		memset(&w->seal, 0, sizeof(w->seal));
+		errno = EINVAL;
+		return -1;
 	}
-	if (w->seal_failing)
-		log_info("records: sealing again (seal %llu)",
-		    (unsigned long long)si.seq);
-	w->seal_failing = false;
-	rw_send_anchor(w, &si);
-}
-
-static void
-rw_seal_if_due(struct rw *w)
-{
-	if (w->sealer != NULL && (int64_t)sg_now_us() >= w->next_seal_us)
-		rw_seal_now(w);
-}
-
-static void
-rw_write(struct rw *w, const struct rw_item *it)
-{
-	enum rec_error err;
-
-	if (it->is_event)
-		err = rec_event(w->store, it->u.ev.ts_us, it->u.ev.kind,
-		    it->u.ev.detail);
-	else {
-		err = rec_add_flow(w->store, &it->u.flow);
-		rw_send_syslog(w, &it->u.flow);
-		/* buffered, not written: says nothing about the store */
-		if (err == REC_OK && rec_pending(w->store) > 0)
-			return;
+	w->seal.interval_s = interval_s;
+	if (syslog_path != NULL && ((fd = rpt_syslog_connect(syslog_path)) ==
+	    -1 || rw_send_kept(w, MSG_ANCHOR_FD, NULL, 0, fd) == -1)) {
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+		rc = -1;
 	}
-	rw_note_result(w, err);
-}
-
-/* Rows lost while the queue was full become an event once it drains,
- * so the report's data-quality section can show the gap. */
-static void
-rw_report_gap(struct rw *w)
-{
-	uint64_t lost = w->st.dropped_queue + w->dropped_before +
-	    rec_dropped(w->store);
-	char detail[128];
-
-	if (lost == w->gap_reported || w->failing)
-		return;
-	snprintf(detail, sizeof(detail), "%llu records dropped (queue full or "
-	    "store failing)", (unsigned long long)(lost - w->gap_reported));
-	if (rec_event(w->store, (int64_t)sg_now_us(), "gap", detail) == REC_OK)
-		w->gap_reported = lost;
-}
-
-static struct rec_store *
-rw_open_store(struct rw *w, enum rec_error *err)
-{
-	struct rec_store *st = rec_open(w->path, err);
-
-	if (st != NULL && w->store_rows)
-		rec_set_pending_max(st, w->store_rows);
-	return st;
-}
-
-static void
-rw_remember_file(struct rw *w)
-{
-	struct stat sb;
-
-	if (stat(w->path, &sb) == 0) {
-		w->dev = sb.st_dev;
-		w->ino = sb.st_ino;
+	if (fd >= 0) {
+		if (w->anchor_fd >= 0)
+			close(w->anchor_fd);
+		w->anchor_fd = fd;
 	}
+	if (rw_send_kept(w, MSG_SEAL, &w->seal, sizeof(w->seal), -1) == -1)
+		rc = -1;
+	return rc;
 }
 
-/*
- * SQLite goes on writing to a database file that was deleted (or renamed
- * and replaced) underneath it, so the rows would silently vanish: notice
- * it, start a fresh database there, and say in it why its chain starts
- * here.  Rows written to the old file since it went are lost.
- */
+/* With the lock held: counters and log lines the writer sent.  false
+ * once the writer is gone (end of file). */
 static bool
-rw_file_gone(struct rw *w)
+rw_drain(struct rw *w)
 {
-	struct stat sb;
+	enum msg_error	 why;
+	int		 r;
 
-	if (w->store == NULL)
-		return true;
-	if (stat(w->path, &sb) == -1)
-		return errno == ENOENT;
-	return sb.st_dev != w->dev || sb.st_ino != w->ino;
+	while ((r = msg_recv(w->sock, w->m, &why)) != 0) {
+		if (r == -1 && errno != EBADMSG && errno != EINTR)
+			return errno == EAGAIN;
+		if (r != 1)
+			continue;
+		if (w->m->hdr.type == MSG_WSTATS)
+			w->ws = *(const struct msg_wstats *)w->m->data;
+		else if (w->m->hdr.type == MSG_LOG) {
+			const struct msg_log *l = (void *)w->m->data;
+			log_line(l->priority, l->text);
+		} else if (w->m->fd >= 0)
+			close(w->m->fd);
+	}
+	return false;
+}
+
+/* The rows a dead writer took with it: in its ring or still in flight. */
+static uint64_t
+rw_lost(const struct rw *w)
+{
+	uint64_t sent = atomic_load(&w->sent) - w->sent_base;
+
+	return w->ws.backlog + (sent > w->ws.received ?
+	    sent - w->ws.received : 0);
 }
 
 static void
-rw_check_file(struct rw *w)
+rw_describe_end(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "was killed by signal %d (SIG%s)",
+		    WTERMSIG(status), sigabbrev_np(WTERMSIG(status)) ?
+		    sigabbrev_np(WTERMSIG(status)) : "?");
+	else
+		snprintf(buf, len, "exited with status %d",
+		    WEXITSTATUS(status));
+}
+
+/* A writer that ended: its counts kept, a gap event in the new one. */
+static void
+rw_bury(struct rw *w, int status)
+{
+	char how[64];
+	uint64_t lost = rw_lost(w);
+	time_t now = time(NULL);
+
+	rw_describe_end(status, how, sizeof(how));
+	w->written_before += w->ws.written;
+	w->dropped_before += w->ws.dropped_queue + lost;
+	w->store_before += w->ws.dropped_store;
+	w->syslog_before += w->ws.syslog_failed;
+	memset(&w->ws, 0, sizeof(w->ws));
+	w->pid = -1;
+	w->backoff = now - w->started >= RW_STABLE_S ? 1 :
+	    (w->backoff * 2 > RW_BACKOFF_MAX ? RW_BACKOFF_MAX :
+	    (w->backoff ? w->backoff * 2 : 1));
+	w->next_try = now;
+	log_warnx("records: the record writer %s; about %llu records in "
+	    "flight were lost; filtering goes on and a new writer starts", how,
+	    (unsigned long long)lost);
+	snprintf(w->crash, sizeof(w->crash), "the record writer %s and was "
+	    "restarted; about %llu records in flight were lost", how,
+	    (unsigned long long)lost);
+}
+
+/* A new writer, and the event that says why it is new. */
+static void
+rw_respawn(struct rw *w)
 {
 	enum rec_error err;
 
-	if (!rw_file_gone(w))
+	if (time(NULL) < w->next_try)
 		return;
-	if (w->store != NULL) {
-		log_warnx("records: database %s was deleted or replaced; "
-		    "reopening", w->path);
-		/* the old one first: its close removes the -wal and -shm
-		 * files it left, which a new database must not inherit */
-		rec_flush(w->store);
-		w->dropped_before += rec_dropped(w->store);
-		w->written_before += rec_committed(w->store);
-		rec_close(w->store);
-		w->store = NULL;
-	}
-	if ((w->store = rw_open_store(w, &err)) == NULL) {
-		if (!w->reopen_failing)
-			log_warnx("records: cannot create %s: %s; records are "
-			    "held in memory and retried", w->path,
-			    rec_strerror(err));
-		w->reopen_failing = true;
-		w->failing = true;
-		w->last_error = err;
+	if (rw_spawn(w, &err) == -1) {
+		log_warnx("records: the record writer did not start again (%s); "
+		    "retrying in %u s", rec_strerror(err), w->backoff);
+		w->next_try = time(NULL) + w->backoff;
 		return;
 	}
-	w->reopen_failing = false;
-	w->failing = false;
-	rw_remember_file(w);
-	rw_note_result(w, rec_event(w->store, (int64_t)sg_now_us(), "gap", "the records "
-	    "database was deleted or replaced while running; this new "
-	    "database and its hash chain start here (rows written since the "
-	    "deletion are lost)"));
-	log_info("records: started a new database at %s", w->path);
+	if (w->crash[0] != '\0')
+		rw_event(w, "gap", w->crash);
+	w->crash[0] = '\0';
 }
 
-/* Nothing queued, or no store to write to: flush, check the file. */
 static void
-rw_idle(struct rw *w)
+rw_check_child(struct rw *w)
 {
-	rw_check_file(w);
-	if (w->store == NULL)
-		return;
-	rw_note_result(w, rec_pending(w->store) ? rec_flush(w->store) :
-	    REC_OK);
-	rw_report_gap(w);
-	rw_seal_if_due(w);
-}
+	int status;
 
-/* With the lock held: what status shows. */
-static void
-rw_publish(struct rw *w)
-{
-	w->st.failing = w->failing;
-	w->st.last_error = w->last_error;
-	w->st.syslog_failed = w->syslog_failed;
-	w->st.written = w->written_before;
-	w->st.dropped_store = w->dropped_before;
-	w->store_pending = 0;
-	if (w->store != NULL) {
-		w->st.written += rec_committed(w->store);
-		w->st.dropped_store += rec_dropped(w->store);
-		w->store_pending = rec_pending(w->store);
-	}
-}
-
-static void *
-rw_main(void *arg)
-{
-	struct rw *w = arg;
-	struct timespec until;
-	size_t k;
-	int rc;
-
-	pthread_mutex_lock(&w->lock);
-	for (;;) {
-		while ((w->n == 0 || w->store == NULL) && !w->stopping) {
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += RW_RETRY_MS / 1000;
-			w->waiting = true;
-			rc = pthread_cond_timedwait(&w->cond, &w->lock, &until);
-			w->waiting = false;
-			if (rc != 0)
-				break;	/* idle: flush what is buffered */
-		}
-		if (w->n == 0 || w->store == NULL) {
-			pthread_mutex_unlock(&w->lock);
-			rw_idle(w);
-			pthread_mutex_lock(&w->lock);
-			rw_publish(w);
-			if (w->stopping && (w->n == 0 || w->store == NULL))
-				break;
-			continue;
-		}
-		/* a batch per lock: producers on the verdict path share it */
-		for (k = 0; k < RW_TAKE && w->n > 0; k++) {
-			w->take[k] = w->ring[w->head];
-			w->head = (w->head + 1) % w->cap;
-			w->n--;
-		}
-		pthread_mutex_unlock(&w->lock);
-		for (size_t i = 0; i < k; i++)
-			rw_write(w, &w->take[i]);
-		rw_seal_if_due(w);
-		pthread_mutex_lock(&w->lock);
-		rw_publish(w);
-	}
-	pthread_mutex_unlock(&w->lock);
-	return NULL;
-}
-struct rw *
-rw_start(const char *path, size_t queue_max, size_t store_rows,
-    enum rec_error *err)
-{
-	struct rw *w;
-
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		*err = REC_ERR_NOMEM;
-		return NULL;
-	}
-	w->cap = queue_max ? queue_max : 16384;
-	/* the writer's batch lives just past the ring */
-	if ((w->ring = calloc(w->cap + RW_TAKE, sizeof(*w->ring))) == NULL) {
-		*err = REC_ERR_NOMEM;
-		goto free_rw;
-	}
-	w->take = w->ring + w->cap;
-	atomic_init(&w->syslog_fd, -1);
-	w->anchor_fd = -1;
-	if ((w->path = strdup(path)) == NULL) {
-		*err = REC_ERR_NOMEM;
-		goto free_ring;
-	}
-	w->store_rows = store_rows;
-	if ((w->store = rw_open_store(w, err)) == NULL)
-		goto free_path;
-	rw_remember_file(w);
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->cond, NULL);
-	if (pthread_create(&w->thread, NULL, rw_main, w) != 0) {
-		*err = REC_ERR_NOMEM;
-		goto close_store;
-	}
-	return w;
-
-close_store:
-	pthread_cond_destroy(&w->cond);
-	pthread_mutex_destroy(&w->lock);
-	rec_close(w->store);
-free_path:
-	free(w->path);
-free_ring:
-	free(w->ring);
-free_rw:
-	free(w);
-	return NULL;
+	if (w->pid > 0 && waitpid(w->pid, &status, WNOHANG) == w->pid)
+		rw_bury(w, status);
+	if (w->pid == -1)
+		rw_respawn(w);
 }
 
 void
-rw_stop(struct rw *w)
+rw_tick(struct rw *w)
 {
-	if (w == NULL)
-		return;
 	pthread_mutex_lock(&w->lock);
-	w->stopping = true;
-	pthread_cond_signal(&w->cond);
+	rw_drain(w);
+	rw_check_child(w);
 	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
-	if (w->store != NULL) {
-		rec_flush(w->store);
-		rw_seal_now(w);
-		rec_close(w->store);
-	}
-	seal_free(w->sealer);
-	if (w->anchor_fd >= 0)
-		close(w->anchor_fd);
-	if (atomic_load(&w->syslog_fd) >= 0)
-		close(atomic_load(&w->syslog_fd));
-	free(w->path);
-	pthread_cond_destroy(&w->cond);
-	pthread_mutex_destroy(&w->lock);
-	free(w->ring);
-	free(w);
 }
 
 void
 rw_get_stats(struct rw *w, struct rw_stats *st)
 {
+	uint64_t sent;
+
 	pthread_mutex_lock(&w->lock);
-	*st = w->st;
-	st->backlog = w->n + w->store_pending;
+	rw_drain(w);
+	sent = atomic_load(&w->sent) - w->sent_base;
+	memset(st, 0, sizeof(*st));
+	st->written = w->written_before + w->ws.written;
+	st->dropped_queue = w->dropped_before + w->ws.dropped_queue +
+	    atomic_load(&w->refused);
+	st->dropped_store = w->store_before + w->ws.dropped_store;
+	st->backlog = (size_t)(w->ws.backlog + (sent > w->ws.received ?
+	    sent - w->ws.received : 0));
+	st->failing = w->ws.failing || w->pid == -1;
+	st->last_error = (enum rec_error)w->ws.last_error;
+	st->syslog_failed = w->syslog_before + w->ws.syslog_failed;
 	pthread_mutex_unlock(&w->lock);
+}
+
+/* End of file tells the writer to write the rest and end. */
+void
+rw_stop(struct rw *w)
+{
+	struct pollfd pfd;
+	bool more = true;
+
+	if (w == NULL)
+		return;
+	shutdown(w->sock, SHUT_WR);
+	pfd = (struct pollfd){ w->sock, POLLIN, 0 };
+	/* its last counters and log lines, until it closes */
+	while (w->pid > 0 && more) {
+		if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
+			break;
+		pthread_mutex_lock(&w->lock);
+		more = rw_drain(w);
+		pthread_mutex_unlock(&w->lock);
+	}
+	if (w->pid > 0)
+		waitpid(w->pid, NULL, 0);
+	rw_free(w);
 }

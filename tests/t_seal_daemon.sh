@@ -3,7 +3,7 @@
 # says so and goes on chaining; with one (keys init) it seals every
 # records.seal_interval and at a clean stop, sends each seal to syslog
 # (MSGID "seal"), and verify --verification-key --anchors accepts the
-# result.
+# result, also after the record writer was killed and restarted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SG_NS_PREFIX="sgsl$$"
@@ -45,6 +45,16 @@ for _ in $(seq 150); do
 done
 check "a seal within the interval, sent to syslog" "yes" \
     "$(yesno grep -q ' seal \[schoolgate@32473 seq="1"' "$log")"
+
+echo "== kill -9 the record writer: the next one reloads the key"
+writer=""
+for p in $(pgrep -P "$SG_GW_PID"); do
+	if grep -qa record-writer "/proc/$p/cmdline"; then writer="$p"; fi
+done
+check "the record writer runs" "yes" "$(yesno test -n "$writer")"
+kill -KILL "$writer"
+check "the monitor restarts it" "yes" \
+    "$(yesno wait_log 'record writer was killed by signal 9' 5)"
 check "facebook is blocked" "reset" "$(fetch staff www.facebook.com 100)"
 stop_bg "$SG_GW_PID"
 seals=$(grep -c 'sealed: seq=' "$log")

@@ -17,6 +17,7 @@ fuzz_msg_read(const struct msg *m)
 	const struct msg_pkt	*p;
 	const uint8_t		*data;
 	const struct msg_flow	*f;
+	const struct msg_wstats	*w;
 	size_t			 off = 0, sum = 0;
 	char			 out[64];
 
@@ -37,6 +38,21 @@ fuzz_msg_read(const struct msg *m)
 		msg_copy_utf8(out, sizeof(out), f->host);
 		if (!msg_utf8_valid(out, sizeof(out)))
 			abort();
+		sum += strlen(f->id_source);
+		break;
+	case MSG_WSTATS:
+		/* the monitor adds and subtracts these: any value must do */
+		w = (const struct msg_wstats *)m->data;
+		sum += (size_t)(w->written + w->dropped_queue + w->backlog -
+		    w->received) + w->failing + w->last_error;
+		break;
+	case MSG_GAPCHECK:
+		sum += ((const struct msg_gapcheck *)m->data)->fail_open;
+		break;
+	case MSG_SEAL:
+		/* the writer opens this path: it must be a terminated string */
+		sum += strlen(((const struct msg_seal *)m->data)->state) +
+		    ((const struct msg_seal *)m->data)->interval_s;
 		break;
 	default:
 		sum += msg_count(m, 8);

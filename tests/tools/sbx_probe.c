@@ -195,7 +195,8 @@ classify(const char *user, const char *dir, int argc, char **argv)
 		load_frames(&c, argv[i]);
 	if (strcmp(user, "-") != 0) {
 		int keep[] = { 1, 2, sv[1] };
-		struct sbx_opts o = { user, dir, keep, 3 };
+		struct sbx_opts o = { .user = user, .dir = dir, .keep = keep,
+		    .nkeep = 3 };
 
 		if (sbx_enter(&o, err, sizeof(err)) == -1)
 			die(err);
@@ -265,7 +266,7 @@ int
 main(int argc, char **argv)
 {
 	int keep[] = { 0, 1, 2 };
-	struct sbx_opts o = { NULL, NULL, keep, 3 };
+	struct sbx_opts o = { .keep = keep, .nkeep = 3 };
 	bool status;
 	char err[256], buf[64];
 	ssize_t n;

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "msg.h"
+#include "records.h"
 
 struct fixture {
 	int		 sv[2];
@@ -273,6 +274,100 @@ count_fds(void)
 	return n;
 }
 
+/* What the record writer and the monitor check of each other's messages. */
+static void
+test_writer_messages(void **state)
+{
+	struct fixture *fx = *state;
+	struct msg_flow f = good_flow();
+	struct msg_wstats w;
+	struct msg_gapcheck g;
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	memset(f.id_source, 'x', sizeof(f.id_source));	/* no NUL */
+	assert_int_equal(send_recv(fx, MSG_FLOW, 0, &f, sizeof(f), -1),
+	    MSG_E_STRING);
+	f = good_flow();
+	snprintf(f.id_source, sizeof(f.id_source), "8021x");
+	assert_int_equal(send_recv(fx, MSG_FLOW, 0, &f, sizeof(f), -1),
+	    MSG_OK);
+
+	memset(&g, 0, sizeof(g));
+	g.fail_open = 2;
+	assert_int_equal(send_recv(fx, MSG_GAPCHECK, 0, &g, sizeof(g), -1),
+	    MSG_E_RANGE);
+	g.fail_open = 1;
+	assert_int_equal(send_recv(fx, MSG_GAPCHECK, 0, &g, sizeof(g), -1),
+	    MSG_OK);
+	assert_int_equal(send_recv(fx, MSG_GAPCHECK, 0, &g, sizeof(g) - 1,
+	    -1), MSG_E_LEN);
+
+	memset(&w, 0, sizeof(w));
+	w.last_error = REC_ERR_NOMEM + 1;
+	assert_int_equal(send_recv(fx, MSG_WSTATS, 0, &w, sizeof(w), -1),
+	    MSG_E_RANGE);
+	w.last_error = REC_ERR_FULL;
+	w.failing = 2;
+	assert_int_equal(send_recv(fx, MSG_WSTATS, 0, &w, sizeof(w), -1),
+	    MSG_E_RANGE);
+	w.failing = 1;
+	w.ready = 1;
+	w.backlog = UINT64_MAX;		/* counters are the peer's word */
+	assert_int_equal(send_recv(fx, MSG_WSTATS, 0, &w, sizeof(w), -1),
+	    MSG_OK);
+
+	/* the syslog socket: exactly one descriptor and no payload */
+	assert_true(fd >= 0);
+	assert_int_equal(send_recv(fx, MSG_SYSLOG_FD, 0, &g, 0, -1),
+	    MSG_E_FD);
+	assert_int_equal(send_recv(fx, MSG_SYSLOG_FD, 0, &g, sizeof(g), fd),
+	    MSG_E_LEN);
+	assert_int_equal(send_recv(fx, MSG_SYSLOG_FD, 0, &g, 0, fd),
+	    MSG_OK);
+	assert_true(fx->m->fd >= 0);
+	close(fx->m->fd);
+	close(fd);
+}
+
+/* The sealing state's path and interval, which the writer acts on. */
+static void
+test_seal_message(void **state)
+{
+	struct fixture *fx = *state;
+	struct msg_seal s;
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	memset(&s, 0, sizeof(s));
+	s.interval_s = 300;
+	memset(s.state, 'x', sizeof(s.state));		/* no NUL */
+	assert_int_equal(send_recv(fx, MSG_SEAL, 0, &s, sizeof(s), -1),
+	    MSG_E_STRING);
+	snprintf(s.state, sizeof(s.state), "/var/lib/schoolgate/seal");
+	assert_int_equal(send_recv(fx, MSG_SEAL, 0, &s, sizeof(s), -1),
+	    MSG_OK);
+	assert_int_equal(send_recv(fx, MSG_SEAL, 0, &s, sizeof(s) - 1, -1),
+	    MSG_E_LEN);
+	s.interval_s = 0;
+	assert_int_equal(send_recv(fx, MSG_SEAL, 0, &s, sizeof(s), -1),
+	    MSG_E_RANGE);
+	s.interval_s = MSG_SEAL_INTERVAL_MAX + 1;
+	assert_int_equal(send_recv(fx, MSG_SEAL, 0, &s, sizeof(s), -1),
+	    MSG_E_RANGE);
+	s.interval_s = 1;
+	s.state[0] = '\0';
+	assert_int_equal(send_recv(fx, MSG_SEAL, 0, &s, sizeof(s), -1),
+	    MSG_E_RANGE);
+
+	/* the anchor socket: exactly one descriptor and no payload */
+	assert_true(fd >= 0);
+	assert_int_equal(send_recv(fx, MSG_ANCHOR_FD, 0, &s, 0, -1),
+	    MSG_E_FD);
+	assert_int_equal(send_recv(fx, MSG_ANCHOR_FD, 0, &s, 0, fd), MSG_OK);
+	assert_true(fx->m->fd >= 0);
+	close(fx->m->fd);
+	close(fd);
+}
+
 static void
 test_fd_passing(void **state)
 {
@@ -471,6 +566,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_oversized_is_truncated,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_strings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_writer_messages, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_seal_message, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_fd_passing, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_blob_parts, setup,
