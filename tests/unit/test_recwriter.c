@@ -82,16 +82,19 @@ sample(struct rec_flow *r, const char *host)
 	snprintf(r->source, sizeof(r->source), "live");
 }
 
+/* Rows in table ("flows", "seals"); -1 if it cannot be read. */
 static long
-count_rows(const char *db)
+count_rows(const char *db, const char *table)
 {
 	sqlite3 *h;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
+	char sql[64];
 	long n = -1;
 
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
 	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-	if (sqlite3_prepare_v2(h, "SELECT count(*) FROM flows", -1, &st,
-	    NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	sqlite3_close(h);
@@ -120,7 +123,7 @@ test_store_and_syslog(void **state)
 	rw_event(w, "start", "test");
 	rw_stop(w);
 
-	assert_int_equal(count_rows(fx->db), 2);
+	assert_int_equal(count_rows(fx->db, "flows"), 2);
 	assert_true(poll(&pfd, 1, 2000) == 1);
 	n = recv(fx->fd, line, sizeof(line) - 1, 0);
 	assert_true(n > 0);
@@ -270,7 +273,7 @@ test_writer_crash(void **state)
 	sample(&r, "www.instagram.com");
 	rw_flow(w, &r);
 	rw_stop(w);
-	assert_int_equal(count_rows(fx->db), 2);
+	assert_int_equal(count_rows(fx->db, "flows"), 2);
 	assert_int_equal(sqlite3_open(fx->db, &h), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(h, "SELECT detail FROM events "
 	    "WHERE kind = 'gap'", -1, &st, NULL), SQLITE_OK);
@@ -319,23 +322,6 @@ test_seal_at_stop(void **state)
 	assert_non_null(strstr(line, vr.last_seal.mac));
 }
 
-static int
-count_seals(const char *db)
-{
-	sqlite3 *h;
-	sqlite3_stmt *st;
-	int n = -1;
-
-	if (sqlite3_open(db, &h) == SQLITE_OK && sqlite3_prepare_v2(h,
-	    "SELECT count(*) FROM seals", -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			n = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(h);
-	return n;
-}
-
 /* A writer killed after it sealed: the new one loads the evolved key
  * from the state file and its seals still verify. */
 static void
@@ -358,9 +344,9 @@ test_seal_after_crash(void **state)
 	assert_int_equal(rw_set_seal(w, sp, 1, NULL), 0);
 	sample(&r, "www.facebook.com");
 	rw_flow(w, &r);
-	for (i = 0; i < 100 && count_seals(fx->db) < 1; i++)
+	for (i = 0; i < 100 && count_rows(fx->db, "seals") < 1; i++)
 		usleep(50000);
-	assert_true(count_seals(fx->db) >= 1);
+	assert_true(count_rows(fx->db, "seals") >= 1);
 	old = writer_pid();
 	assert_int_equal(kill(old, SIGABRT), 0);
 	for (i = 0; i < 60 && (now == -1 || now == old); i++) {
