@@ -423,9 +423,13 @@ static void
 run_start_sealing(struct daemon *d)
 {
 	const struct sg_config *cfg = d->cfg->cfg;
+	/* without a state there is nothing to anchor (the writer says so);
+	 * the monitor only looks whether the file is there */
+	const char *anchor = access(cfg->seal_state, F_OK) == 0 ?
+	    cfg->syslog_socket : NULL;
 
 	if (rw_set_seal(d->rw, cfg->seal_state, cfg->seal_interval,
-	    cfg->syslog_socket) == -1)
+	    anchor) == -1)
 		log_warn("records: seals are not sent to syslog at %s",
 		    cfg->syslog_socket);
 }
