@@ -244,6 +244,22 @@ wait_written(struct rw *w, uint64_t n)
 	fail_msg("the writer did not write %llu rows", (unsigned long long)n);
 }
 
+/* Kill the writer and wait until rw_tick has started another. */
+static void
+crash_writer(struct rw *w)
+{
+	pid_t old = writer_pid(), now = -1;
+
+	/* not SIGSEGV: AddressSanitizer would catch that one */
+	assert_int_equal(kill(old, SIGABRT), 0);
+	for (int i = 0; i < 60 && (now == -1 || now == old); i++) {
+		usleep(50000);
+		rw_tick(w);
+		now = writer_pid();
+	}
+	assert_true(now > 0 && now != old);
+}
+
 /* A writer that dies is replaced; the event names the signal and what
  * was written before the crash stays. */
 static void
@@ -253,7 +269,6 @@ test_writer_crash(void **state)
 	struct rec_flow r;
 	enum rec_error err;
 	struct rw *w;
-	pid_t old, now = -1;
 	sqlite3 *h;
 	sqlite3_stmt *st;
 
@@ -261,15 +276,7 @@ test_writer_crash(void **state)
 	sample(&r, "www.facebook.com");
 	rw_flow(w, &r);
 	wait_written(w, 1);
-	old = writer_pid();
-	/* not SIGSEGV: AddressSanitizer would catch that one */
-	assert_int_equal(kill(old, SIGABRT), 0);
-	for (int i = 0; i < 60 && (now == -1 || now == old); i++) {
-		usleep(50000);
-		rw_tick(w);
-		now = writer_pid();
-	}
-	assert_true(now > 0 && now != old);
+	crash_writer(w);
 	sample(&r, "www.instagram.com");
 	rw_flow(w, &r);
 	rw_stop(w);
@@ -333,7 +340,6 @@ test_seal_after_crash(void **state)
 	struct rec_flow r;
 	enum rec_error err;
 	struct rw *w;
-	pid_t old, now = -1;
 	char sp[160];
 	int i;
 
@@ -347,14 +353,7 @@ test_seal_after_crash(void **state)
 	for (i = 0; i < 100 && count_rows(fx->db, "seals") < 1; i++)
 		usleep(50000);
 	assert_true(count_rows(fx->db, "seals") >= 1);
-	old = writer_pid();
-	assert_int_equal(kill(old, SIGABRT), 0);
-	for (i = 0; i < 60 && (now == -1 || now == old); i++) {
-		usleep(50000);
-		rw_tick(w);
-		now = writer_pid();
-	}
-	assert_true(now > 0 && now != old);
+	crash_writer(w);
 	sample(&r, "www.instagram.com");
 	rw_flow(w, &r);
 	rw_stop(w);
