@@ -17,6 +17,7 @@ int	cmd_explain(int, char **);
 int	cmd_purge(int, char **);
 int	cmd_verify(int, char **);
 int	cmd_run(int, char **);
+int	cmd_inspector(int, char **);	/* daemon/inspector.c */
 int	cmd_status(int, char **);
 int	cmd_reload(int, char **);
 int	cmd_report(int, char **);
