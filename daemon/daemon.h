@@ -162,6 +162,9 @@ void		 rd_reloaded(struct daemon *);
 void		 rd_tick(struct daemon *, time_t now);
 void		 rd_pass(struct daemon *, const char *why);
 
+/* daemon/confcheck.c: conf_load_checked without loading nDPI here. */
+struct sg_config *run_conf_load(const char *path, struct conf_errors *);
+
 size_t		 status_text(struct daemon *, char *buf, size_t len);
 /* Packets passed uninspected (fail-open estimate) and socket overruns,
  * both counted since the queues were bound. */

@@ -105,7 +105,7 @@ run_reload(struct daemon *d)
 	char detail[256];
 	bool rebuilt;
 
-	if ((cfg = conf_load_checked(d->conf_path, &errs)) == NULL) {
+	if ((cfg = run_conf_load(d->conf_path, &errs)) == NULL) {
 		for (size_t i = 0; i < errs.n; i++)
 			log_warnx("reload rejected: %s", errs.msg[i]);
 		run_reload_rejected(d, errs.n ? errs.msg[0] : "cannot load");
@@ -533,7 +533,7 @@ cmd_run(int argc, char **argv)
 		return 2;
 	}
 	log_init(d.foreground, verbose);
-	if ((cfg = cmd_load_config_checked(d.conf_path)) == NULL)
+	if ((cfg = cmd_load(d.conf_path, run_conf_load)) == NULL)
 		return 1;
 	d.generation = 1;
 	d.mark_mask = cfg->mark_mask;
