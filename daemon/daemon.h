@@ -64,6 +64,7 @@ struct worker {
 	struct msg	*in;		/* receive buffer */
 	uint8_t		*batch;		/* MSG_PACKETS being filled */
 	size_t		 batchlen;
+	size_t		 batchn;	/* packets in it */
 	struct worker_out out[WORKER_OUT_MAX];
 	size_t		 out_head, out_n;
 	uint64_t	 started_us;	/* of the running inspector */

@@ -156,8 +156,9 @@ spawn_answer_all(struct worker *w, bool fail_open)
 		w->uninspected++;
 		w->gap_uninspected++;
 	}
-	w->batchlen = 0;	/* never handed out: the kernel queue keeps
-				 * nothing of it, so answer those too */
+	/* the batch not yet sent was in the list too */
+	w->batchlen = 0;
+	w->batchn = 0;
 }
 
 /* Reaps the inspector, killing it if it lingers; its wait status. */

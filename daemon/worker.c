@@ -85,6 +85,7 @@ worker_flush_batch(struct worker *w)
 	if (len == 0)
 		return 0;
 	w->batchlen = 0;
+	w->batchn = 0;
 	return spawn_send(w, MSG_PACKETS, 0, w->batch, len);
 }
 
@@ -108,12 +109,18 @@ worker_packet(struct nfq_queue *q, const struct nfq_pkt *p, void *arg)
 	mp.has_mac = p->has_mac ? 1 : 0;
 	memcpy(mp.mac, p->mac, sizeof(mp.mac));
 	snprintf(mp.iface, sizeof(mp.iface), "%s", p->iface);
+	/* the inspector refuses a batch of more (msg_check_packets) */
+	if (w->batchn == MSG_PKT_BATCH_MAX && worker_flush_batch(w) == -1) {
+		worker_uninspected(w, p->id);
+		return;
+	}
 	if (msg_pkt_add(w->batch, &w->batchlen, &mp, p->data) == -1 &&
 	    (worker_flush_batch(w) == -1 ||
 	    msg_pkt_add(w->batch, &w->batchlen, &mp, p->data) == -1)) {
 		worker_uninspected(w, p->id);
 		return;
 	}
+	w->batchn++;
 	o = &w->out[(w->out_head + w->out_n++) % WORKER_OUT_MAX];
 	*o = (struct worker_out){ p->id, p->mark, sg_now_us() };
 }
@@ -495,7 +502,7 @@ worker_wakeup(struct worker *w)
 
 /* An inspector that leaves a packet unanswered this long is hung (a
  * loop in a dissector): it is lost like a crashed one. */
-#define WORKER_HUNG_US	(2 * 1000000ULL)
+#define WORKER_HUNG_US	(5 * 1000000ULL)
 
 static void
 worker_tick(struct worker *w, uint64_t now)
@@ -509,7 +516,7 @@ worker_tick(struct worker *w, uint64_t now)
 	if (w->sock >= 0 && w->out_n > 0 &&
 	    now - w->out[w->out_head].since_us > WORKER_HUNG_US) {
 		(void)kill(w->pid, SIGKILL);	/* our own child */
-		spawn_lost(w, "left a packet unanswered for 2 s");
+		spawn_lost(w, "left a packet unanswered for 5 s");
 	}
 	pthread_mutex_lock(&w->lock);
 	w->nfq_st = *nfq_stats(w->q);
