@@ -80,6 +80,8 @@ run_conf_load(const char *path, struct conf_errors *errs)
 	size_t got;
 	int rc;
 
+	errs->msg = NULL;	/* as conf_load: the caller's may be garbage */
+	errs->n = 0;
 	if ((out = malloc(CC_OUT_MAX)) == NULL)
 		return NULL;
 	if ((rc = cc_run(path, out, CC_OUT_MAX, &got)) != 0) {

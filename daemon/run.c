@@ -118,11 +118,10 @@ run_reload(struct daemon *d)
 	if (cfg->mark_mask != d->mark_mask)
 		log_warnx("reload: daemon.mark_mask changed to %#x; restart "
 		    "(and reinstall gateway-rules) to apply it", cfg->mark_mask);
-	/* nDPI is never loaded here: new protocols mean new inspectors */
-	rebuilt = (cfg->protocols_file == NULL) !=
-	    (d->cfg->cfg->protocols_file == NULL) ||
-	    (cfg->protocols_file != NULL && strcmp(cfg->protocols_file,
-	    d->cfg->cfg->protocols_file) != 0);
+	/* nDPI is never loaded here: a protocols file (its content may be
+	 * new under the same name) means new inspectors, which build it */
+	rebuilt = cfg->protocols_file != NULL ||
+	    d->cfg->cfg->protocols_file != NULL;
 	if ((r = cfg_ref_new(cfg, d->generation + 1)) == NULL) {
 		conf_free(cfg);
 		return;
@@ -134,8 +133,7 @@ run_reload(struct daemon *d)
 	d->cfg = r;
 	d->reloads_ok++;
 	snprintf(detail, sizeof(detail), "configuration reloaded, generation "
-	    "%u%s", d->generation, rebuilt ? " (new inspectors for the new "
-	    "nDPI protocols)" : "");
+	    "%u%s", d->generation, rebuilt ? " (nDPI protocols rebuilt)" : "");
 	rw_event(d->rw, "reload", detail);
 	log_info("%s", detail);
 	rd_reloaded(d);

@@ -438,12 +438,12 @@ worker_send_config(struct worker *w)
 	return rc;
 }
 
+/* Neither names a protocols file: the inspector's module serves both
+ * (a file may have new content under the same name). */
 static bool
 worker_same_protocols(const struct sg_config *a, const struct sg_config *b)
 {
-	if (a->protocols_file == NULL || b->protocols_file == NULL)
-		return a->protocols_file == b->protocols_file;
-	return strcmp(a->protocols_file, b->protocols_file) == 0;
+	return a->protocols_file == NULL && b->protocols_file == NULL;
 }
 
 /*
