@@ -13,6 +13,15 @@
  */
 static int log_to_stderr = 1;
 static int log_verbose;
+static log_sink_fn *log_sink;	/* the inspector's: lines go to the monitor */
+static void *log_sink_arg;
+
+void
+log_set_sink(log_sink_fn *fn, void *arg)
+{
+	log_sink = fn;
+	log_sink_arg = arg;
+}
 
 void
 log_init(int to_stderr, int verbose)
@@ -29,6 +38,17 @@ vlog(int pri, const char *fmt, va_list ap, int with_errno, int saved)
 	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_sink != NULL) {
+		char line[1024 + 128];
+
+		if (with_errno)
+			snprintf(line, sizeof(line), "%s: %s", msg,
+			    strerror(saved));
+		else
+			snprintf(line, sizeof(line), "%s", msg);
+		log_sink(pri, line, log_sink_arg);
+		return;
+	}
 	if (log_to_stderr) {
 		if (with_errno)
 			fprintf(stderr, "schoolgate: %s: %s\n", msg, strerror(saved));
