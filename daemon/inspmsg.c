@@ -77,6 +77,7 @@ im_decided_to(struct msg_decided *m, const struct eng_flow_view *v,
 	msg_copy_utf8(m->proto_name, sizeof(m->proto_name), k->proto);
 	msg_copy_utf8(m->kept_host, sizeof(m->kept_host), k->host);
 	msg_copy_utf8(m->user, sizeof(m->user), k->user);
+	msg_copy_utf8(m->addr_list, sizeof(m->addr_list), k->addr_list);
 }
 
 void
@@ -127,6 +128,10 @@ im_decided_from(const struct msg_decided *m, struct flow_key *key,
 	COPY(k->proto, m->proto_name);
 	COPY(k->host, m->kept_host);
 	COPY(k->user, m->user);
+	COPY(k->addr_list, m->addr_list);
+	/* placed by its address: engrecord.c's name for that */
+	if (m->addr_list[0] != '\0')
+		COPY(r->host_source, "ip-list");
 	k->fixed = m->kept_fixed;
 }
 

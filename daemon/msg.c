@@ -27,7 +27,7 @@ static_assert(sizeof(struct msg_flow) == 1096, "msg_flow has padding");
 static_assert(sizeof(struct msg_event) == 536, "msg_event has padding");
 static_assert(sizeof(struct msg_rad) == 240, "msg_rad has padding");
 static_assert(sizeof(struct msg_addr) == 20, "msg_addr has padding");
-static_assert(sizeof(struct msg_decided) == 1576, "msg_decided has padding");
+static_assert(sizeof(struct msg_decided) == 1640, "msg_decided has padding");
 static_assert(sizeof(struct msg_dns) == 1056, "msg_dns has padding");
 static_assert(sizeof(struct msg_rewrite) == 8 + MSG_REWRITE_MAX,
     "msg_rewrite has padding");
@@ -362,6 +362,7 @@ msg_check_decided(const struct msg *m)
 		msg_check_str(MSG_FIELD(d, proto_name), true),
 		msg_check_str(MSG_FIELD(d, kept_host), true),
 		msg_check_str(MSG_FIELD(d, user), true),
+		msg_check_str(MSG_FIELD(d, addr_list), true),
 	};
 
 	if (!msg_family_ok(&d->src, false) || !msg_family_ok(&d->dst, false) ||

@@ -212,6 +212,7 @@ struct msg_decided {
 	char		 proto_name[32];
 	char		 kept_host[SG_HOST_MAX];
 	char		 user[64];	/* RAD_USER_MAX */
+	char		 addr_list[SG_NAME_MAX];	/* placed by this address list */
 	uint8_t		 pad2[4];
 };
 
