@@ -328,6 +328,10 @@ insp_loop(struct insp *in)
 				insp_message(in);
 				break;
 			case 0:		/* the monitor is gone or stopping */
+				/* flows still open end as they did in the
+				 * single process: decided now, and sent */
+				if (in->eng != NULL)
+					eng_free(in->eng);
 				insp_exit(0);
 			default:
 				if (errno == EAGAIN || errno == EINTR)

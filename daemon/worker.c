@@ -1,5 +1,6 @@
 #include <sys/eventfd.h>
 #include <errno.h>
+#include <sys/socket.h>
 #include <poll.h>
 #include <signal.h>
 #include <syslog.h>
@@ -210,8 +211,9 @@ worker_message(struct worker *w, const struct msg *m)
 		memcpy(&w->eng_st, m->data, sizeof(w->eng_st));
 		pthread_mutex_unlock(&w->lock);
 		return 0;
-	case MSG_DNS:
-		worker_fan_dns(w->d, w, (const struct msg_dns *)m->data);
+	case MSG_DNS:	/* stopping: the other queues may be gone */
+		if (!atomic_load(&w->stop))
+			worker_fan_dns(w->d, w, (const struct msg_dns *)m->data);
 		return 0;
 	default:
 		return -1;
@@ -235,7 +237,10 @@ worker_inspector_input(struct worker *w)
 			    "of turn", msg_type_name(w->in->hdr.type));
 			goto lost;
 		case 0:
-			spawn_lost(w, NULL);
+			if (atomic_load(&w->stop))	/* it finished, as asked */
+				spawn_retire(w);
+			else
+				spawn_lost(w, NULL);
 			return -1;
 		default:
 			if (errno == EAGAIN || errno == EINTR)
@@ -630,8 +635,29 @@ worker_post_config(struct worker *w, struct cfg_ref *r)
 		log_warn("%s: eventfd", __func__);
 }
 
-/* The inspector's decided flows are already in the accounting table; its
- * undecided ones had no record yet.  Then the queue is unbound. */
+/*
+ * The inspector sees end of file only after every packet sent before it,
+ * so its last decided flows still reach the accounting table; then it
+ * exits.  One that takes too long is ended.
+ */
+static void
+worker_drain(struct worker *w)
+{
+	struct pollfd pfd;
+
+	if (w->sock < 0)
+		return;
+	(void)shutdown(w->sock, SHUT_WR);
+	for (int i = 0; i < 30 && w->sock >= 0; i++) {
+		pfd = (struct pollfd){ w->sock, POLLIN, 0 };
+		if (poll(&pfd, 1, 100) > 0)
+			(void)worker_inspector_input(w);
+	}
+	if (w->sock >= 0)
+		spawn_retire(w);
+}
+
+/* Undecided flows had no record yet.  Then the queue is unbound. */
 void
 worker_stop(struct worker *w)
 {
@@ -644,10 +670,7 @@ worker_stop(struct worker *w)
 		pthread_join(w->thread, NULL);
 		w->started = false;
 	}
-	if (w->sock >= 0) {
-		(void)worker_inspector_input(w);	/* its last words */
-		spawn_retire(w);
-	}
+	worker_drain(w);
 	if (w->q)
 		nfq_queue_close(w->q);
 	leases_free(&w->leases.cur);
