@@ -17,6 +17,7 @@ int	cmd_explain(int, char **);
 int	cmd_purge(int, char **);
 int	cmd_verify(int, char **);
 int	cmd_run(int, char **);
+int	cmd_inspector(int, char **);	/* daemon/inspector.c */
 int	cmd_status(int, char **);
 int	cmd_reload(int, char **);
 int	cmd_report(int, char **);
@@ -30,6 +31,9 @@ int	cmd_keys(int, char **);
 struct sg_config *cmd_load_config(const char *path);
 /* The same through conf_load_checked(): for what enforces the config. */
 struct sg_config *cmd_load_config_checked(const char *path);
+/* With another loader (the daemon's, daemon/confcheck.c); errors to stderr. */
+struct sg_config *cmd_load(const char *path,
+    struct sg_config *(*load)(const char *, struct conf_errors *));
 /* gateway-rules' options from a valid config, on one line. */
 void	cmd_print_rules_opts(const struct sg_config *, FILE *);
 /* Warn of each group subnet on an interface of this machine that the

@@ -16,7 +16,7 @@ cmd_wants_help(int argc, char **argv)
 	return 0;
 }
 
-static struct sg_config *
+struct sg_config *
 cmd_load(const char *path, struct sg_config *(*load)(const char *,
     struct conf_errors *))
 {

@@ -71,6 +71,9 @@ main(int argc, char **argv)
 	/* not listed: only schoolgate run starts it (docs/PRIVSEP.md) */
 	if (strcmp(argv[1], RWP_EXEC_CMD) == 0)
 		return rwp_exec_main(argc - 1, argv + 1);
+	/* not listed: only schoolgate run starts it (daemon/spawn.c) */
+	if (strcmp(argv[1], "inspector") == 0)
+		return cmd_inspector(argc - 1, argv + 1);
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);

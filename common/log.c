@@ -13,8 +13,15 @@
  */
 static int log_to_stderr = 1;
 static int log_verbose;
-/* set in a child whose lines travel to the monitor as messages */
-static log_sink_fn *log_sink;
+static log_sink_fn *log_sink;	/* the inspector's: lines go to the monitor */
+static void *log_sink_arg;
+
+void
+log_set_sink(log_sink_fn *fn, void *arg)
+{
+	log_sink = fn;
+	log_sink_arg = arg;
+}
 
 void
 log_init(int to_stderr, int verbose)
@@ -23,12 +30,6 @@ log_init(int to_stderr, int verbose)
 	log_verbose = verbose;
 	if (!to_stderr)
 		openlog("schoolgate", LOG_PID | LOG_NDELAY, LOG_DAEMON);
-}
-
-void
-log_set_sink(log_sink_fn *fn)
-{
-	log_sink = fn;
 }
 
 /* The monitor's side of a sink: a line a child sent, already checked. */
@@ -50,14 +51,14 @@ vlog(int pri, const char *fmt, va_list ap, int with_errno, int saved)
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (log_sink != NULL) {
-		char line[1200];
+		char line[1024 + 128];
 
 		if (with_errno)
 			snprintf(line, sizeof(line), "%s: %s", msg,
 			    strerror(saved));
 		else
 			snprintf(line, sizeof(line), "%s", msg);
-		log_sink(pri, line);
+		log_sink(pri, line, log_sink_arg);
 		return;
 	}
 	if (log_to_stderr) {

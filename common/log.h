@@ -13,8 +13,8 @@ void	log_init(int to_stderr, int verbose);
  * each formatted line to fn instead, which sends it to the monitor; the
  * monitor writes it with log_line().  Set once, before the child's threads.
  */
-typedef void log_sink_fn(int priority, const char *line);
-void	log_set_sink(log_sink_fn *fn);
+typedef void	 log_sink_fn(int priority, const char *line, void *arg);
+void	log_set_sink(log_sink_fn *, void *arg);
 void	log_line(int priority, const char *line);
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));

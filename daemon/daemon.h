@@ -1,8 +1,9 @@
 /*
- * The daemon's shared state (schoolgate run).  The main thread owns
- * signals, the control socket, conntrack and timers; one worker thread per
- * NFQUEUE owns its queue, its nDPI module and its engine.  What crosses
- * threads is locked or atomic, and listed here.
+ * The daemon's shared state (schoolgate run, the monitor).  The main
+ * thread owns signals, the control socket, conntrack and timers; one
+ * worker thread per NFQUEUE owns its queue and talks to that queue's
+ * inspector process, which runs nDPI and the engine (docs/PRIVSEP.md).
+ * What crosses threads is locked or atomic, and listed here.
  */
 #ifndef SG_DAEMON_H
 #define SG_DAEMON_H
@@ -17,6 +18,7 @@
 #include "ctl.h"
 #include "engine.h"
 #include "identity.h"
+#include "msg.h"
 #include "nfq.h"
 #include "recwriter.h"
 
@@ -29,33 +31,62 @@ struct dmn_app {
 
 struct daemon;
 
-/* A worker's nDPI module, shared by the configs it classified flows for
- * (a reload with a protocols file builds a new one). */
-struct worker_cls {
-	struct cls_module *mod;
-	int		 refs;		/* the worker thread's only */
+/* Packets handed to the inspector and not yet answered, in order. */
+#define WORKER_OUT_MAX	4096
+struct worker_out {
+	uint32_t	 id;
+	uint32_t	 mark;		/* the packet's, for the merge */
+	uint64_t	 since_us;	/* when it was handed out */
 };
 
+#define WORKER_DNS_INBOX 256
+
+/*
+ * The monitor's side of one queue (a thread): it owns the NFQUEUE
+ * socket, forwards packets to the queue's inspector process and sends
+ * the verdicts it returns, so CAP_NET_ADMIN never leaves the monitor.
+ * It reads the leases and 802.1X sessions and sends them on.
+ */
 struct worker {
 	struct daemon	*d;
 	unsigned	 queue;
 	pthread_t	 thread;
 	bool		 started;
 	struct nfq_queue *q;
-	struct worker_cls *cls;		/* the current config's */
-	struct eng	*eng;
 	struct cfg_ref	*cur;		/* the worker's own reference */
-	const char	*pkt_iface;	/* the packet in hand's input interface */
 	struct leases_file leases;
 	struct rad_follow radius;	/* 802.1X sessions (RADIUS detail) */
-	int		 wakefd;	/* eventfd: a new config or stop */
+	int		 wakefd;	/* eventfd: a new config, DNS or stop */
 	atomic_bool	 stop;
+
+	/* the inspector; the worker thread's only */
+	int		 sock;		/* -1: none running */
+	struct msg	*in;		/* receive buffer */
+	uint8_t		*batch;		/* MSG_PACKETS being filled */
+	size_t		 batchlen;
+	size_t		 batchn;	/* packets in it */
+	struct worker_out out[WORKER_OUT_MAX];
+	size_t		 out_head, out_n;
+	uint64_t	 started_us;	/* of the running inspector */
+	uint64_t	 down_us;	/* 0, or since when none runs */
+	uint64_t	 restart_us;	/* when to start the next one */
+	unsigned	 quick_crashes;	/* in a row, for the backoff */
+	uint64_t	 uninspected;	/* packets answered by the failure mode */
+	uint64_t	 gap_uninspected;
 
 	pthread_mutex_t	 lock;		/* guards the fields below */
 	struct cfg_ref	*next;		/* posted by the main thread */
-	struct cls_module *next_cls;	/* with next, NULL: keep the module */
 	struct eng_stats eng_st;	/* published snapshots */
 	struct nfq_stats nfq_st;
+	int		 pid;		/* the inspector's, 0 if none */
+	uint64_t	 restarts;
+	uint64_t	 crashes;
+	double		 backoff_s;	/* the delay before the next start */
+	char		 last_crash[128];
+	uint64_t	 rejected;	/* inspector messages refused */
+	struct msg_dns	*dns_inbox;	/* from the other queues' inspectors */
+	size_t		 dns_n;
+	uint64_t	 dns_dropped;
 };
 
 struct daemon {
@@ -72,7 +103,6 @@ struct daemon {
 	struct worker	*workers;
 	size_t		 nworkers;
 	struct acct	*acct;
-	struct dns_cache *dns;		/* shared by the workers' engines */
 	struct rw	*rw;
 	struct ct_watch	*ct;
 	struct ctl	*ctl;
@@ -97,12 +127,29 @@ int		 worker_init(struct worker *, struct daemon *, unsigned queue,
 		    struct cfg_ref *);
 int		 worker_start(struct worker *);
 void		 worker_stop(struct worker *);
-/* cls: the worker's new nDPI module, taken over; NULL keeps its own. */
-void		 worker_post_config(struct worker *, struct cfg_ref *,
-		    struct cls_module *cls);
+void		 worker_post_config(struct worker *, struct cfg_ref *);
 enum nfq_mark	 worker_mark_of(enum sg_action);
+/* A DNS answer one inspector learnt, for every other queue's. */
+void		 worker_fan_dns(struct daemon *, const struct worker *from,
+		    const struct msg_dns *);
 
-/* Drop to user, keeping only CAP_NET_ADMIN.  -1 with err on failure. */
+/* daemon/spawn.c: the inspector processes, started, lost and restarted
+ * (called by the worker thread). */
+int		 spawn_inspector(struct worker *);
+void		 spawn_lost(struct worker *, const char *why);
+void		 spawn_retire(struct worker *);
+void		 spawn_answer_all(struct worker *, bool fail_open);
+int		 spawn_send(struct worker *, uint16_t type, uint16_t flags,
+		    const void *, size_t);
+int		 spawn_send_blob(struct worker *, uint16_t type, const void *,
+		    size_t len, size_t elem);
+/* daemon/worker.c: what the inspector sent (the worker thread's). */
+int		 worker_inspector_input(struct worker *);
+int		 worker_send_config(struct worker *);
+int		 worker_send_identity(struct worker *);
+
+/* Drop to user, keeping CAP_NET_ADMIN effective and what starting an
+ * inspector needs permitted and inheritable.  -1 with err on failure. */
 int		 priv_drop(const char *user, char *err, size_t errlen);
 /* CapEff of this process, for the status page and tests. */
 uint64_t	 priv_effective(void);
@@ -115,6 +162,9 @@ void		 rd_timer_fired(struct daemon *);
 void		 rd_reloaded(struct daemon *);
 void		 rd_tick(struct daemon *, time_t now);
 void		 rd_pass(struct daemon *, const char *why);
+
+/* daemon/confcheck.c: conf_load_checked without loading nDPI here. */
+struct sg_config *run_conf_load(const char *path, struct conf_errors *);
 
 size_t		 status_text(struct daemon *, char *buf, size_t len);
 /* Packets passed uninspected (fail-open estimate) and socket overruns,

@@ -12,6 +12,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "msg.h"
 #include "records.h"	/* enum rec_error, for MSG_WSTATS */
 
@@ -24,11 +25,17 @@ static_assert(sizeof(struct msg_stats) == 26 * 8, "msg_stats has padding");
 static_assert(sizeof(struct msg_log) == 8 + MSG_LOG_TEXT_MAX,
     "msg_log has padding");
 static_assert(sizeof(struct msg_flow) == 1112, "msg_flow has padding");
-static_assert(sizeof(struct msg_event) == 536, "msg_event has padding");
 static_assert(sizeof(struct msg_gapcheck) == 8, "msg_gapcheck has padding");
 static_assert(sizeof(struct msg_seal) == 8 + MSG_SEAL_PATH_MAX,
     "msg_seal has padding");
 static_assert(sizeof(struct msg_wstats) == 56, "msg_wstats has padding");
+static_assert(sizeof(struct msg_event) == 536, "msg_event has padding");
+static_assert(sizeof(struct msg_rad) == 240, "msg_rad has padding");
+static_assert(sizeof(struct msg_addr) == 20, "msg_addr has padding");
+static_assert(sizeof(struct msg_decided) == 1656, "msg_decided has padding");
+static_assert(sizeof(struct msg_dns) == 1056, "msg_dns has padding");
+static_assert(sizeof(struct msg_rewrite) == 8 + MSG_REWRITE_MAX,
+    "msg_rewrite has padding");
 
 /* Strings that name a field inside a struct: pointer and capacity. */
 #define MSG_FIELD(s, f)	(s)->f, sizeof((s)->f)
@@ -47,8 +54,9 @@ struct msg_rule {
 
 static msg_check_fn msg_check_leases, msg_check_queue, msg_check_packets,
 		    msg_check_verdicts, msg_check_log, msg_check_flow,
-		    msg_check_event, msg_check_gapcheck, msg_check_seal,
-		    msg_check_wstats;
+		    msg_check_event, msg_check_radius, msg_check_decided,
+		    msg_check_rewrite, msg_check_dns, msg_check_gapcheck,
+		    msg_check_seal, msg_check_wstats;
 
 #define MSG_ARRAY_MAX(t)	((MSG_PAYLOAD_MAX / sizeof(t)) * sizeof(t))
 
@@ -75,6 +83,19 @@ static const struct msg_rule msg_rules[MSG_NTYPES] = {
 	[MSG_EVENT] = { "event", sizeof(struct msg_event),
 	    sizeof(struct msg_event), sizeof(struct msg_event), false, false,
 	    msg_check_event },
+	[MSG_RADIUS] = { "radius", sizeof(struct msg_rad), 0,
+	    MSG_ARRAY_MAX(struct msg_rad), true, false, msg_check_radius },
+	[MSG_DECIDED] = { "decided", sizeof(struct msg_decided),
+	    sizeof(struct msg_decided), sizeof(struct msg_decided), false,
+	    false, msg_check_decided },
+	[MSG_REWRITE] = { "rewrite", sizeof(struct msg_rewrite),
+	    sizeof(struct msg_rewrite), sizeof(struct msg_rewrite), false,
+	    false, msg_check_rewrite },
+	[MSG_ENG_STATS] = { "eng-stats", sizeof(struct eng_stats),
+	    sizeof(struct eng_stats), sizeof(struct eng_stats), false, false,
+	    NULL },
+	[MSG_DNS] = { "dns", sizeof(struct msg_dns), sizeof(struct msg_dns),
+	    sizeof(struct msg_dns), false, false, msg_check_dns },
 	[MSG_SYSLOG_FD] = { "syslog-fd", 1, 0, 0, false, true, NULL },
 	[MSG_GAPCHECK] = { "gapcheck", sizeof(struct msg_gapcheck),
 	    sizeof(struct msg_gapcheck), sizeof(struct msg_gapcheck), false,
@@ -317,6 +338,82 @@ msg_check_event(const struct msg *m)
 	    ev->kind[strspn(ev->kind, "abcdefghijklmnopqrstuvwxyz-")] != '\0')
 		return MSG_E_RANGE;
 	return msg_check_str(MSG_FIELD(ev, detail), true);
+}
+
+static bool
+msg_family_ok(const struct msg_addr *a, bool unset_ok)
+{
+	return a->family == 2 || a->family == 10 ||	/* AF_INET{,6} */
+	    (unset_ok && a->family == 0);
+}
+
+static enum msg_error
+msg_check_radius(const struct msg *m)
+{
+	const struct msg_rad	*r = (const struct msg_rad *)m->data;
+	size_t			 n = msg_count(m, sizeof(*r));
+
+	for (size_t i = 0; i < n; i++) {
+		enum msg_error e[] = {
+			msg_check_str(MSG_FIELD(&r[i], user), true),
+			msg_check_str(MSG_FIELD(&r[i], sid), false),
+			msg_check_str(MSG_FIELD(&r[i], nas), false),
+		};
+		if (r[i].has_mac > 1 || (r[i].ip4_family != 0 &&
+		    r[i].ip4_family != 2) || (r[i].ip6_family != 0 &&
+		    r[i].ip6_family != 10))
+			return MSG_E_RANGE;
+		if (msg_first(e, sizeof(e) / sizeof(e[0])) != MSG_OK)
+			return msg_first(e, sizeof(e) / sizeof(e[0]));
+	}
+	return MSG_OK;
+}
+
+static enum msg_error
+msg_check_decided(const struct msg *m)
+{
+	const struct msg_decided *d = (const struct msg_decided *)m->data;
+	enum msg_error		 e[] = {
+		msg_check_str(MSG_FIELD(d, iface), true),
+		msg_check_str(MSG_FIELD(d, master), true),
+		msg_check_str(MSG_FIELD(d, proto_name), true),
+		msg_check_str(MSG_FIELD(d, kept_host), true),
+		msg_check_str(MSG_FIELD(d, user), true),
+		msg_check_str(MSG_FIELD(d, addr_list), true),
+	};
+
+	if (!msg_family_ok(&d->src, false) || !msg_family_ok(&d->dst, false) ||
+	    d->src.family != d->dst.family ||
+	    !msg_family_ok(&d->kept_ip, true) || d->direct > 1 ||
+	    d->id_source > 6 /* IDSRC_AS_GROUP */ || d->kept_has_mac > 1 ||
+	    d->kept_fixed > 1)
+		return MSG_E_RANGE;
+	if (msg_first(e, sizeof(e) / sizeof(e[0])) != MSG_OK)
+		return msg_first(e, sizeof(e) / sizeof(e[0]));
+	/* the record comes first, laid out as a MSG_FLOW's */
+	return msg_check_flow(m);
+}
+
+static enum msg_error
+msg_check_rewrite(const struct msg *m)
+{
+	const struct msg_rewrite *r = (const struct msg_rewrite *)m->data;
+
+	return r->len >= 1 && r->len <= MSG_REWRITE_MAX ? MSG_OK : MSG_E_RANGE;
+}
+
+static enum msg_error
+msg_check_dns(const struct msg *m)
+{
+	const struct msg_dns	*d = (const struct msg_dns *)m->data;
+
+	if (!msg_family_ok(&d->client, false) || d->nanswers < 1 ||
+	    d->nanswers > sizeof(d->answers) / sizeof(d->answers[0]))
+		return MSG_E_RANGE;
+	for (uint32_t i = 0; i < d->nanswers; i++)
+		if (!msg_family_ok(&d->answers[i].addr, false))
+			return MSG_E_RANGE;
+	return msg_check_str(MSG_FIELD(d, qname), false);
 }
 
 static enum msg_error

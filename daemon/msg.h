@@ -56,6 +56,15 @@ enum msg_type {
 	MSG_FLOW,		/* struct msg_flow: a decided flow */
 	/* monitor -> record writer */
 	MSG_EVENT,		/* struct msg_event */
+	/* monitor -> inspector */
+	MSG_RADIUS,		/* struct msg_rad[], in parts: a full set */
+	/* inspector -> monitor */
+	MSG_DECIDED,		/* struct msg_decided: a flow handed off */
+	MSG_REWRITE,		/* struct msg_rewrite: a packet replaced */
+	MSG_ENG_STATS,		/* struct eng_stats: plain counters */
+	/* inspector -> monitor -> the other inspectors */
+	MSG_DNS,		/* struct msg_dns: an answer learnt */
+	/* monitor -> record writer */
 	MSG_SYSLOG_FD,		/* no payload; a socket to syslog (SCM_RIGHTS) */
 	MSG_GAPCHECK,		/* struct msg_gapcheck: did the last run end? */
 	MSG_SEAL,		/* struct msg_seal: load the sealing state */
@@ -161,6 +170,82 @@ struct msg_event {
 	int64_t		 ts_us;
 	char		 kind[16];	/* "start", "gap", "crash"...: [a-z-] */
 	char		 detail[512];
+};
+
+/* An 802.1X session (policy/radius.h's struct rad_session). */
+struct msg_rad {
+	char		 user[64];	/* RAD_USER_MAX */
+	char		 sid[64];	/* RAD_SID_MAX */
+	char		 nas[48];	/* RAD_NAS_MAX */
+	uint8_t		 has_mac;	/* 0 or 1 */
+	uint8_t		 mac[6];
+	uint8_t		 ip4_family;	/* 0 or AF_INET */
+	uint8_t		 ip4[16];
+	uint8_t		 ip6_family;	/* 0 or AF_INET6 */
+	uint8_t		 ip6[16];
+	uint8_t		 pad[7];
+	int64_t		 started;
+	int64_t		 updated;
+};
+
+/* An address: family 0 (unset), AF_INET or AF_INET6. */
+struct msg_addr {
+	uint8_t		 family;
+	uint8_t		 a[16];
+	uint8_t		 pad[3];
+};
+
+/*
+ * A flow the inspector decided: its record so far, its key (for the
+ * conntrack totals) and what policy_redecide needs (policy_kept).
+ * direct: blocked on its first packet, so conntrack never knew it and
+ * the record is written at once.
+ */
+struct msg_decided {
+	struct msg_flow	 flow;
+	struct msg_addr	 src;
+	struct msg_addr	 dst;
+	struct msg_addr	 kept_ip;
+	uint16_t	 sport;
+	uint16_t	 dport;
+	uint8_t		 proto;
+	uint8_t		 direct;	/* 0 or 1 */
+	uint8_t		 id_source;	/* enum ident_source */
+	uint8_t		 kept_has_mac;	/* 0 or 1 */
+	uint8_t		 kept_mac[6];
+	uint8_t		 kept_fixed;	/* 0 or 1 */
+	uint8_t		 pad;
+	char		 iface[16];
+	char		 master[32];	/* SG_APP_MAX / 2 */
+	char		 proto_name[32];
+	char		 kept_host[SG_HOST_MAX];
+	char		 user[64];	/* RAD_USER_MAX */
+	char		 addr_list[SG_NAME_MAX];	/* placed by this address list */
+	uint8_t		 pad2[4];
+};
+
+/* A packet the inspector answers with other bytes (a blocked lookup's
+ * answer as NXDOMAIN); its id still follows the order of the batch. */
+#define MSG_REWRITE_MAX	2048		/* ENG_PKT_MAX */
+struct msg_rewrite {
+	uint32_t	 id;
+	uint32_t	 len;		/* 1..MSG_REWRITE_MAX */
+	uint8_t		 data[MSG_REWRITE_MAX];
+};
+
+struct msg_dns_answer {
+	struct msg_addr	 addr;		/* AF_INET or AF_INET6 */
+	uint32_t	 ttl;
+};
+
+/* A DNS answer one inspector saw, for the others' caches: a lookup and
+ * the flow that follows may be on two queues. */
+struct msg_dns {
+	int64_t		 now;
+	struct msg_addr	 client;
+	uint32_t	 nanswers;	/* 1..32 (DNS_MAX_ANSWERS) */
+	char		 qname[SG_HOST_MAX];
+	struct msg_dns_answer answers[32];
 };
 
 /* The record writer checks the records' last event against this run. */

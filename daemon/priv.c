@@ -11,32 +11,26 @@
 #include "daemon.h"
 
 /*
- * CAP_NET_ADMIN stays: nfnetlink checks it on every verdict message, for
- * the sending task as well as the socket's opener.  CAP_SETPCAP stays
- * permitted only (never effective here): a record writer forked later,
- * after a crash too, raises it to empty its bounding set (sandbox.c).
- * Everything else goes.
+ * CAP_NET_ADMIN stays effective: nfnetlink checks it on every verdict
+ * message, for the sending task as well as the socket's opener.  What
+ * sbx_enter needs to confine an inspector (CAP_SETUID, CAP_SETGID,
+ * CAP_SYS_CHROOT, CAP_SETPCAP) stays permitted and inheritable, never
+ * effective here, so that a started inspector can raise it into its
+ * ambient set across the exec (daemon/spawn.c).  Everything else goes.
  */
 static int
 keep_net_admin(void)
 {
-	cap_value_t keep[] = { CAP_NET_ADMIN }, child[] = { CAP_SETPCAP };
-	cap_flag_value_t have = CAP_CLEAR;
+	cap_value_t keep[] = { CAP_NET_ADMIN };
+	cap_value_t start[] = { CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID,
+	    CAP_SYS_CHROOT, CAP_SETPCAP };
 	cap_t caps;
 	int rc;
 
-	if ((caps = cap_get_proc()) != NULL)
-		cap_get_flag(caps, CAP_SETPCAP, CAP_PERMITTED, &have);
-	cap_free(caps);
 	if ((caps = cap_init()) == NULL)
 		return -1;
-	/* a unit whose bounding set leaves it out cannot keep it */
-	if (have == CAP_SET &&
-	    cap_set_flag(caps, CAP_PERMITTED, 1, child, CAP_SET) == -1) {
-		cap_free(caps);
-		return -1;
-	}
-	rc = cap_set_flag(caps, CAP_PERMITTED, 1, keep, CAP_SET) == -1 ||
+	rc = cap_set_flag(caps, CAP_PERMITTED, 5, start, CAP_SET) == -1 ||
+	    cap_set_flag(caps, CAP_INHERITABLE, 4, start + 1, CAP_SET) == -1 ||
 	    cap_set_flag(caps, CAP_EFFECTIVE, 1, keep, CAP_SET) == -1 ||
 	    cap_set_proc(caps) == -1 ? -1 : 0;
 	cap_free(caps);

@@ -15,8 +15,8 @@
 
 #include "cmd.h"
 #include "daemon.h"
-#include "dnscache.h"
 #include "log.h"
+#include "sandbox.h"
 #include "schedule.h"
 
 #define RUN_METRICS_EVERY	5	/* seconds; also the heartbeat */
@@ -25,8 +25,6 @@
 #define RUN_NFQ_RCVBUF		(8 << 20)
 #define RUN_CT_RCVBUF		(8 << 20)
 #define RUN_CT_READS		16	/* conntrack reads per loop turn */
-#define RUN_DNS_ENTRIES		65536	/* the shared (client, address) -> name cache */
-#define RUN_DNS_MAX_TTL		3600
 
 static void
 run_usage(FILE *out)
@@ -97,60 +95,21 @@ run_reload_rejected(struct daemon *d, const char *why)
 	d->reloads_rejected++;
 }
 
-/*
- * Each worker's nDPI module is built with the protocols file, so a config
- * that names one (or an old one that did) gets new modules, built here so
- * that a failure rejects the reload for every worker alike.  *mods stays
- * NULL when the modules are kept.
- */
-static int
-run_reload_classifiers(struct daemon *d, const struct sg_config *cfg,
-    struct cls_module ***mods, char *err, size_t errlen)
-{
-	size_t i;
-
-	*mods = NULL;
-	if (cfg->protocols_file == NULL && d->cfg->cfg->protocols_file == NULL)
-		return 0;
-	if ((*mods = calloc(d->nworkers, sizeof(**mods))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	for (i = 0; i < d->nworkers; i++)
-		if (((*mods)[i] = cls_module_new(cfg->protocols_file, err,
-		    errlen)) == NULL)
-			break;
-	if (i == d->nworkers)
-		return 0;
-	while (i-- > 0)
-		cls_module_free((*mods)[i]);
-	free(*mods);
-	*mods = NULL;
-	return -1;
-}
-
 /* A reload that fails leaves the running config alone (relayd style). */
 static void
 run_reload(struct daemon *d)
 {
-	struct cls_module **mods;
 	struct conf_errors errs;
 	struct sg_config *cfg;
 	struct cfg_ref *r;
-	char detail[256], err[256];
+	char detail[256];
 	bool rebuilt;
 
-	if ((cfg = conf_load_checked(d->conf_path, &errs)) == NULL) {
+	if ((cfg = run_conf_load(d->conf_path, &errs)) == NULL) {
 		for (size_t i = 0; i < errs.n; i++)
 			log_warnx("reload rejected: %s", errs.msg[i]);
 		run_reload_rejected(d, errs.n ? errs.msg[0] : "cannot load");
 		conf_errors_clear(&errs);
-		return;
-	}
-	if (run_reload_classifiers(d, cfg, &mods, err, sizeof(err)) == -1) {
-		log_warnx("reload rejected: nDPI: %s", err);
-		run_reload_rejected(d, err);
-		conf_free(cfg);
 		return;
 	}
 	if (strcmp(cfg->timezone, d->cfg->cfg->timezone) != 0)
@@ -159,18 +118,17 @@ run_reload(struct daemon *d)
 	if (cfg->mark_mask != d->mark_mask)
 		log_warnx("reload: daemon.mark_mask changed to %#x; restart "
 		    "(and reinstall gateway-rules) to apply it", cfg->mark_mask);
+	/* nDPI is never loaded here: a protocols file (its content may be
+	 * new under the same name) means new inspectors, which build it */
+	rebuilt = cfg->protocols_file != NULL ||
+	    d->cfg->cfg->protocols_file != NULL;
 	if ((r = cfg_ref_new(cfg, d->generation + 1)) == NULL) {
-		for (size_t i = 0; mods != NULL && i < d->nworkers; i++)
-			cls_module_free(mods[i]);
-		free(mods);
 		conf_free(cfg);
 		return;
 	}
 	d->generation++;
-	rebuilt = mods != NULL;
 	for (size_t i = 0; i < d->nworkers; i++)
-		worker_post_config(&d->workers[i], r, rebuilt ? mods[i] : NULL);
-	free(mods);
+		worker_post_config(&d->workers[i], r);
 	cfg_ref_put(d->cfg);
 	d->cfg = r;
 	d->reloads_ok++;
@@ -358,8 +316,14 @@ run_open_queues(struct daemon *d)
 static int
 run_open_privileged(struct daemon *d)
 {
+	char why[256];
 	int err;
 
+	/* the inspectors' root, made as sshd makes /run/sshd */
+	if (sbx_mkdir_empty(SBX_EMPTY_DIR, why, sizeof(why)) == -1) {
+		log_warnx("%s", why);
+		return -1;
+	}
 	if (ct_enable_accounting() == -1)
 		log_warn("cannot enable conntrack accounting (byte counts "
 		    "will be of the first packets only)");
@@ -444,8 +408,7 @@ run_start(struct daemon *d)
 	if (run_signals(d) == -1 || run_open_privileged(d) == -1 ||
 	    run_drop_privileges(d) == -1 || run_open_control(d) == -1)
 		return -1;
-	if ((d->acct = acct_new(0)) == NULL || rd_start(d) == -1 ||
-	    (d->dns = dns_cache_new(RUN_DNS_ENTRIES, RUN_DNS_MAX_TTL)) == NULL)
+	if ((d->acct = acct_new(0)) == NULL || rd_start(d) == -1)
 		return -1;
 	/* a process of its own, executed afresh: it never maps libndpi */
 	if ((d->rw = rw_start_exec("/proc/self/exe", cfg->db_path, 0,
@@ -462,7 +425,7 @@ run_start(struct daemon *d)
 	rw_check_unclean_end(d->rw, cfg->fail_open);
 	for (size_t i = 0; i < d->nworkers; i++)
 		if (worker_start(&d->workers[i]) == -1) {
-			log_warnx("worker for queue %u did not start",
+			log_warnx("inspector for queue %u did not start",
 			    d->workers[i].queue);
 			return -1;
 		}
@@ -516,7 +479,6 @@ run_stop(struct daemon *d)
 	rw_stop(d->rw);
 	rd_stop(d);
 	acct_free(d->acct);
-	dns_cache_free(d->dns);
 	ct_watch_close(d->ct);
 	ctl_close(d->ctl);
 	if (d->sigfd > 0)
@@ -556,7 +518,7 @@ cmd_run(int argc, char **argv)
 		return 2;
 	}
 	log_init(d.foreground, verbose);
-	if ((cfg = cmd_load_config_checked(d.conf_path)) == NULL)
+	if ((cfg = cmd_load(d.conf_path, run_conf_load)) == NULL)
 		return 1;
 	d.generation = 1;
 	d.mark_mask = cfg->mark_mask;

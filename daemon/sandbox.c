@@ -44,6 +44,9 @@ static const char *const sbx_allowed[] = {
 	"futex", "sched_yield", "restart_syscall",
 	"exit", "exit_group", "rt_sigreturn", "rt_sigprocmask",
 	"getrandom", "getpid", "gettid",
+	/* AddressSanitizer asks for the signal stack before every call of
+	 * a noreturn function (_exit): harmless, and only the own stack */
+	"sigaltstack",
 };
 
 static int

@@ -142,6 +142,30 @@ status_apps(struct daemon *d, struct out *o)
 	pthread_mutex_unlock(&d->apps_lock);
 }
 
+/* One line per queue: nDPI runs there, and a crash shows here. */
+static void
+status_inspectors(struct daemon *d, struct out *o)
+{
+	for (size_t i = 0; i < d->nworkers; i++) {
+		struct worker *w = &d->workers[i];
+		pthread_mutex_lock(&w->lock);
+		if (w->pid > 0)
+			put(o, "inspector for queue %u: pid %d", w->queue, w->pid);
+		else
+			put(o, "inspector for queue %u: not running (next start "
+			    "in %.2f s)", w->queue, w->backoff_s);
+		put(o, "; %llu restarts, %llu crashes%s%s%s; backoff %.2f s; "
+		    "%llu messages refused; %llu DNS answers not shared\n",
+		    (unsigned long long)w->restarts,
+		    (unsigned long long)w->crashes,
+		    w->last_crash[0] ? " (last: " : "", w->last_crash,
+		    w->last_crash[0] ? ")" : "", w->backoff_s,
+		    (unsigned long long)w->rejected,
+		    (unsigned long long)w->dns_dropped);
+		pthread_mutex_unlock(&w->lock);
+	}
+}
+
 size_t
 status_text(struct daemon *d, char *buf, size_t len)
 {
@@ -169,6 +193,7 @@ status_text(struct daemon *d, char *buf, size_t len)
 	put(&o, "queues: %u-%u, fail-open %s\n", cfg->queue_first,
 	    cfg->queue_first + (unsigned)d->nworkers - 1,
 	    cfg->fail_open ? "on" : "off (strict)");
+	status_inspectors(d, &o);
 	put(&o, "packets: %llu inspected, %llu undecodable (let through)\n",
 	    (unsigned long long)st.eng.packets, (unsigned long long)st.skipped);
 	put(&o, "flows: %llu; verdicts: allow %llu, log %llu, block %llu; "

@@ -1,13 +1,18 @@
 #include <sys/eventfd.h>
 #include <errno.h>
+#include <sys/socket.h>
 #include <poll.h>
+#include <signal.h>
+#include <syslog.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "confpack.h"
 #include "daemon.h"
+#include "inspmsg.h"
 #include "log.h"
 
 #define WORKER_TICK_US		1000000	/* expiry, leases, stats */
@@ -33,25 +38,21 @@ count_app(struct daemon *d, const char *app, enum sg_action a)
 }
 
 /*
- * A flow is decided: its later packets stay in the kernel, so its record
- * waits for conntrack's totals.  One blocked on its very first packet
- * never gets a conntrack entry and is written at once.
+ * A flow the inspector decided: its later packets stay in the kernel, so
+ * its record waits for conntrack's totals.  One blocked on its very first
+ * packet never gets a conntrack entry and is written at once.
  */
 static void
-worker_decided(const struct eng_flow_view *v, void *arg)
+worker_decided(struct worker *w, const struct msg_decided *m)
 {
-	struct worker *w = arg;
 	struct daemon *d = w->d;
 	struct policy_kept kept;
+	struct flow_key key;
 	struct rec_flow r;
 
-	eng_view_to_record(v, "live", 0, &r);
-	count_app(d, r.app, v->dec->action);
-	policy_kept_init(&kept, v->id, w->pkt_iface, v->cls->master,
-	    v->cls->proto, v->cls->host_src != SG_HOST_NONE ? v->cls->host : "",
-	    v->dec);
-	if ((v->decided_after <= 1 && v->dec->action == SG_BLOCK) ||
-	    acct_add(d->acct, &v->flow->key, &r, &kept, sg_now_us()) == -1) {
+	im_decided_from(m, &key, &r, &kept);
+	count_app(d, r.app, (enum sg_action)m->flow.action);
+	if (m->direct || acct_add(d->acct, &key, &r, &kept, sg_now_us()) == -1) {
 		rw_flow(d->rw, &r);
 		atomic_fetch_add(&d->direct_records, 1);
 	}
@@ -67,96 +68,236 @@ worker_mark_of(enum sg_action a)
 	}
 }
 
+/* No inspector runs, or too many packets wait for it: the failure mode. */
+static void
+worker_uninspected(struct worker *w, uint32_t id)
+{
+	(void)nfq_verdict(w->q, id, w->cur->cfg->fail_open ? NFQ_ACCEPT :
+	    NFQ_DROP, 0);
+	w->uninspected++;
+	w->gap_uninspected++;
+}
+
+static int
+worker_flush_batch(struct worker *w)
+{
+	size_t len = w->batchlen;
+
+	if (len == 0)
+		return 0;
+	w->batchlen = 0;
+	w->batchn = 0;
+	return spawn_send(w, MSG_PACKETS, 0, w->batch, len);
+}
+
 static void
 worker_packet(struct nfq_queue *q, const struct nfq_pkt *p, void *arg)
 {
 	struct worker *w = arg;
-	struct eng_verdict v;
-	struct eng_pkt ep;
+	struct worker_out *o;
+	struct msg_pkt mp;
 
-	ep.l3 = p->data;
-	ep.len = p->len;
-	ep.ts_us = p->ts_us ? p->ts_us : sg_now_us();
-	ep.mac = p->has_mac ? p->mac : NULL;
-	ep.iface = p->iface[0] ? p->iface : NULL;
-	w->pkt_iface = ep.iface;	/* for worker_decided */
-	eng_packet(w->eng, &ep, &v);
-	w->pkt_iface = NULL;
-	/* a blocked lookup's answer, rewritten; undecodable: let it
-	 * through uninspected, as fail-open would */
-	if (v.pkt != NULL)
-		nfq_verdict_pkt(q, p->id, v.pkt, v.pktlen);
-	else if (v.skipped || !v.final || w->d->no_handoff)
-		nfq_verdict(q, p->id, v.action == SG_BLOCK ? NFQ_DROP :
-		    NFQ_ACCEPT, 0);
-	else	/* the packet's other mark bits are someone else's */
-		nfq_verdict(q, p->id, NFQ_REPEAT_MARK, nfq_mark_merge(p->mark,
-		    w->d->mark_mask, worker_mark_of(v.action)));
-}
-
-/* What an old config held in this worker's engine. */
-struct worker_gen {
-	struct cfg_ref		*ref;
-	struct worker_cls	*cls;
-};
-
-static struct worker_cls *
-worker_cls_new(struct cls_module *mod)
-{
-	struct worker_cls *c;
-
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return NULL;
-	c->mod = mod;
-	c->refs = 1;
-	return c;
-}
-
-static void
-worker_cls_put(struct worker_cls *c)
-{
-	if (c == NULL || --c->refs > 0)
+	(void)q;
+	if (w->sock == -1 || w->out_n == WORKER_OUT_MAX) {
+		worker_uninspected(w, p->id);
 		return;
-	cls_module_free(c->mod);
-	free(c);
-}
-
-/* The engine's last flow under an old config has ended. */
-static void
-worker_release(const struct sg_config *cfg, void *arg)
-{
-	struct worker_gen *g = arg;
-
-	(void)cfg;
-	cfg_ref_put(g->ref);
-	worker_cls_put(g->cls);
-	free(g);
-}
-
-/* The module for the next config: a new one, or the current one shared. */
-static struct worker_cls *
-worker_next_cls(struct worker *w, struct cls_module *mod)
-{
-	struct worker_cls *c;
-
-	if (mod == NULL) {
-		w->cls->refs++;
-		return w->cls;
 	}
-	if ((c = worker_cls_new(mod)) == NULL)
-		cls_module_free(mod);
-	return c;
+	memset(&mp, 0, sizeof(mp));
+	mp.id = p->id;
+	mp.mark = p->mark;
+	mp.ts_us = p->ts_us;
+	mp.len = (uint16_t)p->len;
+	mp.has_mac = p->has_mac ? 1 : 0;
+	memcpy(mp.mac, p->mac, sizeof(mp.mac));
+	snprintf(mp.iface, sizeof(mp.iface), "%s", p->iface);
+	/* the inspector refuses a batch of more (msg_check_packets) */
+	if (w->batchn == MSG_PKT_BATCH_MAX && worker_flush_batch(w) == -1) {
+		worker_uninspected(w, p->id);
+		return;
+	}
+	if (msg_pkt_add(w->batch, &w->batchlen, &mp, p->data) == -1 &&
+	    (worker_flush_batch(w) == -1 ||
+	    msg_pkt_add(w->batch, &w->batchlen, &mp, p->data) == -1)) {
+		worker_uninspected(w, p->id);
+		return;
+	}
+	w->batchn++;
+	o = &w->out[(w->out_head + w->out_n++) % WORKER_OUT_MAX];
+	*o = (struct worker_out){ p->id, p->mark, sg_now_us() };
 }
 
+/* The oldest packet handed out must be the one answered: an inspector
+ * answers in order, so anything else is a broken or hostile one. */
+static bool
+worker_take(struct worker *w, uint32_t id, uint32_t *mark)
+{
+	if (w->out_n == 0 || w->out[w->out_head].id != id)
+		return false;
+	*mark = w->out[w->out_head].mark;
+	w->out_head = (w->out_head + 1) % WORKER_OUT_MAX;
+	w->out_n--;
+	return true;
+}
+
+static int
+worker_verdicts(struct worker *w, const struct msg *m)
+{
+	const struct msg_verdict *v = (const struct msg_verdict *)m->data;
+	size_t n = msg_count(m, sizeof(*v));
+	uint32_t mark;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!worker_take(w, v[i].id, &mark))
+			return -1;
+		if (v[i].verdict != MSG_V_REPEAT_MARK)
+			(void)nfq_verdict(w->q, v[i].id, v[i].verdict ==
+			    MSG_V_DROP ? NFQ_DROP : NFQ_ACCEPT, 0);
+		else if (v[i].mark < NFQ_MARK_ALLOW ||
+		    v[i].mark > NFQ_MARK_BLOCK)
+			return -1;
+		else if (w->d->no_handoff)
+			(void)nfq_verdict(w->q, v[i].id, v[i].mark ==
+			    NFQ_MARK_BLOCK ? NFQ_DROP : NFQ_ACCEPT, 0);
+		else	/* the packet's other mark bits are someone else's */
+			(void)nfq_verdict(w->q, v[i].id, NFQ_REPEAT_MARK,
+			    nfq_mark_merge(mark, w->d->mark_mask,
+			    (enum nfq_mark)v[i].mark));
+	}
+	return 0;
+}
+
+static int
+worker_rewrite(struct worker *w, const struct msg_rewrite *r)
+{
+	uint32_t mark;
+
+	if (!worker_take(w, r->id, &mark))
+		return -1;
+	(void)nfq_verdict_pkt(w->q, r->id, r->data, r->len);
+	return 0;
+}
+
+/* Its lines are the inspector's words: printable only, and tagged. */
 static void
+worker_log(struct worker *w, const struct msg_log *l)
+{
+	char text[MSG_LOG_TEXT_MAX];
+
+	sg_printable(l->text, text, sizeof(text));
+	if (l->priority <= LOG_WARNING)
+		log_warnx("inspector for queue %u: %s", w->queue, text);
+	else if (l->priority <= LOG_INFO)
+		log_info("inspector for queue %u: %s", w->queue, text);
+	else
+		log_debug("inspector for queue %u: %s", w->queue, text);
+}
+
+static int
+worker_message(struct worker *w, const struct msg *m)
+{
+	switch (m->hdr.type) {
+	case MSG_VERDICTS:
+		return worker_verdicts(w, m);
+	case MSG_REWRITE:
+		return worker_rewrite(w, (const struct msg_rewrite *)m->data);
+	case MSG_DECIDED:
+		worker_decided(w, (const struct msg_decided *)m->data);
+		return 0;
+	case MSG_LOG:
+		worker_log(w, (const struct msg_log *)m->data);
+		return 0;
+	case MSG_ENG_STATS:
+		pthread_mutex_lock(&w->lock);
+		memcpy(&w->eng_st, m->data, sizeof(w->eng_st));
+		pthread_mutex_unlock(&w->lock);
+		return 0;
+	case MSG_DNS:	/* stopping: the other queues may be gone */
+		if (!atomic_load(&w->stop))
+			worker_fan_dns(w->d, w, (const struct msg_dns *)m->data);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* What the inspector sent, a bounded number at a time.  -1: it is lost
+ * (and was handled as a crash). */
+int
+worker_inspector_input(struct worker *w)
+{
+	enum msg_error why;
+	char detail[96];
+
+	for (int i = 0; i < WORKER_BATCH * 4 && w->sock >= 0; i++) {
+		switch (msg_recv(w->sock, w->in, &why)) {
+		case 1:
+			if (worker_message(w, w->in) == 0)
+				break;
+			snprintf(detail, sizeof(detail), "sent a %s message out "
+			    "of turn", msg_type_name(w->in->hdr.type));
+			goto lost;
+		case 0:
+			if (atomic_load(&w->stop))	/* it finished, as asked */
+				spawn_retire(w);
+			else
+				spawn_lost(w, NULL);
+			return -1;
+		default:
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			snprintf(detail, sizeof(detail), "sent a bad message: %s",
+			    errno == EBADMSG ? msg_strerror(why) :
+			    strerror(errno));
+			goto lost;
+		}
+	}
+	return 0;
+
+ lost:
+	pthread_mutex_lock(&w->lock);
+	w->rejected++;
+	pthread_mutex_unlock(&w->lock);
+	(void)kill(w->pid, SIGKILL);	/* our own child, now untrusted */
+	spawn_lost(w, detail);
+	return -1;
+}
+
+/* Queued for the other queues' worker threads, which send it on. */
+void
+worker_fan_dns(struct daemon *d, const struct worker *from,
+    const struct msg_dns *m)
+{
+	uint64_t one = 1;
+
+	for (size_t i = 0; i < d->nworkers; i++) {
+		struct worker *o = &d->workers[i];
+		if (o == from)
+			continue;
+		pthread_mutex_lock(&o->lock);
+		if (o->dns_n < WORKER_DNS_INBOX)
+			o->dns_inbox[o->dns_n++] = *m;
+		else
+			o->dns_dropped++;
+		pthread_mutex_unlock(&o->lock);
+		if (write(o->wakefd, &one, sizeof(one)) < 0)
+			log_debug("queue %u: eventfd: %s", o->queue,
+			    strerror(errno));
+	}
+}
+
+/* Whether the mapping changed. */
+static bool
 worker_leases_refresh(struct worker *w)
 {
 	char err[512];
+	int rc;
 
-	if (w->leases.path != NULL &&
-	    leases_refresh(&w->leases, err, sizeof(err)) == -1 && w->queue ==
-	    w->d->workers[0].queue)
+	if (w->leases.path == NULL)
+		return false;
+	if ((rc = leases_refresh(&w->leases, err, sizeof(err))) == -1 &&
+	    w->queue == w->d->workers[0].queue)
 		log_warnx("leases: %s; keeping the last good mapping", err);
+	return rc == 1;
 }
 
 static void
@@ -166,9 +307,8 @@ worker_leases_init(struct worker *w)
 	memset(&w->leases, 0, sizeof(w->leases));
 	w->leases.path = w->cur->cfg->leases_path;
 	w->leases.format = w->cur->cfg->leases_format;
-	eng_set_leases(w->eng, &w->leases.cur);
 	/* now, not at the next tick: the first flows need the mapping too */
-	worker_leases_refresh(w);
+	(void)worker_leases_refresh(w);
 }
 
 /*
@@ -190,19 +330,23 @@ worker_leases_reload(struct worker *w)
 	}
 	w->leases.path = cfg->leases_path;
 	w->leases.loaded = false;	/* read it again, whatever its stamp */
-	worker_leases_refresh(w);
+	(void)worker_leases_refresh(w);
 }
 
-static void
+/* Whether the sessions changed. */
+static bool
 worker_radius_refresh(struct worker *w)
 {
 	char err[512];
+	int rc;
 
-	if (w->radius.nglobs > 0 &&
-	    rad_follow_poll(&w->radius, err, sizeof(err)) == -1 &&
+	if (w->radius.nglobs == 0)
+		return false;
+	if ((rc = rad_follow_poll(&w->radius, err, sizeof(err))) == -1 &&
 	    w->queue == w->d->workers[0].queue)
 		log_warnx("radius_detail: %s; keeping the sessions read so far",
 		    err);
+	return rc == 1;
 }
 
 static bool
@@ -233,90 +377,210 @@ worker_radius_init(struct worker *w)
 		rad_follow_init(&w->radius, cfg->radius_detail,
 		    cfg->nradius_detail);
 	}
-	eng_set_radius(w->eng, &w->radius.table);
-	worker_radius_refresh(w);
+	(void)worker_radius_refresh(w);
+}
+
+static int
+worker_send_leases(struct worker *w)
+{
+	const struct leases *l = &w->leases.cur;
+	struct msg_lease *v = NULL;
+	int rc;
+
+	if (l->n > 0 && (v = calloc(l->n, sizeof(*v))) == NULL)
+		return 0;	/* the inspector keeps the last set */
+	for (size_t i = 0; i < l->n; i++)
+		im_lease_to(&v[i], &l->v[i]);
+	rc = spawn_send_blob(w, MSG_LEASES, v, l->n * sizeof(*v), sizeof(*v));
+	free(v);
+	return rc;
+}
+
+static int
+worker_send_radius(struct worker *w)
+{
+	const struct rad_table *t = &w->radius.table;
+	struct msg_rad *v = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (t->nsess > 0 && (v = calloc(t->nsess, sizeof(*v))) == NULL)
+		return 0;
+	for (size_t i = 0; i < t->nsess; i++)
+		if (t->sess[i].refs > 0)
+			im_rad_to(&v[n++], &t->sess[i].s);
+	rc = spawn_send_blob(w, MSG_RADIUS, v, n * sizeof(*v), sizeof(*v));
+	free(v);
+	return rc;
+}
+
+/* The whole lease set and session table: they are small, and a whole
+ * set replaces the inspector's without any merging to get wrong. */
+int
+worker_send_identity(struct worker *w)
+{
+	if (w->sock == -1)
+		return 0;
+	if (worker_send_leases(w) == -1)
+		return -1;
+	return worker_send_radius(w);
+}
+
+int
+worker_send_config(struct worker *w)
+{
+	uint8_t *blob;
+	size_t len;
+	int rc;
+
+	if (conf_pack(w->cur->cfg, &blob, &len) == -1) {
+		log_warnx("queue %u: cannot pack the config for its inspector",
+		    w->queue);
+		return -1;
+	}
+	rc = spawn_send_blob(w, MSG_CONFIG, blob, len, 1);
+	free(blob);
+	return rc;
+}
+
+/* Neither names a protocols file: the inspector's module serves both
+ * (a file may have new content under the same name). */
+static bool
+worker_same_protocols(const struct sg_config *a, const struct sg_config *b)
+{
+	return a->protocols_file == NULL && b->protocols_file == NULL;
+}
+
+/*
+ * A reload.  The inspector gets the new config; new nDPI protocols need
+ * a new module, which only a new inspector may build (the module is
+ * built before the sandbox closes), so then it is replaced.
+ */
+static void
+worker_apply_config(struct worker *w, struct cfg_ref *next)
+{
+	bool same = worker_same_protocols(w->cur->cfg, next->cfg);
+	struct cfg_ref *old = w->cur;
+
+	w->cur = next;
+	/* these compare the old config's paths with the new ones */
+	worker_leases_reload(w);
+	worker_radius_init(w);
+	cfg_ref_put(old);
+	if (w->sock == -1)
+		return;
+	if (!same) {
+		spawn_retire(w);
+		w->restart_us = 0;
+		return;
+	}
+	if (worker_send_config(w) == 0)
+		(void)worker_send_identity(w);
 }
 
 static void
-worker_apply_config(struct worker *w)
+worker_wakeup(struct worker *w)
 {
-	struct cls_module *mod;
-	struct worker_gen *old = NULL;
-	struct worker_cls *cls = NULL;
 	struct cfg_ref *next;
+	size_t n;
 	uint64_t v;
 
 	if (read(w->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		return;
 	pthread_mutex_lock(&w->lock);
 	next = w->next;
-	mod = w->next_cls;
 	w->next = NULL;
-	w->next_cls = NULL;
+	n = w->dns_n;
 	pthread_mutex_unlock(&w->lock);
-	if (next == NULL)
-		return;
-	if ((cls = worker_next_cls(w, mod)) == NULL ||
-	    (old = malloc(sizeof(*old))) == NULL)
-		goto keep_old;
-	*old = (struct worker_gen){ w->cur, w->cls };
-	if (eng_set_config(w->eng, next->cfg, worker_release, old) == -1)
-		goto keep_old;
-	eng_set_classifier(w->eng, cls->mod);
-	w->cur = next;
-	w->cls = cls;
-	worker_leases_reload(w);
-	worker_radius_init(w);
-	return;
-
- keep_old:
-	log_warnx("queue %u: out of memory applying a reload; still "
-	    "enforcing the previous config", w->queue);
-	free(old);
-	worker_cls_put(cls);
-	cfg_ref_put(next);
+	if (next != NULL)
+		worker_apply_config(w, next);
+	/* sent outside the lock: other threads only append */
+	for (size_t i = 0; i < n && w->sock >= 0; i++)
+		(void)spawn_send(w, MSG_DNS, 0, &w->dns_inbox[i],
+		    sizeof(w->dns_inbox[i]));
+	pthread_mutex_lock(&w->lock);
+	memmove(w->dns_inbox, w->dns_inbox + n,
+	    (w->dns_n - n) * sizeof(*w->dns_inbox));
+	w->dns_n -= n;
+	pthread_mutex_unlock(&w->lock);
 }
+
+/* An inspector that leaves a packet unanswered this long is hung (a
+ * loop in a dissector): it is lost like a crashed one. */
+#define WORKER_HUNG_US	(5 * 1000000ULL)
 
 static void
 worker_tick(struct worker *w, uint64_t now)
 {
-	eng_expire(w->eng, now);
-	worker_leases_refresh(w);
-	worker_radius_refresh(w);
+	bool changed;
+
+	changed = worker_leases_refresh(w);
+	changed = worker_radius_refresh(w) || changed;
+	if (changed && worker_send_identity(w) == -1)
+		return;
+	if (w->sock >= 0 && w->out_n > 0 &&
+	    now - w->out[w->out_head].since_us > WORKER_HUNG_US) {
+		(void)kill(w->pid, SIGKILL);	/* our own child */
+		spawn_lost(w, "left a packet unanswered for 5 s");
+	}
 	pthread_mutex_lock(&w->lock);
-	w->eng_st = *eng_stats(w->eng);
 	w->nfq_st = *nfq_stats(w->q);
 	pthread_mutex_unlock(&w->lock);
+}
+
+static void
+worker_restart(struct worker *w, uint64_t now)
+{
+	if (w->sock >= 0 || now < w->restart_us)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->restarts++;
+	pthread_mutex_unlock(&w->lock);
+	if (spawn_inspector(w) == -1 && w->sock == -1) {
+		log_warn("queue %u: cannot start an inspector", w->queue);
+		w->restart_us = now + 1000000;
+		if (w->down_us == 0)
+			w->down_us = now;
+	}
 }
 
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	uint64_t last = 0, now;
 
-	pfd[0] = (struct pollfd){ nfq_queue_fd(w->q), POLLIN, 0 };
-	pfd[1] = (struct pollfd){ w->wakefd, POLLIN, 0 };
 	while (!atomic_load(&w->stop)) {
-		if (poll(pfd, 2, 200) > 0) {
-			for (int i = 0; i < WORKER_BATCH &&
-			    nfq_receive(w->q, worker_packet, w) == 0; i++)
+		/* full: the kernel holds the packets (and applies the
+		 * failure mode if its queue fills) */
+		pfd[0] = (struct pollfd){ nfq_queue_fd(w->q),
+		    w->out_n + MSG_PKT_BATCH_MAX < WORKER_OUT_MAX ? POLLIN : 0,
+		    0 };
+		pfd[1] = (struct pollfd){ w->wakefd, POLLIN, 0 };
+		pfd[2] = (struct pollfd){ w->sock, POLLIN, 0 };
+		if (poll(pfd, 3, 200) > 0) {
+			if (pfd[2].revents != 0)
+				(void)worker_inspector_input(w);
+			for (int i = 0; (pfd[0].revents & POLLIN) &&
+			    i < WORKER_BATCH && nfq_receive(w->q,
+			    worker_packet, w) == 0; i++)
 				;
+			(void)worker_flush_batch(w);
 			/* published at once: status's fail-open estimate
 			 * subtracts it from the kernel's live count */
 			pthread_mutex_lock(&w->lock);
 			w->nfq_st = *nfq_stats(w->q);
 			pthread_mutex_unlock(&w->lock);
 			if (pfd[1].revents & POLLIN)
-				worker_apply_config(w);
+				worker_wakeup(w);
 		}
 		if ((now = sg_now_us()) - last >= WORKER_TICK_US) {
 			worker_tick(w, now);
 			last = now;
 		}
+		worker_restart(w, now);
 	}
-	worker_tick(w, sg_now_us());
 	return NULL;
 }
 
@@ -328,43 +592,28 @@ worker_init(struct worker *w, struct daemon *d, unsigned queue,
 	memset(w, 0, sizeof(*w));
 	w->d = d;
 	w->queue = queue;
+	w->sock = -1;
 	pthread_mutex_init(&w->lock, NULL);
 	atomic_init(&w->stop, false);
 	cfg_ref_get(cfg);
 	w->cur = cfg;
 	w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	return w->wakefd == -1 ? -1 : 0;
+	w->in = malloc(sizeof(*w->in));
+	w->batch = malloc(MSG_PAYLOAD_MAX);
+	w->dns_inbox = calloc(WORKER_DNS_INBOX, sizeof(*w->dns_inbox));
+	return w->wakefd == -1 || w->in == NULL || w->batch == NULL ||
+	    w->dns_inbox == NULL ? -1 : 0;
 }
 
 int
 worker_start(struct worker *w)
 {
-	struct cls_module *mod;
-	struct eng_opts eo;
-	char err[256];
-
-	memset(&eo, 0, sizeof(eo));
-	eo.as_group = -1;
-	eo.as_device = -1;
-	eo.on_decided = worker_decided;
-	eo.arg = w;
-	eo.quic_fallback = true;
-	eo.dns = w->d->dns;	/* a lookup and its flow may use two queues */
-	eo.tcp_timeout_us = 60 * 1000000ULL;	/* decided flows linger only */
-	eo.udp_timeout_us = 30 * 1000000ULL;	/* for packets in flight */
-	if ((mod = cls_module_new(w->cur->cfg->protocols_file, err,
-	    sizeof(err))) == NULL) {
-		log_warnx("nDPI: %s", err);
-		return -1;
-	}
-	if ((w->cls = worker_cls_new(mod)) == NULL) {
-		cls_module_free(mod);
-		return -1;
-	}
-	if ((w->eng = eng_new(w->cur->cfg, w->cls->mod, &eo)) == NULL)
-		return -1;
 	worker_leases_init(w);
 	worker_radius_init(w);
+	if (spawn_inspector(w) == -1) {
+		log_warn("queue %u: cannot start its inspector", w->queue);
+		return -1;
+	}
 	if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
 		return -1;
 	w->started = true;
@@ -372,7 +621,7 @@ worker_start(struct worker *w)
 }
 
 void
-worker_post_config(struct worker *w, struct cfg_ref *r, struct cls_module *cls)
+worker_post_config(struct worker *w, struct cfg_ref *r)
 {
 	uint64_t one = 1;
 
@@ -380,21 +629,35 @@ worker_post_config(struct worker *w, struct cfg_ref *r, struct cls_module *cls)
 	pthread_mutex_lock(&w->lock);
 	if (w->next != NULL)
 		cfg_ref_put(w->next);	/* superseded before it was taken */
-	/* A module not yet taken stays for the config that supersedes it:
-	 * a reload comes without one only when neither it nor the config
-	 * before it names a protocols file, so that module has none either. */
-	if (cls != NULL) {
-		cls_module_free(w->next_cls);
-		w->next_cls = cls;
-	}
 	w->next = r;
 	pthread_mutex_unlock(&w->lock);
 	if (write(w->wakefd, &one, sizeof(one)) < 0)
 		log_warn("%s: eventfd", __func__);
 }
 
-/* Ends every flow (their records go to the accounting table), then
- * unbinds the queue. */
+/*
+ * The inspector sees end of file only after every packet sent before it,
+ * so its last decided flows still reach the accounting table; then it
+ * exits.  One that takes too long is ended.
+ */
+static void
+worker_drain(struct worker *w)
+{
+	struct pollfd pfd;
+
+	if (w->sock < 0)
+		return;
+	(void)shutdown(w->sock, SHUT_WR);
+	for (int i = 0; i < 30 && w->sock >= 0; i++) {
+		pfd = (struct pollfd){ w->sock, POLLIN, 0 };
+		if (poll(&pfd, 1, 100) > 0)
+			(void)worker_inspector_input(w);
+	}
+	if (w->sock >= 0)
+		spawn_retire(w);
+}
+
+/* Undecided flows had no record yet.  Then the queue is unbound. */
 void
 worker_stop(struct worker *w)
 {
@@ -407,19 +670,16 @@ worker_stop(struct worker *w)
 		pthread_join(w->thread, NULL);
 		w->started = false;
 	}
-	if (w->eng)
-		eng_free(w->eng);
-	w->eng = NULL;
-	worker_cls_put(w->cls);	/* old configs' went with the engine */
-	w->cls = NULL;
-	cls_module_free(w->next_cls);	/* posted, never taken */
-	w->next_cls = NULL;
+	worker_drain(w);
 	if (w->q)
 		nfq_queue_close(w->q);
 	leases_free(&w->leases.cur);
 	rad_follow_free(&w->radius);
 	if (w->wakefd >= 0)
 		close(w->wakefd);
+	free(w->in);
+	free(w->batch);
+	free(w->dns_inbox);
 	cfg_ref_put(w->next);
 	w->next = NULL;
 	cfg_ref_put(w->cur);

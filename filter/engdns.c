@@ -26,6 +26,8 @@ eng_learn_dns(struct eng *e, struct eng_flow *ef, const struct dec_pkt *p,
 	ef->dns_answered = true;
 	e->stats.dns_answers++;
 	dns_cache_add(e->dns, &p->dst, &r, eng_when(e, ts_us));
+	if (e->opts.on_dns != NULL)
+		e->opts.on_dns(&p->dst, &r, eng_when(e, ts_us), e->opts.arg);
 }
 
 /* The answer, as NXDOMAIN whose EDE names the rule and the clause. */

@@ -58,6 +58,9 @@ struct eng_flow_view {
 };
 
 typedef void	 eng_end_cb(const struct eng_flow_view *, void *arg);
+/* A DNS answer the engine learnt, for caches in other processes. */
+typedef void	 eng_dns_cb(const struct sg_addr *client,
+		    const struct dns_response *, time_t now, void *arg);
 
 struct eng_opts {
 	int		 as_group;	/* -1, or a group index for every sender */
@@ -80,6 +83,7 @@ struct eng_opts {
 	/* A DNS cache shared by several engines (the daemon's queues), or
 	 * NULL for one of the engine's own. */
 	struct dns_cache *dns;
+	eng_dns_cb	*on_dns;	/* NULL, or told every answer learnt */
 	eng_end_cb	*on_end;
 	void		*arg;
 };

@@ -103,12 +103,12 @@ conf_check_names(struct conf_ctx *c, struct cls_module *m,
 			    conf->accounts[i].line);
 }
 
-struct sg_config *
-conf_load_checked(const char *path, struct conf_errors *errs)
+static struct sg_config *
+conf_load_checking(const char *path, struct conf_errors *errs, bool ndpi)
 {
 	struct conf_ctx c = { .errs = errs, .path = path };
 	struct conf_pf pf = { .c = &c };
-	struct cls_module *m;
+	struct cls_module *m = NULL;
 	char err[256];
 	int pf_ok;
 
@@ -116,11 +116,11 @@ conf_load_checked(const char *path, struct conf_errors *errs)
 		return NULL;
 	pf_ok = conf_check_protocols_file(&c, &pf) == 0;
 	/* a bad file is not loaded: its names are taken from its good lines */
-	if ((m = cls_module_new(pf_ok ? c.conf->protocols_file : NULL, err,
-	    sizeof(err))) == NULL)
+	if (ndpi && (m = cls_module_new(pf_ok ? c.conf->protocols_file : NULL,
+	    err, sizeof(err))) == NULL)
 		conf_err_at(&c, path, pf_ok ? c.conf->protocols_file_line : 0,
 		    "nDPI: %s", err);
-	else
+	else if (ndpi)
 		conf_check_names(&c, m, &pf);
 	cls_module_free(m);
 	for (size_t i = 0; i < pf.nnames; i++)
@@ -131,4 +131,16 @@ conf_load_checked(const char *path, struct conf_errors *errs)
 		return NULL;
 	}
 	return c.conf;
+}
+
+struct sg_config *
+conf_load_checked(const char *path, struct conf_errors *errs)
+{
+	return conf_load_checking(path, errs, true);
+}
+
+struct sg_config *
+conf_load_checked_but_names(const char *path, struct conf_errors *errs)
+{
+	return conf_load_checking(path, errs, false);
 }

@@ -328,6 +328,11 @@ void		 conf_free(struct sg_config *);
  */
 void		 conf_warnings(const struct sg_config *,
 		    void (*fn)(void *arg, const char *msg), void *arg);
+/* All of conf_load_checked but the app names against nDPI's, for the
+ * daemon, which never loads nDPI itself (it runs check-config for those,
+ * daemon/confcheck.c). */
+struct sg_config *conf_load_checked_but_names(const char *path,
+		    struct conf_errors *);
 void		 conf_errors_clear(struct conf_errors *);
 
 int		 conf_group_index(const struct sg_config *, const char *);

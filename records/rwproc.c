@@ -50,7 +50,7 @@ static const char *const rwp_file_calls[] = {
 static int rwp_log_sock = -1;
 
 static void
-rwp_log_sink(int priority, const char *line)
+rwp_log_sink(int priority, const char *line, void *arg)
 {
 	struct msg_log	 l;
 
@@ -265,7 +265,7 @@ rwp_run(int sock, const struct rwp_opts *o)
 	enum rec_error	 err = REC_ERR_NOMEM;
 
 	rwp_log_sock = sock;
-	log_set_sink(rwp_log_sink);
+	log_set_sink(rwp_log_sink, NULL);
 	rwp_block_signals();
 	if (fcntl(sock, F_SETFL, O_NONBLOCK) == -1 || rwp_confine(sock) == -1)
 		_exit(1);

@@ -6,10 +6,51 @@
  * check that lets a bad length through shows as an overflow here.
  */
 #include "fuzzutil.h"
+#include "inspmsg.h"
 #include "msg.h"
 
 static struct msg	 fuzz_m;
 static struct msg_blob	 fuzz_blob = { .max = 1 << 20 };
+
+/* As the monitor and the inspector convert what they accept. */
+static size_t
+fuzz_msg_read_inspector(const struct msg *m)
+{
+	static struct rec_flow	 r;
+	static struct dns_response dr;
+	struct policy_kept	 k;
+	struct flow_key		 key;
+	struct rad_session	 s;
+	struct sg_addr		 client;
+	const struct msg_rewrite *rw;
+	time_t			 now;
+	size_t			 sum = 0;
+
+	switch (m->hdr.type) {
+	case MSG_DECIDED:
+		im_decided_from((const struct msg_decided *)m->data, &key, &r,
+		    &k);
+		sum = strlen(r.host) + strlen(r.action) + strlen(k.host);
+		break;
+	case MSG_DNS:
+		im_dns_from((const struct msg_dns *)m->data, &client, &dr, &now);
+		for (size_t i = 0; i < dr.nanswers; i++)
+			sum += dr.answers[i].ttl;
+		break;
+	case MSG_RADIUS:
+		for (size_t i = 0; i < msg_count(m, sizeof(struct msg_rad)); i++) {
+			im_rad_from(&s, (const struct msg_rad *)m->data + i);
+			sum += strlen(s.user);
+		}
+		break;
+	case MSG_REWRITE:
+		rw = (const struct msg_rewrite *)m->data;
+		for (uint32_t i = 0; i < rw->len; i++)
+			sum += rw->data[i];
+		break;
+	}
+	return sum;
+}
 
 static void
 fuzz_msg_read(const struct msg *m)
@@ -53,6 +94,12 @@ fuzz_msg_read(const struct msg *m)
 		/* the writer opens this path: it must be a terminated string */
 		sum += strlen(((const struct msg_seal *)m->data)->state) +
 		    ((const struct msg_seal *)m->data)->interval_s;
+		break;
+	case MSG_DECIDED:
+	case MSG_DNS:
+	case MSG_RADIUS:
+	case MSG_REWRITE:
+		sum += fuzz_msg_read_inspector(m);
 		break;
 	default:
 		sum += msg_count(m, 8);

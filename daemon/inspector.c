@@ -1,0 +1,397 @@
+/*
+ * The inspector (docs/PRIVSEP.md): one process per queue that runs the
+ * engine, and so nDPI, over the packets the monitor forwards.  It is
+ * started by the monitor as "schoolgate inspector QUEUE USER [PROTOCOLS]"
+ * with its socket as descriptor 3 and, in its ambient set, only what
+ * sbx_enter needs.  It builds its nDPI module while it can still open
+ * files, enters the sandbox keeping only the socket, and from then on
+ * knows the world through messages: the config, the leases and the
+ * 802.1X sessions come in; verdicts, decided flows, DNS answers, counters
+ * and log lines go out.  It never logs itself: log lines become MSG_LOG.
+ *
+ * Any failure ends the process; the monitor applies the queue's failure
+ * mode and starts another.  It ends with _exit: LeakSanitizer's exit check
+ * cannot run in the sandbox.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "confpack.h"
+#include "daemon.h"
+#include "inspmsg.h"
+#include "log.h"
+#include "sandbox.h"
+
+#define INSP_SOCK		3
+#define INSP_TICK_US		1000000	/* expiry and counters */
+#define INSP_DNS_ENTRIES	65536
+#define INSP_DNS_MAX_TTL	3600
+
+struct insp {
+	int		 sock;
+	unsigned	 queue;
+	struct cls_module *mod;
+	struct eng	*eng;
+	struct dns_cache *dns;
+	struct leases	 leases[2];	/* the engine's, and the one before */
+	int		 cur_leases;
+	struct rad_table radius[2];
+	int		 cur_radius;
+	struct msg_blob	 config, lease_blob, rad_blob;
+	const char	*pkt_iface;
+	struct msg_verdict verdicts[MSG_PKT_BATCH_MAX];
+	size_t		 nverdicts;
+	struct msg	*in;
+};
+
+static void __attribute__((noreturn))
+insp_exit(int code)
+{
+	_exit(code);
+}
+
+static void
+insp_send(struct insp *in, uint16_t type, const void *p, size_t len)
+{
+	if (msg_send(in->sock, type, 0, p, len, -1) == -1)
+		insp_exit(errno == EPIPE ? 0 : 3);
+}
+
+static void
+insp_log_sink(int priority, const char *line, void *arg)
+{
+	struct insp *in = arg;
+	struct msg_log l;
+
+	memset(&l, 0, sizeof(l));
+	l.priority = priority;
+	msg_copy_utf8(l.text, sizeof(l.text), line);
+	insp_send(in, MSG_LOG, &l, sizeof(l));
+}
+
+static void
+insp_decided(const struct eng_flow_view *v, void *arg)
+{
+	struct insp *in = arg;
+	struct policy_kept kept;
+	struct msg_decided m;
+	struct rec_flow r;
+
+	eng_view_to_record(v, "live", 0, &r);
+	policy_kept_init(&kept, v->id, in->pkt_iface, v->cls->master,
+	    v->cls->proto, v->cls->host_src != SG_HOST_NONE ? v->cls->host : "",
+	    v->dec);
+	/* blocked on its very first packet: no conntrack entry will come */
+	im_decided_to(&m, v, &r, &kept, v->decided_after <= 1 &&
+	    v->dec->action == SG_BLOCK);
+	insp_send(in, MSG_DECIDED, &m, sizeof(m));
+}
+
+static void
+insp_dns_learnt(const struct sg_addr *client, const struct dns_response *r,
+    time_t now, void *arg)
+{
+	struct insp *in = arg;
+	struct msg_dns m;
+
+	if (r->nanswers == 0)
+		return;
+	im_dns_to(&m, client, r, now);
+	insp_send(in, MSG_DNS, &m, sizeof(m));
+}
+
+static void
+insp_flush_verdicts(struct insp *in)
+{
+	if (in->nverdicts == 0)
+		return;
+	insp_send(in, MSG_VERDICTS, in->verdicts,
+	    in->nverdicts * sizeof(in->verdicts[0]));
+	in->nverdicts = 0;
+}
+
+static void
+insp_verdict(struct insp *in, uint32_t id, enum msg_verdict_kind k,
+    uint32_t mark)
+{
+	struct msg_verdict *v = &in->verdicts[in->nverdicts++];
+
+	memset(v, 0, sizeof(*v));
+	v->id = id;
+	v->verdict = (uint8_t)k;
+	v->mark = mark;
+	if (in->nverdicts == MSG_PKT_BATCH_MAX)
+		insp_flush_verdicts(in);
+}
+
+/* As the single-process worker answered, less the kernel calls. */
+static void
+insp_packet(struct insp *in, const struct msg_pkt *p, const uint8_t *data)
+{
+	struct msg_rewrite rw;
+	struct eng_verdict v;
+	struct eng_pkt ep;
+
+	if (in->eng == NULL) {	/* before the config: as fail-open would */
+		insp_verdict(in, p->id, MSG_V_ACCEPT, 0);
+		return;
+	}
+	ep.l3 = data;
+	ep.len = p->len;
+	ep.ts_us = p->ts_us ? p->ts_us : sg_now_us();
+	ep.mac = p->has_mac ? p->mac : NULL;
+	ep.iface = p->iface[0] ? p->iface : NULL;
+	in->pkt_iface = ep.iface;
+	eng_packet(in->eng, &ep, &v);
+	in->pkt_iface = NULL;
+	if (v.pkt != NULL && v.pktlen >= 1 && v.pktlen <= MSG_REWRITE_MAX) {
+		insp_flush_verdicts(in);	/* the monitor keeps the order */
+		memset(&rw, 0, sizeof(rw));
+		rw.id = p->id;
+		rw.len = (uint32_t)v.pktlen;
+		memcpy(rw.data, v.pkt, v.pktlen);
+		insp_send(in, MSG_REWRITE, &rw, sizeof(rw));
+	} else if (v.skipped || !v.final)
+		insp_verdict(in, p->id, v.action == SG_BLOCK ? MSG_V_DROP :
+		    MSG_V_ACCEPT, 0);
+	else
+		insp_verdict(in, p->id, MSG_V_REPEAT_MARK,
+		    worker_mark_of(v.action));
+}
+
+static void
+insp_release(const struct sg_config *cfg, void *arg)
+{
+	(void)arg;
+	conf_free((struct sg_config *)(uintptr_t)cfg);
+}
+
+static struct eng *
+insp_engine(struct insp *in, const struct sg_config *cfg)
+{
+	struct eng_opts eo;
+
+	memset(&eo, 0, sizeof(eo));
+	eo.as_group = -1;
+	eo.as_device = -1;
+	eo.on_decided = insp_decided;
+	eo.on_dns = insp_dns_learnt;
+	eo.arg = in;
+	eo.quic_fallback = true;
+	eo.dns = in->dns;
+	eo.tcp_timeout_us = 60 * 1000000ULL;	/* decided flows linger only */
+	eo.udp_timeout_us = 30 * 1000000ULL;	/* for packets in flight */
+	return eng_new(cfg, in->mod, &eo);
+}
+
+static void
+insp_config(struct insp *in)
+{
+	struct sg_config *cfg;
+	char err[256];
+
+	if ((cfg = conf_unpack(in->config.buf, in->config.len, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("queue %u: config from the monitor: %s", in->queue,
+		    err);
+		insp_exit(4);
+	}
+	if (in->eng == NULL) {
+		if ((in->eng = insp_engine(in, cfg)) == NULL)
+			insp_exit(5);
+		eng_set_leases(in->eng, &in->leases[in->cur_leases]);
+		eng_set_radius(in->eng, &in->radius[in->cur_radius]);
+	} else if (eng_set_config(in->eng, cfg, insp_release, NULL) == -1)
+		insp_exit(5);
+}
+
+static void
+insp_leases(struct insp *in)
+{
+	const struct msg_lease *m = (const struct msg_lease *)in->lease_blob.buf;
+	size_t n = in->lease_blob.len / sizeof(*m);
+	int next = !in->cur_leases;
+	struct lease *v = NULL;
+
+	if (n > 0 && (v = calloc(n, sizeof(*v))) == NULL)
+		insp_exit(5);
+	for (size_t i = 0; i < n; i++)
+		im_lease_from(&v[i], &m[i]);
+	leases_free(&in->leases[next]);
+	in->leases[next] = (struct leases){ v, n };
+	in->cur_leases = next;
+	if (in->eng != NULL)
+		eng_set_leases(in->eng, &in->leases[next]);
+}
+
+static void
+insp_radius(struct insp *in)
+{
+	const struct msg_rad *m = (const struct msg_rad *)in->rad_blob.buf;
+	size_t n = in->rad_blob.len / sizeof(*m);
+	int next = !in->cur_radius;
+	struct rad_session s;
+
+	rad_table_free(&in->radius[next]);
+	memset(&in->radius[next], 0, sizeof(in->radius[next]));
+	for (size_t i = 0; i < n; i++) {
+		im_rad_from(&s, &m[i]);
+		(void)rad_apply(&in->radius[next], RAD_START, &s);
+	}
+	in->cur_radius = next;
+	if (in->eng != NULL)
+		eng_set_radius(in->eng, &in->radius[next]);
+}
+
+/* A part of a blob; fn once it is whole. */
+static void
+insp_blob(struct insp *in, struct msg_blob *b, void (*fn)(struct insp *))
+{
+	switch (msg_blob_add(b, in->in)) {
+	case 1:
+		fn(in);
+		msg_blob_reset(b);
+		break;
+	case -1:
+		log_warnx("queue %u: %s from the monitor: %s", in->queue,
+		    msg_type_name(in->in->hdr.type), strerror(errno));
+		insp_exit(4);
+	default:
+		break;
+	}
+}
+
+static void
+insp_message(struct insp *in)
+{
+	const struct msg_pkt *p;
+	const uint8_t *data;
+	struct dns_response r;
+	struct sg_addr client;
+	size_t off = 0;
+	time_t now;
+
+	switch (in->in->hdr.type) {
+	case MSG_CONFIG:
+		insp_blob(in, &in->config, insp_config);
+		break;
+	case MSG_LEASES:
+		insp_blob(in, &in->lease_blob, insp_leases);
+		break;
+	case MSG_RADIUS:
+		insp_blob(in, &in->rad_blob, insp_radius);
+		break;
+	case MSG_PACKETS:
+		while (msg_pkt_next(in->in, &off, &p, &data))
+			insp_packet(in, p, data);
+		insp_flush_verdicts(in);
+		break;
+	case MSG_DNS:
+		im_dns_from((const struct msg_dns *)in->in->data, &client, &r,
+		    &now);
+		dns_cache_add(in->dns, &client, &r, now);
+		break;
+	default:	/* a type for another role: the monitor is confused */
+		log_warnx("queue %u: unexpected %s message", in->queue,
+		    msg_type_name(in->in->hdr.type));
+		insp_exit(4);
+	}
+}
+
+static void
+insp_tick(struct insp *in)
+{
+	if (in->eng == NULL)
+		return;
+	eng_expire(in->eng, sg_now_us());
+	insp_send(in, MSG_ENG_STATS, eng_stats(in->eng),
+	    sizeof(struct eng_stats));
+}
+
+static void __attribute__((noreturn))
+insp_loop(struct insp *in)
+{
+	struct pollfd pfd = { in->sock, POLLIN, 0 };
+	enum msg_error why;
+	uint64_t last = 0, now;
+
+	for (;;) {
+		if (poll(&pfd, 1, 1000) > 0) {
+			switch (msg_recv(in->sock, in->in, &why)) {
+			case 1:
+				insp_message(in);
+				break;
+			case 0:		/* the monitor is gone or stopping */
+				/* flows still open end as they did in the
+				 * single process: decided now, and sent */
+				if (in->eng != NULL)
+					eng_free(in->eng);
+				insp_exit(0);
+			default:
+				if (errno == EAGAIN || errno == EINTR)
+					break;
+				log_warnx("queue %u: from the monitor: %s",
+				    in->queue, errno == EBADMSG ?
+				    msg_strerror(why) : strerror(errno));
+				insp_exit(4);
+			}
+		}
+		if ((now = sg_now_us()) - last >= INSP_TICK_US) {
+			insp_tick(in);
+			last = now;
+		}
+	}
+}
+
+static int
+insp_usage(void)
+{
+	fprintf(stderr, "usage: schoolgate inspector QUEUE USER [PROTOCOLS]\n"
+	    "(started by schoolgate run, with its socket as descriptor 3)\n");
+	return 2;
+}
+
+int
+cmd_inspector(int argc, char **argv)
+{
+	static struct insp in;	/* static: the message buffer is 128 KiB */
+	static struct msg m;
+	int keep[] = { INSP_SOCK };
+	struct sbx_opts o;
+	char err[256];
+
+	if (argc < 3 || argc > 4)
+		return insp_usage();
+	in.sock = INSP_SOCK;
+	in.queue = (unsigned)strtoul(argv[1], NULL, 10);
+	in.in = &m;
+	in.config.max = CONF_PACK_MAX;
+	in.lease_blob.max = 64u << 20;
+	in.rad_blob.max = 64u << 20;
+	log_set_sink(insp_log_sink, &in);
+	if ((in.mod = cls_module_new(argc == 4 ? argv[3] : NULL, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("queue %u: nDPI: %s", in.queue, err);
+		insp_exit(2);
+	}
+	/* the monitor's TZ came along in the environment: its zone file is
+	 * read now, while files can be opened (a new zone needs a restart) */
+	tzset();
+	memset(&o, 0, sizeof(o));
+	o.user = argv[2];
+	o.keep = keep;
+	o.nkeep = 1;
+	if (sbx_enter(&o, err, sizeof(err)) == -1) {
+		log_warnx("queue %u: %s", in.queue, err);
+		insp_exit(2);
+	}
+	if ((in.dns = dns_cache_new(INSP_DNS_ENTRIES, INSP_DNS_MAX_TTL)) == NULL)
+		insp_exit(5);
+	insp_loop(&in);
+}
