@@ -33,15 +33,21 @@ inspectors() {
 }
 status_field() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
 
-# holds_nothing PID: one line per property that is not as it must be
-holds_nothing() {
-	local p="$1" t fd target
+# caps_held PID: one line per thread and capability set that is not empty
+caps_held() {
+	local p="$1" t f
 	for t in /proc/"$p"/task/*; do
 		for f in CapEff CapPrm CapInh CapAmb; do
 			[ "$(awk -v f="$f:" '$1 == f { print $2 }' "$t/status")" = \
 			    0000000000000000 ] || echo "thread ${t##*/} $f"
 		done
 	done
+}
+
+# holds_nothing PID: one line per property that is not as it must be
+holds_nothing() {
+	local p="$1" fd target
+	caps_held "$p"
 	[ "$(status_field "$p" NoNewPrivs)" = 1 ] || echo "NoNewPrivs"
 	[ "$(status_field "$p" Seccomp)" = 2 ] || echo "Seccomp"
 	awk '/^Uid:/ && !($2 && $3 && $4 && $5) { print "a uid is root" }' \
@@ -84,16 +90,19 @@ check "the monitor keeps CAP_NET_ADMIN effective" "0000000000001000" \
 for p in "${before[@]}"; do
 	check "inspector $p holds nothing" "" "$(holds_nothing "$p" | xargs)"
 done
-# Until the record writer is a process of its own (task E1), the
-# database is open in the monitor, which has CAP_NET_ADMIN and never maps
-# libndpi.  What must hold now and after: no process mapping libndpi has
-# it open.  (Once E1 lands: also "no holder has a capability".)
+# The records database is open only in the record writer: no process that
+# maps libndpi, and none with a capability in any thread, has it open.
 holders="$(db_holders | xargs)"
 check "the records database is open somewhere" "yes" \
     "$([ -n "$holders" ] && echo yes || echo no)"
+check "the monitor does not have the database open" "no" \
+    "$(for p in $holders; do [ "$p" = "$monitor" ] && echo yes; done |
+    grep -q yes && echo yes || echo no)"
 for p in $holders; do
 	check "db holder $p does not map libndpi" "no" \
 	    "$(yesno grep -q libndpi "/proc/$p/maps")"
+	check "db holder $p has no capability in any thread" "" \
+	    "$(caps_held "$p" | xargs)"
 done
 check "the flows before the crash are decided" "yes yes" \
     "$(gw_wait_row "host = 'www.facebook.com' AND action = 'block'") \
