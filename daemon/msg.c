@@ -29,6 +29,8 @@ static_assert(sizeof(struct msg_rad) == 240, "msg_rad has padding");
 static_assert(sizeof(struct msg_addr) == 20, "msg_addr has padding");
 static_assert(sizeof(struct msg_decided) == 1640, "msg_decided has padding");
 static_assert(sizeof(struct msg_dns) == 1056, "msg_dns has padding");
+static_assert(sizeof(struct msg_offline) == 32, "msg_offline has padding");
+static_assert(sizeof(struct msg_ended) == 1648, "msg_ended has padding");
 static_assert(sizeof(struct msg_rewrite) == 8 + MSG_REWRITE_MAX,
     "msg_rewrite has padding");
 
@@ -50,7 +52,7 @@ struct msg_rule {
 static msg_check_fn msg_check_leases, msg_check_queue, msg_check_packets,
 		    msg_check_verdicts, msg_check_log, msg_check_flow,
 		    msg_check_event, msg_check_radius, msg_check_decided,
-		    msg_check_rewrite, msg_check_dns;
+		    msg_check_rewrite, msg_check_dns, msg_check_offline;
 
 #define MSG_ARRAY_MAX(t)	((MSG_PAYLOAD_MAX / sizeof(t)) * sizeof(t))
 
@@ -90,6 +92,13 @@ static const struct msg_rule msg_rules[MSG_NTYPES] = {
 	    NULL },
 	[MSG_DNS] = { "dns", sizeof(struct msg_dns), sizeof(struct msg_dns),
 	    sizeof(struct msg_dns), false, false, msg_check_dns },
+	[MSG_OFFLINE] = { "offline", sizeof(struct msg_offline),
+	    sizeof(struct msg_offline), sizeof(struct msg_offline), false,
+	    false, msg_check_offline },
+	/* the embedded msg_decided comes first: its check reads only that */
+	[MSG_ENDED] = { "ended", sizeof(struct msg_ended),
+	    sizeof(struct msg_ended), sizeof(struct msg_ended), false,
+	    false, msg_check_decided },
 };
 
 const char *
@@ -397,6 +406,16 @@ msg_check_dns(const struct msg *m)
 		if (!msg_family_ok(&d->answers[i].addr, false))
 			return MSG_E_RANGE;
 	return msg_check_str(MSG_FIELD(d, qname), false);
+}
+
+static enum msg_error
+msg_check_offline(const struct msg *m)
+{
+	const struct msg_offline *o = (const struct msg_offline *)m->data;
+
+	if (o->op >= MSG_OFF_NOPS || o->as_group < -1 || o->as_device < -1)
+		return MSG_E_RANGE;
+	return MSG_OK;
 }
 
 /* m->hdr and the first n - header bytes of m->data hold the datagram. */

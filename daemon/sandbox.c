@@ -298,6 +298,19 @@ sbx_seccomp(char *err, size_t errlen)
 	return 0;
 }
 
+/* No root, so no chroot or user of its own: what remains (sandbox.h). */
+static int
+sbx_enter_unprivileged(const struct sbx_opts *o, char *err, size_t errlen)
+{
+	if (sbx_close_fds(o, err, errlen) == -1 ||
+	    sbx_drop_caps(err, errlen) == -1)
+		return -1;
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		return sbx_fail(err, errlen, "prctl");
+	return sbx_seccomp(err, errlen);
+}
+
 int
 sbx_enter(const struct sbx_opts *o, char *err, size_t errlen)
 {
@@ -306,6 +319,8 @@ sbx_enter(const struct sbx_opts *o, char *err, size_t errlen)
 	uid_t		 uid;
 	gid_t		 gid;
 
+	if (o->user == NULL)
+		return sbx_enter_unprivileged(o, err, errlen);
 	errno = 0;
 	if ((pw = getpwnam(o->user)) == NULL) {
 		snprintf(err, errlen, "sandbox: no such user \"%s\"", o->user);

@@ -23,7 +23,11 @@
 #define SBX_EMPTY_DIR	"/run/schoolgate/empty"
 
 struct sbx_opts {
-	const char	*user;		/* daemon.user; never root */
+	const char	*user;		/* daemon.user; never root.  NULL:
+					 * no root to be had (classify run by
+					 * an admin), so the descriptors, no
+					 * capability, no_new_privs and the
+					 * seccomp list only */
 	const char	*dir;		/* the empty root; NULL: SBX_EMPTY_DIR */
 	const int	*keep;		/* descriptors that stay open */
 	size_t		 nkeep;
