@@ -32,6 +32,8 @@ struct cbox {
 	cbox_ended_fn	*ended;
 	void		*arg;
 	bool		 done;		/* MSG_OFFLINE done came */
+	bool		 ending;	/* MSG_OFFLINE end sent */
+	void		(*on_stats)(const struct eng_stats *, void *);
 	uint64_t	 undecodable;
 	struct eng_stats stats;
 	size_t		 batchlen, batchn;
@@ -94,6 +96,8 @@ cbox_message(struct cbox *b, char *err, size_t errlen)
 		return 0;
 	case MSG_ENG_STATS:
 		memcpy(&b->stats, b->in.data, sizeof(b->stats));
+		if (!b->ending && b->on_stats != NULL)
+			b->on_stats(&b->stats, b->arg);
 		return 0;
 	case MSG_OFFLINE:
 		o = (const struct msg_offline *)b->in.data;
@@ -207,6 +211,7 @@ cbox_offline(struct cbox *b, enum msg_offline_op op,
 	o.as_device = f ? f->as_device : -1;
 	o.linktype = f ? f->linktype : 0;
 	o.pin_time = f ? (int64_t)f->pin_time : 0;
+	o.stats = f != NULL && f->on_stats != NULL;
 	return cbox_send(b, MSG_OFFLINE, &o, sizeof(o), err, errlen);
 }
 
@@ -215,6 +220,8 @@ cbox_begin(struct cbox *b, const struct cbox_file *f, char *err,
     size_t errlen)
 {
 	b->done = false;
+	b->ending = false;
+	b->on_stats = f->on_stats;
 	return cbox_offline(b, MSG_OFF_START, f, err, errlen);
 }
 
@@ -254,8 +261,10 @@ int
 cbox_end(struct cbox *b, struct eng_stats *st, uint64_t *undecodable,
     char *err, size_t errlen)
 {
-	if (cbox_flush(b, err, errlen) == -1 ||
-	    cbox_offline(b, MSG_OFF_END, NULL, err, errlen) == -1)
+	if (cbox_flush(b, err, errlen) == -1)
+		return -1;
+	b->ending = true;
+	if (cbox_offline(b, MSG_OFF_END, NULL, err, errlen) == -1)
 		return -1;
 	while (!b->done)
 		if (cbox_input(b, true, err, errlen) == -1)

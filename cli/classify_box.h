@@ -25,6 +25,8 @@ struct cbox_file {
 	int		 as_group;
 	int		 as_device;
 	time_t		 pin_time;
+	/* called with the engine's counters as flows expire, NULL: never */
+	void		(*on_stats)(const struct eng_stats *, void *arg);
 };
 
 /* Starts the inspector as user ("-": not root, see sandbox.h) and hands

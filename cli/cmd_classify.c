@@ -258,13 +258,22 @@ classify_packets(struct classify_run *run, struct pcapsrc *src,
 	return rc;
 }
 
+static void
+classify_box_memstats(const struct eng_stats *st, void *arg)
+{
+	struct classify_run *run = arg;
+
+	show_memstats("during", st, cbox_pid(run->box));
+}
+
 /* The frames go to the inspector as they are: it decodes them. */
 static int
 classify_box_packets(struct classify_run *run, struct pcapsrc *src,
     char *err, size_t errlen)
 {
 	struct cbox_file f = { pcapsrc_linktype(src), run->as_group,
-	    run->as_device, run->at };
+	    run->as_device, run->at, run->o->memstats ?
+	    classify_box_memstats : NULL };
 	struct pcapsrc_pkt pkt;
 	struct eng_stats st;
 	uint64_t n = 0, undecodable;

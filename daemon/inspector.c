@@ -366,8 +366,12 @@ insp_offline_packet(struct insp *in, const struct msg_pkt *p,
 	ep = (struct eng_pkt){ l2.l3, l2.l3len, p->ts_us,
 	    l2.has_mac ? l2.src_mac : NULL, NULL };
 	eng_packet(in->eng, &ep, &v);
-	if ((++in->file_pkts & INSP_OFF_EXPIRE_MASK) == 0)
+	if ((++in->file_pkts & INSP_OFF_EXPIRE_MASK) == 0) {
 		eng_expire(in->eng, p->ts_us);
+		if (in->file.stats)	/* for classify's memory report */
+			insp_send(in, MSG_ENG_STATS, eng_stats(in->eng),
+			    sizeof(struct eng_stats));
+	}
 }
 
 static void

@@ -413,7 +413,8 @@ msg_check_offline(const struct msg *m)
 {
 	const struct msg_offline *o = (const struct msg_offline *)m->data;
 
-	if (o->op >= MSG_OFF_NOPS || o->as_group < -1 || o->as_device < -1)
+	if (o->op >= MSG_OFF_NOPS || o->stats > 1 || o->as_group < -1 ||
+	    o->as_device < -1)
 		return MSG_E_RANGE;
 	return MSG_OK;
 }

@@ -266,7 +266,8 @@ struct msg_offline {
 	int32_t		 as_device;	/* -1, or a device index */
 	int32_t		 linktype;	/* the file's DLT_ */
 	uint8_t		 op;		/* enum msg_offline_op */
-	uint8_t		 pad[3];
+	uint8_t		 stats;		/* 1: MSG_ENG_STATS as flows expire */
+	uint8_t		 pad[2];
 };
 
 /* A flow classify prints and records: as MSG_DECIDED, when it ended. */
