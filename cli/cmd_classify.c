@@ -1,19 +1,21 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "classify.h"
+#include "classify_box.h"
 #include "cmd.h"
 #include "engine.h"
 #include "log.h"
 #include "output.h"
 #include "pcapsrc.h"
 #include "schedule.h"
+#include "spawn.h"
 
 #define PROGRESS_MIN_BYTES	(4u << 20)	/* smaller files finish too fast */
 #define CLASSIFY_LOOP_MAX	1000000
@@ -30,13 +32,15 @@ struct classify_opts {
 	bool		 json;
 	bool		 progress;
 	bool		 memstats;
+	bool		 no_sandbox;
 };
 
 /* Everything one run accumulates across its files. */
 struct classify_run {
 	const struct classify_opts *o;
 	struct sg_config	*cfg;
-	struct cls_module	*cls;
+	struct cls_module	*cls;		/* --no-sandbox only */
+	struct cbox		*box;		/* the inspector */
 	struct rec_store	*rec;
 	struct out_summary	 sum;
 	int			 as_group;
@@ -44,6 +48,7 @@ struct classify_run {
 	time_t			 at;
 	const char		*file;
 	bool			 rec_failed;
+	bool			 box_lost;	/* the inspector died */
 };
 
 static void
@@ -65,9 +70,13 @@ classify_usage(FILE *out)
 	    "  --records DB     also write each flow to the records database\n"
 	    "  --json           one JSON object per flow per line\n"
 	    "  --no-progress    no progress bar, even on a terminal\n"
-	    "  --loop N         run the files N times (for benchmarks)\n\n"
+	    "  --loop N         run the files N times (for benchmarks)\n"
+	    "  --no-sandbox     inspect in this process, not in the sandboxed\n"
+	    "                   inspector (to debug an input that crashes it)\n\n"
 	    "A missing, corrupt or truncated file is reported by name and the\n"
-	    "other files are still processed; the exit status is then 1.\n",
+	    "other files are still processed; the exit status is then 1.\n"
+	    "If the inspector dies, that is reported and the run ends with\n"
+	    "the flows it had, exit status 1.\n",
 	    SG_DEFAULT_CONF);
 }
 
@@ -97,6 +106,7 @@ classify_parse(int argc, char **argv, struct classify_opts *o)
 		{ "json", no_argument, NULL, 'j' },
 		{ "no-progress", no_argument, NULL, 'P' },
 		{ "loop", required_argument, NULL, 'l' },
+		{ "no-sandbox", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
@@ -115,6 +125,7 @@ classify_parse(int argc, char **argv, struct classify_opts *o)
 		case 'r': o->records = optarg; break;
 		case 'j': o->json = true; break;
 		case 'P': o->progress = false; break;
+		case 'S': o->no_sandbox = true; break;
 		case 'l':
 			if (classify_parse_loops(optarg, &o->loops) == -1)
 				return -1;
@@ -125,23 +136,50 @@ classify_parse(int argc, char **argv, struct classify_opts *o)
 	return optind < argc ? optind : -1;
 }
 
+/* A flow, decided here or in the inspector: shown, counted, recorded. */
+static void
+classify_emit(struct classify_run *run, const struct eng_flow_view *v,
+    const struct rec_flow *r)
+{
+	enum rec_error err;
+
+	out_flow(stdout, run->o->json, v, r);
+	out_summary_add(&run->sum, r);
+	if (run->rec == NULL || run->rec_failed)
+		return;
+	if ((err = rec_add_flow(run->rec, r)) != REC_OK) {
+		log_warnx("records: %s: %s", rec_strerror(err),
+		    rec_errmsg(run->rec));
+		run->rec_failed = true;	/* say it once, keep classifying */
+	}
+}
+
 static void
 classify_flow_ended(const struct eng_flow_view *v, void *arg)
 {
 	struct classify_run *run = arg;
 	struct rec_flow r;
-	enum rec_error err;
 
 	eng_view_to_record(v, run->file, run->at, &r);
-	out_flow(stdout, run->o->json, v, &r);
-	out_summary_add(&run->sum, &r);
-	if (run->rec == NULL || run->rec_failed)
-		return;
-	if ((err = rec_add_flow(run->rec, &r)) != REC_OK) {
-		log_warnx("records: %s: %s", rec_strerror(err),
-		    rec_errmsg(run->rec));
-		run->rec_failed = true;	/* say it once, keep classifying */
-	}
+	classify_emit(run, v, &r);
+}
+
+/* From the inspector: what the output needs of the view is the key and
+ * when it was decided; the record names the file here. */
+static void
+classify_box_ended(const struct flow_key *key, struct rec_flow *r,
+    uint64_t decided_after, void *arg)
+{
+	static struct flow f;
+	struct classify_run *run = arg;
+	struct eng_flow_view v;
+
+	memset(&v, 0, sizeof(v));
+	f.key = *key;
+	v.flow = &f;
+	v.decided_after = decided_after;
+	snprintf(r->source, sizeof(r->source), "%s", run->file);
+	classify_emit(run, &v, r);
 }
 
 static void
@@ -164,26 +202,25 @@ show_progress(const struct classify_run *run, const struct pcapsrc *src,
  * flow counts, so the RSS at a known number of open flows can be read.
  */
 static void
-show_memstats(const char *when, struct eng *e)
+show_memstats(const char *when, const struct eng_stats *st, int pid)
 {
-	const struct eng_stats *st = eng_stats(e);
-	struct rusage ru;
-	long rss_kb = -1;
-	char line[256];
+	long rss_kb = -1, hwm_kb = -1;
+	char line[256], path[64];
 	FILE *f;
 
-	if ((f = fopen("/proc/self/status", "r")) != NULL) {
+	/* pid: the process that holds the engine (the inspector, or us) */
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if ((f = fopen(path, "r")) != NULL) {
 		while (fgets(line, sizeof(line), f) != NULL)
-			if (sscanf(line, "VmRSS: %ld", &rss_kb) == 1)
-				break;
+			if (sscanf(line, "VmRSS: %ld", &rss_kb) != 1)
+				(void)sscanf(line, "VmHWM: %ld", &hwm_kb);
 		fclose(f);
 	}
-	getrusage(RUSAGE_SELF, &ru);
 	fprintf(stderr, "mem: %s packets=%llu flows=%llu decided=%llu "
 	    "rss_kb=%ld maxrss_kb=%ld\n", when,
 	    (unsigned long long)st->packets, (unsigned long long)st->flows,
 	    (unsigned long long)(st->verdicts[0] + st->verdicts[1] +
-	    st->verdicts[2]), rss_kb, ru.ru_maxrss);
+	    st->verdicts[2]), rss_kb, hwm_kb);
 }
 
 static int
@@ -211,14 +248,95 @@ classify_packets(struct classify_run *run, struct pcapsrc *src,
 			if (run->o->progress)
 				show_progress(run, src, false);
 			if (run->o->memstats)
-				show_memstats("during", e);
+				show_memstats("during", eng_stats(e), getpid());
 		}
 	}
 	if (run->o->memstats)
-		show_memstats("end", e);
+		show_memstats("end", eng_stats(e), getpid());
 	if (run->o->progress)
 		show_progress(run, src, true);
 	return rc;
+}
+
+static void
+classify_box_memstats(const struct eng_stats *st, void *arg)
+{
+	struct classify_run *run = arg;
+
+	show_memstats("during", st, cbox_pid(run->box));
+}
+
+/* The frames go to the inspector as they are: it decodes them. */
+static int
+classify_box_packets(struct classify_run *run, struct pcapsrc *src,
+    char *err, size_t errlen)
+{
+	struct cbox_file f = { pcapsrc_linktype(src), run->as_group,
+	    run->as_device, run->at, run->o->memstats ?
+	    classify_box_memstats : NULL };
+	struct pcapsrc_pkt pkt;
+	struct eng_stats st;
+	uint64_t n = 0, undecodable;
+	int rc;
+
+	if (cbox_begin(run->box, &f, err, errlen) == -1)
+		goto lost;
+	while ((rc = pcapsrc_next(src, &pkt, err, errlen)) == 1) {
+		if (cbox_packet(run->box, pkt.ts_us, pkt.data, pkt.caplen, err,
+		    errlen) == -1)
+			goto lost;
+		if ((++n & 0x3fff) == 0 && run->o->progress)
+			show_progress(run, src, false);
+	}
+	/* a file that breaks off still ends its flows, as in process */
+	if (cbox_end(run->box, &st, &undecodable, err, errlen) == -1)
+		goto lost;
+	if (run->o->memstats)
+		show_memstats("end", &st, cbox_pid(run->box));
+	if (run->o->progress)
+		show_progress(run, src, true);
+	out_summary_engine(&run->sum, &st);
+	run->sum.undecodable += undecodable;
+	return rc;
+ lost:
+	run->box_lost = true;
+	return -1;
+}
+
+/* The inspector died: its fate, by signal or status, and the file. */
+static void
+classify_box_lost(struct classify_run *run, const char *path)
+{
+	char why[128];
+
+	if (cbox_stop(run->box, why, sizeof(why)) == 0)
+		snprintf(why, sizeof(why), "the inspector ended");
+	run->box = NULL;
+	fprintf(stderr, "schoolgate: %s: %s while inspecting it; the flows "
+	    "shown are those that ended before, and no later file is read "
+	    "(--no-sandbox runs it in this process, for a debugger)\n",
+	    path, why);
+}
+
+static int
+classify_in_box(struct classify_run *run, const char *path,
+    struct pcapsrc *src)
+{
+	char err[512];
+	int rc;
+
+	rc = classify_box_packets(run, src, err, sizeof(err));
+	pcapsrc_close(src);
+	if (run->box_lost) {
+		classify_box_lost(run, path);
+		return -1;
+	}
+	if (rc == -1) {
+		fprintf(stderr, "schoolgate: %s\n", err);
+		return -1;
+	}
+	run->sum.files++;
+	return 0;
 }
 
 static int
@@ -230,11 +348,15 @@ classify_file(struct classify_run *run, const char *path)
 	char err[512];
 	int rc;
 
+	if (run->box_lost)
+		return -1;
 	if ((src = pcapsrc_open(path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "schoolgate: %s\n", err);
 		return -1;
 	}
 	run->file = path;
+	if (run->box != NULL)
+		return classify_in_box(run, path, src);
 	memset(&eo, 0, sizeof(eo));
 	eo.as_group = run->as_group;
 	eo.as_device = run->as_device;
@@ -269,6 +391,28 @@ classify_device(struct classify_run *run, const struct classify_opts *o)
 	return 0;
 }
 
+/*
+ * As root, the daemon's sandbox: daemon.user, or nobody where that user
+ * does not exist (an admin's machine with the shipped config), since
+ * either is as confined.  Not root: no chroot or user can be had, so
+ * seccomp and no_new_privs as this user, said once on stderr.
+ */
+static struct cbox *
+classify_start_box(struct classify_run *run, char *err, size_t errlen)
+{
+	const char *user = spawn_user(run->cfg);
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "schoolgate: not root: the inspector runs "
+		    "under seccomp and no_new_privs, as this user, without a "
+		    "chroot\n");
+		user = "-";
+	} else if (getpwnam(user) == NULL)
+		user = "nobody";
+	return cbox_start(run->cfg, user, classify_box_ended, run, err,
+	    errlen);
+}
+
 static int
 classify_setup(struct classify_run *run, const struct classify_opts *o)
 {
@@ -293,9 +437,14 @@ classify_setup(struct classify_run *run, const struct classify_opts *o)
 		    "not \"%s\"\n", o->at);
 		return -1;
 	}
-	if ((run->cls = cls_module_new(run->cfg->protocols_file, err,
-	    sizeof(err))) == NULL) {
-		fprintf(stderr, "schoolgate: nDPI: %s\n", err);
+	if (o->no_sandbox)
+		run->cls = cls_module_new(run->cfg->protocols_file, err,
+		    sizeof(err));
+	else
+		run->box = classify_start_box(run, err, sizeof(err));
+	if (run->cls == NULL && run->box == NULL) {
+		fprintf(stderr, "schoolgate: %s%s\n", o->no_sandbox ? "nDPI: " :
+		    "", err);
 		return -1;
 	}
 	if (o->records && (run->rec = rec_open(o->records, &rerr)) == NULL) {
@@ -309,16 +458,19 @@ classify_setup(struct classify_run *run, const struct classify_opts *o)
 static void
 classify_teardown(struct classify_run *run)
 {
-	enum rec_error err;
+	enum rec_error rerr;
+	char err[128];
 
 	if (run->rec) {
-		if ((err = rec_flush(run->rec)) != REC_OK)
+		if ((rerr = rec_flush(run->rec)) != REC_OK)
 			fprintf(stderr, "schoolgate: %s: %s\n", run->o->records,
-			    rec_strerror(err));
+			    rec_strerror(rerr));
 		else
 			cmd_seal_store(run->rec, run->o->records, run->cfg);
 		rec_close(run->rec);
 	}
+	if (run->box != NULL && cbox_stop(run->box, err, sizeof(err)) == -1)
+		fprintf(stderr, "schoolgate: %s\n", err);
 	if (run->cls)
 		cls_module_free(run->cls);
 	if (run->cfg)

@@ -23,6 +23,7 @@
 
 #include "cmd.h"
 #include "confpack.h"
+#include "decode.h"
 #include "daemon.h"
 #include "inspmsg.h"
 #include "log.h"
@@ -48,7 +49,15 @@ struct insp {
 	struct msg_verdict verdicts[MSG_PKT_BATCH_MAX];
 	size_t		 nverdicts;
 	struct msg	*in;
+	/* "inspector offline": schoolgate classify's, one engine per file */
+	bool		 offline;
+	struct sg_config *cfg;
+	struct msg_offline file;
+	uint64_t	 file_pkts;
+	uint64_t	 undecodable;
 };
+
+#define INSP_OFF_EXPIRE_MASK	0x3fff	/* as classify did in process */
 
 static void __attribute__((noreturn))
 insp_exit(int code)
@@ -202,7 +211,11 @@ insp_config(struct insp *in)
 		    err);
 		insp_exit(4);
 	}
-	if (in->eng == NULL) {
+	if (in->offline) {	/* one config per run; engines per file */
+		if (in->cfg != NULL)
+			insp_exit(4);
+		in->cfg = cfg;
+	} else if (in->eng == NULL) {
 		if ((in->eng = insp_engine(in, cfg)) == NULL)
 			insp_exit(5);
 		eng_set_leases(in->eng, &in->leases[in->cur_leases]);
@@ -267,6 +280,100 @@ insp_blob(struct insp *in, struct msg_blob *b, void (*fn)(struct insp *))
 	}
 }
 
+/* classify's on_end: the flow with its end-of-file totals. */
+static void
+insp_ended(const struct eng_flow_view *v, void *arg)
+{
+	struct insp *in = arg;
+	struct policy_kept kept;
+	struct msg_ended m;
+	struct rec_flow r;
+
+	memset(&m, 0, sizeof(m));
+	eng_view_to_record(v, "", (time_t)in->file.pin_time, &r);
+	policy_kept_init(&kept, v->id, NULL, v->cls->master, v->cls->proto,
+	    v->cls->host_src != SG_HOST_NONE ? v->cls->host : "", v->dec);
+	im_decided_to(&m.dec, v, &r, &kept, false);
+	m.decided_after = v->decided_after;
+	insp_send(in, MSG_ENDED, &m, sizeof(m));
+}
+
+static void
+insp_offline_start(struct insp *in, const struct msg_offline *o)
+{
+	struct eng_opts eo;
+
+	if (in->cfg == NULL || in->eng != NULL)
+		insp_exit(4);
+	in->file = *o;
+	in->file_pkts = 0;
+	in->undecodable = 0;
+	memset(&eo, 0, sizeof(eo));
+	eo.as_group = o->as_group;
+	eo.as_device = o->as_device;
+	eo.pin_time = (time_t)o->pin_time;
+	eo.on_end = insp_ended;
+	eo.arg = in;
+	if ((in->eng = eng_new(in->cfg, in->mod, &eo)) == NULL)
+		insp_exit(5);
+}
+
+/* Ends the file's flows (each a MSG_ENDED) after its counters. */
+static void
+insp_offline_end(struct insp *in)
+{
+	struct msg_offline done;
+
+	if (in->eng == NULL)
+		insp_exit(4);
+	insp_send(in, MSG_ENG_STATS, eng_stats(in->eng),
+	    sizeof(struct eng_stats));
+	eng_free(in->eng);
+	in->eng = NULL;
+	memset(&done, 0, sizeof(done));
+	done.op = MSG_OFF_DONE;
+	done.as_group = done.as_device = -1;
+	done.undecodable = in->undecodable;
+	insp_send(in, MSG_OFFLINE, &done, sizeof(done));
+}
+
+static void
+insp_offline(struct insp *in, const struct msg_offline *o)
+{
+	if (!in->offline || o->op == MSG_OFF_DONE)
+		insp_exit(4);
+	if (o->op == MSG_OFF_START)
+		insp_offline_start(in, o);
+	else
+		insp_offline_end(in);
+}
+
+/* A captured frame: decoded here, so the parent parses no packet. */
+static void
+insp_offline_packet(struct insp *in, const struct msg_pkt *p,
+    const uint8_t *data)
+{
+	struct eng_verdict v;
+	struct eng_pkt ep;
+	struct dec_l2 l2;
+
+	if (in->eng == NULL)
+		insp_exit(4);
+	if (dec_link(in->file.linktype, data, p->len, &l2) != DEC_OK) {
+		in->undecodable++;
+		return;
+	}
+	ep = (struct eng_pkt){ l2.l3, l2.l3len, p->ts_us,
+	    l2.has_mac ? l2.src_mac : NULL, NULL };
+	eng_packet(in->eng, &ep, &v);
+	if ((++in->file_pkts & INSP_OFF_EXPIRE_MASK) == 0) {
+		eng_expire(in->eng, p->ts_us);
+		if (in->file.stats)	/* for classify's memory report */
+			insp_send(in, MSG_ENG_STATS, eng_stats(in->eng),
+			    sizeof(struct eng_stats));
+	}
+}
+
 static void
 insp_message(struct insp *in)
 {
@@ -288,9 +395,16 @@ insp_message(struct insp *in)
 		insp_blob(in, &in->rad_blob, insp_radius);
 		break;
 	case MSG_PACKETS:
-		while (msg_pkt_next(in->in, &off, &p, &data))
-			insp_packet(in, p, data);
+		while (msg_pkt_next(in->in, &off, &p, &data)) {
+			if (in->offline)
+				insp_offline_packet(in, p, data);
+			else
+				insp_packet(in, p, data);
+		}
 		insp_flush_verdicts(in);
+		break;
+	case MSG_OFFLINE:
+		insp_offline(in, (const struct msg_offline *)in->in->data);
 		break;
 	case MSG_DNS:
 		im_dns_from((const struct msg_dns *)in->in->data, &client, &r,
@@ -307,7 +421,8 @@ insp_message(struct insp *in)
 static void
 insp_tick(struct insp *in)
 {
-	if (in->eng == NULL)
+	/* offline flows age by capture time, and classify wants no stats */
+	if (in->eng == NULL || in->offline)
 		return;
 	eng_expire(in->eng, sg_now_us());
 	insp_send(in, MSG_ENG_STATS, eng_stats(in->eng),
@@ -330,7 +445,7 @@ insp_loop(struct insp *in)
 			case 0:		/* the monitor is gone or stopping */
 				/* flows still open end as they did in the
 				 * single process: decided now, and sent */
-				if (in->eng != NULL)
+				if (in->eng != NULL && !in->offline)
 					eng_free(in->eng);
 				insp_exit(0);
 			default:
@@ -352,8 +467,9 @@ insp_loop(struct insp *in)
 static int
 insp_usage(void)
 {
-	fprintf(stderr, "usage: schoolgate inspector QUEUE USER [PROTOCOLS]\n"
-	    "(started by schoolgate run, with its socket as descriptor 3)\n");
+	fprintf(stderr, "usage: schoolgate inspector QUEUE|offline USER|- "
+	    "[PROTOCOLS]\n(started by schoolgate run or classify, with its "
+	    "socket as descriptor 3)\n");
 	return 2;
 }
 
@@ -369,7 +485,8 @@ cmd_inspector(int argc, char **argv)
 	if (argc < 3 || argc > 4)
 		return insp_usage();
 	in.sock = INSP_SOCK;
-	in.queue = (unsigned)strtoul(argv[1], NULL, 10);
+	in.offline = strcmp(argv[1], "offline") == 0;
+	in.queue = in.offline ? 0 : (unsigned)strtoul(argv[1], NULL, 10);
 	in.in = &m;
 	in.config.max = CONF_PACK_MAX;
 	in.lease_blob.max = 64u << 20;
@@ -384,7 +501,8 @@ cmd_inspector(int argc, char **argv)
 	 * read now, while files can be opened (a new zone needs a restart) */
 	tzset();
 	memset(&o, 0, sizeof(o));
-	o.user = argv[2];
+	/* "-": classify run by an admin who is not root (sandbox.h) */
+	o.user = strcmp(argv[2], "-") == 0 ? NULL : argv[2];
 	o.keep = keep;
 	o.nkeep = 1;
 	if (sbx_enter(&o, err, sizeof(err)) == -1) {

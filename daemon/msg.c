@@ -34,6 +34,8 @@ static_assert(sizeof(struct msg_rad) == 240, "msg_rad has padding");
 static_assert(sizeof(struct msg_addr) == 20, "msg_addr has padding");
 static_assert(sizeof(struct msg_decided) == 1656, "msg_decided has padding");
 static_assert(sizeof(struct msg_dns) == 1056, "msg_dns has padding");
+static_assert(sizeof(struct msg_offline) == 32, "msg_offline has padding");
+static_assert(sizeof(struct msg_ended) == 1664, "msg_ended has padding");
 static_assert(sizeof(struct msg_rewrite) == 8 + MSG_REWRITE_MAX,
     "msg_rewrite has padding");
 
@@ -56,7 +58,7 @@ static msg_check_fn msg_check_leases, msg_check_queue, msg_check_packets,
 		    msg_check_verdicts, msg_check_log, msg_check_flow,
 		    msg_check_event, msg_check_radius, msg_check_decided,
 		    msg_check_rewrite, msg_check_dns, msg_check_gapcheck,
-		    msg_check_seal, msg_check_wstats;
+		    msg_check_seal, msg_check_wstats, msg_check_offline;
 
 #define MSG_ARRAY_MAX(t)	((MSG_PAYLOAD_MAX / sizeof(t)) * sizeof(t))
 
@@ -106,6 +108,13 @@ static const struct msg_rule msg_rules[MSG_NTYPES] = {
 	[MSG_WSTATS] = { "wstats", sizeof(struct msg_wstats),
 	    sizeof(struct msg_wstats), sizeof(struct msg_wstats), false, false,
 	    msg_check_wstats },
+	[MSG_OFFLINE] = { "offline", sizeof(struct msg_offline),
+	    sizeof(struct msg_offline), sizeof(struct msg_offline), false,
+	    false, msg_check_offline },
+	/* the embedded msg_decided comes first: its check reads only that */
+	[MSG_ENDED] = { "ended", sizeof(struct msg_ended),
+	    sizeof(struct msg_ended), sizeof(struct msg_ended), false,
+	    false, msg_check_decided },
 };
 
 const char *
@@ -444,6 +453,17 @@ msg_check_wstats(const struct msg *m)
 	const struct msg_wstats	*w = (const struct msg_wstats *)m->data;
 
 	if (w->last_error > REC_ERR_NOMEM || w->failing > 1 || w->ready > 1)
+		return MSG_E_RANGE;
+	return MSG_OK;
+}
+
+static enum msg_error
+msg_check_offline(const struct msg *m)
+{
+	const struct msg_offline *o = (const struct msg_offline *)m->data;
+
+	if (o->op >= MSG_OFF_NOPS || o->stats > 1 || o->as_group < -1 ||
+	    o->as_device < -1)
 		return MSG_E_RANGE;
 	return MSG_OK;
 }

@@ -71,6 +71,10 @@ enum msg_type {
 	MSG_ANCHOR_FD,		/* no payload; a socket to syslog for seals */
 	/* record writer -> monitor (and MSG_LOG) */
 	MSG_WSTATS,		/* struct msg_wstats: counters for status */
+	/* classify -> its inspector, and back as "file done" */
+	MSG_OFFLINE,		/* struct msg_offline */
+	/* inspector -> classify */
+	MSG_ENDED,		/* struct msg_ended: a flow of a file ended */
 	MSG_NTYPES
 };
 
@@ -276,6 +280,38 @@ struct msg_wstats {
 	uint8_t		 failing;	/* 0 or 1 */
 	uint8_t		 ready;		/* 0 or 1: the store was opened */
 	uint8_t		 pad[2];
+};
+
+/*
+ * schoolgate classify's inspector (started as "inspector offline"): a
+ * capture file is MSG_OFFLINE start (the engine options classify used in
+ * process), its frames as MSG_PACKETS (id unused, ts_us the capture
+ * time, the link-layer frame as data), then MSG_OFFLINE end.  The
+ * inspector answers the end with MSG_ENG_STATS, one MSG_ENDED per flow
+ * still open and MSG_OFFLINE done, carrying the undecodable count.
+ */
+enum msg_offline_op {
+	MSG_OFF_START = 0,
+	MSG_OFF_END,
+	MSG_OFF_DONE,
+	MSG_OFF_NOPS
+};
+
+struct msg_offline {
+	int64_t		 pin_time;	/* --at, 0 for the capture times */
+	uint64_t	 undecodable;	/* MSG_OFF_DONE: frames skipped */
+	int32_t		 as_group;	/* -1, or a group index */
+	int32_t		 as_device;	/* -1, or a device index */
+	int32_t		 linktype;	/* the file's DLT_ */
+	uint8_t		 op;		/* enum msg_offline_op */
+	uint8_t		 stats;		/* 1: MSG_ENG_STATS as flows expire */
+	uint8_t		 pad[2];
+};
+
+/* A flow classify prints and records: as MSG_DECIDED, when it ended. */
+struct msg_ended {
+	struct msg_decided dec;
+	uint64_t	 decided_after;	/* packets seen when decided */
 };
 
 /* A received, checked message.  data is aligned for the structs above.

@@ -363,6 +363,19 @@ sbx_seccomp(const struct sbx_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* No root, so no chroot or user of its own: what remains (sandbox.h). */
+static int
+sbx_enter_unprivileged(const struct sbx_opts *o, char *err, size_t errlen)
+{
+	if (sbx_close_fds(o, err, errlen) == -1 ||
+	    sbx_drop_caps(err, errlen) == -1)
+		return -1;
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		return sbx_fail(err, errlen, "prctl");
+	return sbx_seccomp(o, err, errlen);
+}
+
 /* *uid is -1 when o->user is NULL: the process stays who it is. */
 static int
 sbx_lookup(const struct sbx_opts *o, uid_t *uid, gid_t *gid, char *err,
@@ -395,6 +408,8 @@ sbx_enter(const struct sbx_opts *o, char *err, size_t errlen)
 	uid_t		 uid;
 	gid_t		 gid;
 
+	if (o->user == NULL && !o->keep_root)
+		return sbx_enter_unprivileged(o, err, errlen);
 	if (sbx_lookup(o, &uid, &gid, err, errlen) == -1 ||
 	    sbx_raise(err, errlen) == -1 ||
 	    (!o->keep_root && sbx_mkdir_empty(dir, err, errlen) == -1) ||

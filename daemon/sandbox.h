@@ -24,7 +24,12 @@
 
 struct sbx_opts {
 	const char	*user;		/* daemon.user; never root.  NULL: stay
-					 * the user this process already is */
+					 * the user this process already is;
+					 * without keep_root that means no
+					 * root to be had (classify run by an
+					 * admin): the descriptors, no
+					 * capability, no_new_privs and the
+					 * seccomp list only */
 	const char	*dir;		/* the empty root; NULL: SBX_EMPTY_DIR */
 	const int	*keep;		/* descriptors that stay open */
 	size_t		 nkeep;

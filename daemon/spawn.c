@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "spawn.h"
 #include "log.h"
 
 #define SPAWN_SOCK_FD		3	/* the inspector's, by convention */
@@ -76,7 +77,7 @@ spawn_child(int sock, char *const argv[])
 }
 
 /* The sandbox's user: never root, whatever runs the monitor. */
-static const char *
+const char *
 spawn_user(const struct sg_config *cfg)
 {
 	if (cfg->user == NULL || strcmp(cfg->user, "root") == 0)
@@ -105,19 +106,24 @@ spawn_gap_closed(struct worker *w)
 	w->gap_uninspected = 0;
 }
 
+/*
+ * Forks and executes "schoolgate inspector ROLE USER [PROTOCOLS]" with
+ * the other end of a new socketpair as its descriptor 3: the daemon's
+ * inspectors (ROLE a queue) and classify's (ROLE "offline") start alike.
+ * Its pid, with the monitor's end in *sock; -1 on failure.
+ */
 int
-spawn_inspector(struct worker *w)
+spawn_exec(const char *role, const char *user, const char *protocols,
+    int *sock)
 {
-	const struct sg_config *cfg = w->cur->cfg;
-	char qs[16], *argv[6];
+	char *argv[6];
 	int sv[2], pid;
 
-	snprintf(qs, sizeof(qs), "%u", w->queue);
 	argv[0] = (char *)"schoolgate";
 	argv[1] = (char *)"inspector";
-	argv[2] = qs;
-	argv[3] = (char *)(uintptr_t)spawn_user(cfg);
-	argv[4] = cfg->protocols_file;
+	argv[2] = (char *)(uintptr_t)role;
+	argv[3] = (char *)(uintptr_t)user;
+	argv[4] = (char *)(uintptr_t)protocols;
 	argv[5] = NULL;
 	if (msg_socketpair(sv) == -1)
 		return -1;
@@ -131,9 +137,24 @@ spawn_inspector(struct worker *w)
 	if (pid == 0)
 		spawn_child(sv[1], argv);
 	close(sv[1]);
-	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1)
+	*sock = sv[0];
+	return pid;
+}
+
+int
+spawn_inspector(struct worker *w)
+{
+	const struct sg_config *cfg = w->cur->cfg;
+	char qs[16];
+	int sock, pid;
+
+	snprintf(qs, sizeof(qs), "%u", w->queue);
+	if ((pid = spawn_exec(qs, spawn_user(cfg), cfg->protocols_file,
+	    &sock)) == -1)
+		return -1;
+	if (fcntl(sock, F_SETFL, O_NONBLOCK) == -1)
 		log_warn("queue %u: inspector socket", w->queue);
-	w->sock = sv[0];
+	w->sock = sock;
 	w->started_us = sg_now_us();
 	pthread_mutex_lock(&w->lock);
 	w->pid = pid;
@@ -178,7 +199,7 @@ spawn_reap(int pid)
 	return st;
 }
 
-static void
+void
 spawn_describe(int st, char *buf, size_t len)
 {
 	const char *name;

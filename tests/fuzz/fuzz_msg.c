@@ -28,6 +28,7 @@ fuzz_msg_read_inspector(const struct msg *m)
 
 	switch (m->hdr.type) {
 	case MSG_DECIDED:
+	case MSG_ENDED:		/* classify's: a msg_decided first */
 		im_decided_from((const struct msg_decided *)m->data, &key, &r,
 		    &k);
 		sum = strlen(r.host) + strlen(r.action) + strlen(k.host);
@@ -96,6 +97,7 @@ fuzz_msg_read(const struct msg *m)
 		    ((const struct msg_seal *)m->data)->interval_s;
 		break;
 	case MSG_DECIDED:
+	case MSG_ENDED:
 	case MSG_DNS:
 	case MSG_RADIUS:
 	case MSG_REWRITE:
