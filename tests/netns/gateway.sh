@@ -96,7 +96,9 @@ gw_sql() {
 # "no" after 10 s
 gw_wait_row() {
 	local n
-	for n in $(seq 100); do
+	# 30 s: an allowed flow's row waits for conntrack's end of it, which a
+	# loaded machine reports late
+	for n in $(seq 300); do
 		[[ "$(gw_sql "SELECT count(*) FROM flows WHERE $1")" -ge 1 ]] &&
 		    { echo yes; return 0; }
 		sleep 0.1
