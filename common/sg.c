@@ -35,6 +35,7 @@ sg_host_src_name(enum sg_host_src s)
 	case SG_HOST_HTTP:	return "http";
 	case SG_HOST_DNS:	return "dns";
 	case SG_HOST_DNSCACHE:	return "dns-cache";
+	case SG_HOST_IPLIST:	return "ip-list";
 	default:		return "";
 	}
 }

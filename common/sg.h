@@ -33,6 +33,7 @@ enum sg_host_src {
 	SG_HOST_HTTP,			/* HTTP Host header */
 	SG_HOST_DNS,			/* the flow is a DNS query for it */
 	SG_HOST_DNSCACHE,		/* the client resolved the address just before */
+	SG_HOST_IPLIST,			/* no name: the address is on a category's list */
 };
 
 const char	*sg_action_name(enum sg_action);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "inspmsg.h"
+#include "rwmsg.h"
 
 #define COPY(dst, src)	snprintf((dst), sizeof(dst), "%s", (src))
 
@@ -25,42 +26,15 @@ im_addr_from(struct sg_addr *a, const struct msg_addr *m)
 	memcpy(a->a, m->a, sizeof(a->a));
 }
 
-/* The record's strings are wire names: made UTF-8 here, by the sender. */
-static void
-im_flow_to(struct msg_flow *f, const struct rec_flow *r,
-    enum sg_action action, enum sg_host_src host_src)
-{
-	f->start_us = r->start_us;
-	f->end_us = r->end_us < r->start_us ? r->start_us : r->end_us;
-	f->bytes_out = r->bytes_out;
-	f->bytes_in = r->bytes_in;
-	f->pkts_out = r->pkts_out;
-	f->pkts_in = r->pkts_in;
-	f->dst_port = r->dst_port;
-	f->action = (uint8_t)action;
-	f->host_src = (uint8_t)host_src;
-	f->in_school_hours = r->in_school_hours ? 1 : 0;
-	msg_copy_utf8(f->device, sizeof(f->device), r->device);
-	msg_copy_utf8(f->mac, sizeof(f->mac), r->mac);
-	msg_copy_utf8(f->ip, sizeof(f->ip), r->ip);
-	msg_copy_utf8(f->person, sizeof(f->person), r->person);
-	msg_copy_utf8(f->group, sizeof(f->group), r->group);
-	msg_copy_utf8(f->app, sizeof(f->app), r->app);
-	msg_copy_utf8(f->category, sizeof(f->category), r->category);
-	msg_copy_utf8(f->host, sizeof(f->host), r->host);
-	msg_copy_utf8(f->dst_ip, sizeof(f->dst_ip), r->dst_ip);
-	msg_copy_utf8(f->transport, sizeof(f->transport), r->transport);
-	msg_copy_utf8(f->rule, sizeof(f->rule), r->rule);
-	msg_copy_utf8(f->clause, sizeof(f->clause), r->clause);
-	msg_copy_utf8(f->source, sizeof(f->source), r->source);
-}
-
 void
 im_decided_to(struct msg_decided *m, const struct eng_flow_view *v,
     const struct rec_flow *r, const struct policy_kept *k, bool direct)
 {
 	memset(m, 0, sizeof(*m));
-	im_flow_to(&m->flow, r, v->dec->action, v->cls->host_src);
+	/* the record's strings made UTF-8 here, by the sender, as for the
+	 * record writer; the engine's own words cannot fail to parse */
+	if (rwm_flow_pack(r, &m->flow) == -1)
+		m->flow.action = (uint8_t)v->dec->action;
 	im_addr_to(&m->src, &v->flow->key.src);
 	im_addr_to(&m->dst, &v->flow->key.dst);
 	im_addr_to(&m->kept_ip, &k->ip);
@@ -84,8 +58,6 @@ void
 im_decided_from(const struct msg_decided *m, struct flow_key *key,
     struct rec_flow *r, struct policy_kept *k)
 {
-	const struct msg_flow *f = &m->flow;
-
 	memset(key, 0, sizeof(*key));
 	im_addr_from(&key->src, &m->src);
 	im_addr_from(&key->dst, &m->dst);
@@ -93,30 +65,7 @@ im_decided_from(const struct msg_decided *m, struct flow_key *key,
 	key->dport = m->dport;
 	key->proto = m->proto;
 
-	memset(r, 0, sizeof(*r));
-	r->start_us = f->start_us;
-	r->end_us = f->end_us;
-	r->bytes_out = f->bytes_out;
-	r->bytes_in = f->bytes_in;
-	r->pkts_out = f->pkts_out;
-	r->pkts_in = f->pkts_in;
-	r->dst_port = f->dst_port;
-	r->in_school_hours = f->in_school_hours;
-	COPY(r->device, f->device);
-	COPY(r->mac, f->mac);
-	COPY(r->ip, f->ip);
-	COPY(r->person, f->person);
-	COPY(r->group, f->group);
-	COPY(r->app, f->app);
-	COPY(r->category, f->category);
-	COPY(r->host, f->host);
-	COPY(r->host_source, sg_host_src_name(f->host_src));
-	COPY(r->dst_ip, f->dst_ip);
-	COPY(r->transport, f->transport);
-	COPY(r->action, sg_action_name(f->action));
-	COPY(r->rule, f->rule);
-	COPY(r->clause, f->clause);
-	COPY(r->source, f->source);
+	rwm_flow_unpack(&m->flow, r);
 	COPY(r->id_source, ident_source_name(m->id_source));
 
 	memset(k, 0, sizeof(*k));
@@ -129,9 +78,6 @@ im_decided_from(const struct msg_decided *m, struct flow_key *key,
 	COPY(k->host, m->kept_host);
 	COPY(k->user, m->user);
 	COPY(k->addr_list, m->addr_list);
-	/* placed by its address: engrecord.c's name for that */
-	if (m->addr_list[0] != '\0')
-		COPY(r->host_source, "ip-list");
 	k->fixed = m->kept_fixed;
 }
 

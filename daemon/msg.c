@@ -329,7 +329,7 @@ msg_check_flow(const struct msg *m)
 		msg_check_str(MSG_FIELD(f, id_source), true),
 	};
 
-	if (f->action > SG_BLOCK || f->host_src > SG_HOST_DNSCACHE ||
+	if (f->action > SG_BLOCK || f->host_src > SG_HOST_IPLIST ||
 	    f->in_school_hours > 1 || f->end_us < f->start_us)
 		return MSG_E_RANGE;
 	return msg_first(e, sizeof(e) / sizeof(e[0]));

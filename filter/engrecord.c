@@ -63,7 +63,7 @@ eng_view_to_record(const struct eng_flow_view *v, const char *source,
 	COPY(r->host_source, sg_host_src_name(v->cls->host_src));
 	/* placed by its address: the record names the list it is in */
 	if (d->addr_list != NULL) {
-		COPY(r->host_source, "ip-list");
+		COPY(r->host_source, sg_host_src_name(SG_HOST_IPLIST));
 		if (v->cls->host_src == SG_HOST_NONE)
 			COPY(r->host, d->addr_list);
 	}

@@ -15,7 +15,7 @@
 static int
 rwm_host_src_parse(const char *s, uint8_t *out)
 {
-	for (int i = SG_HOST_NONE; i <= SG_HOST_DNSCACHE; i++)
+	for (int i = SG_HOST_NONE; i <= SG_HOST_IPLIST; i++)
 		if (strcmp(s, sg_host_src_name((enum sg_host_src)i)) == 0) {
 			*out = (uint8_t)i;
 			return 0;
@@ -27,12 +27,14 @@ int
 rwm_flow_pack(const struct rec_flow *r, struct msg_flow *m)
 {
 	enum sg_action	 a;
+	int		 rc = 0;
 
 	memset(m, 0, sizeof(*m));
 	if (sg_action_parse(r->action, &a) == -1 ||
 	    rwm_host_src_parse(r->host_source, &m->host_src) == -1)
-		return -1;
-	m->action = (uint8_t)a;
+		rc = -1;
+	else
+		m->action = (uint8_t)a;
 	m->start_us = r->start_us;
 	/* the checks refuse a flow that ends before it starts */
 	m->end_us = r->end_us < r->start_us ? r->start_us : r->end_us;
@@ -56,7 +58,7 @@ rwm_flow_pack(const struct rec_flow *r, struct msg_flow *m)
 	RWM_PACK(clause);
 	RWM_PACK(source);
 	RWM_PACK(id_source);
-	return 0;
+	return rc;
 }
 
 void

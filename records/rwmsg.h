@@ -9,7 +9,8 @@
 #include "msg.h"
 #include "records.h"
 
-/* -1 if r's action or host source is not one of the known words. */
+/* -1 if r's action or host source is not one of the known words: m is
+ * filled all the same, with those two left 0. */
 int	 rwm_flow_pack(const struct rec_flow *r, struct msg_flow *m);
 /* m must have passed msg_recv's checks. */
 void	 rwm_flow_unpack(const struct msg_flow *m, struct rec_flow *r);
