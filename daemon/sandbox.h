@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 
-#define SBX_EMPTY_DIR	"/run/schoolgate/empty"
+#define SBX_EMPTY_DIR	"/run/schoolgate-empty"
 
 struct sbx_opts {
 	const char	*user;		/* daemon.user; never root.  NULL: stay

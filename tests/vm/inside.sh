@@ -47,6 +47,7 @@ wait_active() {	# after a kill: Restart= takes a while under emulation
 count() { local n; n="$(sql "$1")"; echo "${n:-0}"; }
 write_conf() {	# write_conf [mkconf options]: as the admin would
 	python3 tests/netns/mkconf.py --rundir /var/lib/schoolgate \
+	    --lists-dir /etc/schoolgate/lists \
 	    --user schoolgate --hours in "$@" |
 	    sed "s|control_socket = \"[^\"]*\";|control_socket = \"$sock\";|" \
 	    >"$conf.new" && cat "$conf.new" >"$conf" && rm -f "$conf.new"
