@@ -363,17 +363,26 @@ sbx_seccomp(const struct sbx_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
-/* No root, so no chroot or user of its own: what remains (sandbox.h). */
+/* The last steps of every sandbox: no capability, not dumpable,
+ * no_new_privs, then the seccomp list. */
 static int
-sbx_enter_unprivileged(const struct sbx_opts *o, char *err, size_t errlen)
+sbx_confine(const struct sbx_opts *o, char *err, size_t errlen)
 {
-	if (sbx_close_fds(o, err, errlen) == -1 ||
-	    sbx_drop_caps(err, errlen) == -1)
+	if (sbx_drop_caps(err, errlen) == -1)
 		return -1;
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		return sbx_fail(err, errlen, "prctl");
 	return sbx_seccomp(o, err, errlen);
+}
+
+/* No root, so no chroot or user of its own: what remains (sandbox.h). */
+static int
+sbx_enter_unprivileged(const struct sbx_opts *o, char *err, size_t errlen)
+{
+	if (sbx_close_fds(o, err, errlen) == -1)
+		return -1;
+	return sbx_confine(o, err, errlen);
 }
 
 /* *uid is -1 when o->user is NULL: the process stays who it is. */
@@ -418,11 +427,7 @@ sbx_enter(const struct sbx_opts *o, char *err, size_t errlen)
 	if (!o->keep_root && (chroot(dir) == -1 || chdir("/") == -1))
 		return sbx_fail(err, errlen, dir);
 	if (sbx_drop_bounding(err, errlen) == -1 ||
-	    (o->user != NULL && sbx_become(uid, gid, err, errlen) == -1) ||
-	    sbx_drop_caps(err, errlen) == -1)
+	    (o->user != NULL && sbx_become(uid, gid, err, errlen) == -1))
 		return -1;
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
-	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		return sbx_fail(err, errlen, "prctl");
-	return sbx_seccomp(o, err, errlen);
+	return sbx_confine(o, err, errlen);
 }
