@@ -265,6 +265,9 @@ struct rpt_options {
 enum rpt_error	 rpt_build(const struct sg_config *, const struct rpt_options *,
 		    struct rpt_report *r);
 void		 rpt_free(struct rpt_report *);
+/* integrity.c: the chain and seal lines of r's quality (o->verify: run
+ * the check, else "not checked"). */
+void		 rpt_integrity(const struct rpt_options *, struct rpt_quality *);
 /* downtime.c: stopped and crashed times; clean stops within school
  * hours are added to quality.gaps. */
 struct sqlite3;
