@@ -31,20 +31,14 @@ struct dmn_app {
 
 struct daemon;
 
-/* Packets handed to the inspector and not yet answered, in order. */
-#define WORKER_OUT_MAX	4096
-struct worker_out {
-	uint32_t	 id;
-	uint32_t	 mark;		/* the packet's, for the merge */
-	uint64_t	 since_us;	/* when it was handed out */
-};
-
 #define WORKER_DNS_INBOX 256
 
 /*
- * The monitor's side of one queue (a thread): it owns the NFQUEUE
- * socket, forwards packets to the queue's inspector process and sends
- * the verdicts it returns, so CAP_NET_ADMIN never leaves the monitor.
+ * The monitor's side of one queue (a thread): it binds the NFQUEUE
+ * socket and hands it to the queue's inspector process, which reads the
+ * packets; the monitor sends the verdicts the inspector returns, so
+ * CAP_NET_ADMIN never leaves the monitor.  While no inspector runs it
+ * reads the queue itself and applies the failure mode.
  * It reads the leases and 802.1X sessions and sends them on.
  */
 struct worker {
@@ -62,11 +56,9 @@ struct worker {
 	/* the inspector; the worker thread's only */
 	int		 sock;		/* -1: none running */
 	struct msg	*in;		/* receive buffer */
-	uint8_t		*batch;		/* MSG_PACKETS being filled */
-	size_t		 batchlen;
-	size_t		 batchn;	/* packets in it */
-	struct worker_out out[WORKER_OUT_MAX];
-	size_t		 out_head, out_n;
+	uint32_t	 last_id;	/* the newest packet answered */
+	uint64_t	 relayed;	/* verdicts sent for inspectors */
+	uint64_t	 heard_us;	/* the inspector's last message */
 	uint64_t	 started_us;	/* of the running inspector */
 	uint64_t	 down_us;	/* 0, or since when none runs */
 	uint64_t	 restart_us;	/* when to start the next one */
@@ -145,6 +137,7 @@ int		 spawn_send_blob(struct worker *, uint16_t type, const void *,
 		    size_t len, size_t elem);
 /* daemon/worker.c: what the inspector sent (the worker thread's). */
 int		 worker_inspector_input(struct worker *);
+void		 worker_drain_queue(struct worker *);
 int		 worker_send_config(struct worker *);
 int		 worker_send_identity(struct worker *);
 

@@ -1,12 +1,15 @@
 /*
  * The inspector (docs/PRIVSEP.md): one process per queue that runs the
- * engine, and so nDPI, over the packets the monitor forwards.  It is
+ * engine, and so nDPI, over the packets of its queue: it reads the queue's
+ * socket, which the monitor binds and hands over, and returns verdicts
+ * for the monitor to send (receiving needs no capability; answering does).
+ * classify's inspector gets a capture's packets as messages instead.  It is
  * started by the monitor as "schoolgate inspector QUEUE USER [PROTOCOLS]"
  * with its socket as descriptor 3 and, in its ambient set, only what
  * sbx_enter needs.  It builds its nDPI module while it can still open
  * files, enters the sandbox keeping only the socket, and from then on
- * knows the world through messages: the config, the leases and the
- * 802.1X sessions come in; verdicts, decided flows, DNS answers, counters
+ * knows the world through messages and its queue: the config, the leases
+ * and the 802.1X sessions come in; verdicts, decided flows, DNS answers, counters
  * and log lines go out.  It never logs itself: log lines become MSG_LOG.
  *
  * Any failure ends the process; the monitor applies the queue's failure
@@ -37,6 +40,7 @@
 struct insp {
 	int		 sock;
 	unsigned	 queue;
+	struct nfq_queue *nfq;		/* the queue's socket, read only */
 	struct cls_module *mod;
 	struct eng	*eng;
 	struct dns_cache *dns;
@@ -126,15 +130,16 @@ insp_flush_verdicts(struct insp *in)
 }
 
 static void
-insp_verdict(struct insp *in, uint32_t id, enum msg_verdict_kind k,
-    uint32_t mark)
+insp_verdict(struct insp *in, const struct msg_pkt *p,
+    enum msg_verdict_kind k, uint32_t mark)
 {
 	struct msg_verdict *v = &in->verdicts[in->nverdicts++];
 
 	memset(v, 0, sizeof(*v));
-	v->id = id;
+	v->id = p->id;
 	v->verdict = (uint8_t)k;
 	v->mark = mark;
+	v->pktmark = p->mark;
 	if (in->nverdicts == MSG_PKT_BATCH_MAX)
 		insp_flush_verdicts(in);
 }
@@ -147,8 +152,10 @@ insp_packet(struct insp *in, const struct msg_pkt *p, const uint8_t *data)
 	struct eng_verdict v;
 	struct eng_pkt ep;
 
-	if (in->eng == NULL) {	/* before the config: as fail-open would */
-		insp_verdict(in, p->id, MSG_V_ACCEPT, 0);
+	/* before the config, as fail-open would; and a packet the kernel
+	 * sent without its payload: nothing to judge */
+	if (in->eng == NULL || p->len == 0) {
+		insp_verdict(in, p, MSG_V_ACCEPT, 0);
 		return;
 	}
 	ep.l3 = data;
@@ -167,11 +174,65 @@ insp_packet(struct insp *in, const struct msg_pkt *p, const uint8_t *data)
 		memcpy(rw.data, v.pkt, v.pktlen);
 		insp_send(in, MSG_REWRITE, &rw, sizeof(rw));
 	} else if (v.skipped || !v.final)
-		insp_verdict(in, p->id, v.action == SG_BLOCK ? MSG_V_DROP :
+		insp_verdict(in, p, v.action == SG_BLOCK ? MSG_V_DROP :
 		    MSG_V_ACCEPT, 0);
 	else
-		insp_verdict(in, p->id, MSG_V_REPEAT_MARK,
+		insp_verdict(in, p, MSG_V_REPEAT_MARK,
 		    worker_mark_of(v.action));
+}
+
+/* A packet read from the queue, as one the monitor would have sent. */
+static void
+insp_queued(struct nfq_queue *q, const struct nfq_pkt *np, void *arg)
+{
+	struct insp *in = arg;
+	struct msg_pkt p;
+
+	(void)q;
+	memset(&p, 0, sizeof(p));
+	p.id = np->id;
+	p.mark = np->mark;
+	p.ts_us = np->ts_us;
+	/* GSO packets of up to 64 KiB: the engine needs only the start */
+	p.len = np->len > UINT16_MAX ? UINT16_MAX : (uint16_t)np->len;
+	p.has_mac = np->has_mac ? 1 : 0;
+	memcpy(p.mac, np->mac, sizeof(p.mac));
+	memcpy(p.iface, np->iface, sizeof(p.iface));
+	p.iface[sizeof(p.iface) - 1] = '\0';
+	insp_packet(in, &p, np->data);
+}
+
+/* The queue's socket: once, for this inspector's own queue. */
+static void
+insp_queue(struct insp *in, const struct msg_queue *q, int fd)
+{
+	struct nfq_ifname names[MSG_IFNAMES_MAX];
+
+	if (in->offline || in->nfq != NULL || q->queue != in->queue) {
+		log_warnx("queue %u: a queue socket out of turn", in->queue);
+		insp_exit(4);
+	}
+	for (size_t i = 0; i < q->nifs; i++) {
+		names[i].index = q->ifs[i].index;
+		memcpy(names[i].name, q->ifs[i].name, sizeof(names[i].name));
+	}
+	if ((in->nfq = nfq_queue_adopt(fd, (uint16_t)q->queue, q->portid,
+	    names, q->nifs)) == NULL)
+		insp_exit(5);
+	in->in->fd = -1;	/* the queue's now */
+}
+
+/* What the queue holds, a bounded number at a time; any error ends the
+ * inspector, whose packets then get the failure mode. */
+static void
+insp_read_queue(struct insp *in)
+{
+	if (nfq_receive(in->nfq, insp_queued, in) == -1 &&
+	    errno != EAGAIN && errno != EINTR) {
+		log_warnx("queue %u: %s", in->queue, strerror(errno));
+		insp_exit(3);
+	}
+	insp_flush_verdicts(in);
 }
 
 static void
@@ -406,6 +467,10 @@ insp_message(struct insp *in)
 	case MSG_OFFLINE:
 		insp_offline(in, (const struct msg_offline *)in->in->data);
 		break;
+	case MSG_QUEUE_FD:
+		insp_queue(in, (const struct msg_queue *)in->in->data,
+		    in->in->fd);
+		break;
 	case MSG_DNS:
 		im_dns_from((const struct msg_dns *)in->in->data, &client, &r,
 		    &now);
@@ -432,12 +497,19 @@ insp_tick(struct insp *in)
 static void __attribute__((noreturn))
 insp_loop(struct insp *in)
 {
-	struct pollfd pfd = { in->sock, POLLIN, 0 };
+	struct pollfd pfd[2];
 	enum msg_error why;
 	uint64_t last = 0, now;
 
 	for (;;) {
-		if (poll(&pfd, 1, 1000) > 0) {
+		pfd[0] = (struct pollfd){ in->sock, POLLIN, 0 };
+		pfd[1] = (struct pollfd){ in->nfq ? nfq_queue_fd(in->nfq) : -1,
+		    POLLIN, 0 };
+		if (poll(pfd, 2, 1000) > 0) {
+			if (pfd[1].revents != 0)
+				insp_read_queue(in);
+			if (pfd[0].revents == 0)
+				goto tick;
 			switch (msg_recv(in->sock, in->in, &why)) {
 			case 1:
 				insp_message(in);
@@ -457,6 +529,7 @@ insp_loop(struct insp *in)
 				insp_exit(4);
 			}
 		}
+ tick:
 		if ((now = sg_now_us()) - last >= INSP_TICK_US) {
 			insp_tick(in);
 			last = now;

@@ -18,7 +18,8 @@
 
 static_assert(sizeof(struct msg_hdr) == 8, "msg_hdr has padding");
 static_assert(sizeof(struct msg_lease) == 96, "msg_lease has padding");
-static_assert(sizeof(struct msg_queue) == 8, "msg_queue has padding");
+static_assert(sizeof(struct msg_queue) == 16 + MSG_IFNAMES_MAX * 20,
+    "msg_queue has padding");
 static_assert(sizeof(struct msg_pkt) == 48, "msg_pkt has padding");
 static_assert(sizeof(struct msg_verdict) == 16, "msg_verdict has padding");
 static_assert(sizeof(struct msg_stats) == 26 * 8, "msg_stats has padding");
@@ -255,7 +256,13 @@ msg_check_queue(const struct msg *m)
 {
 	const struct msg_queue	*q = (const struct msg_queue *)m->data;
 
-	return q->queue <= 0xffff ? MSG_OK : MSG_E_RANGE;
+	if (q->queue > 0xffff || q->nifs > MSG_IFNAMES_MAX || q->portid == 0)
+		return MSG_E_RANGE;
+	for (size_t i = 0; i < q->nifs; i++)
+		if (q->ifs[i].index == 0 ||
+		    msg_check_str(MSG_FIELD(&q->ifs[i], name), false) != MSG_OK)
+			return MSG_E_STRING;
+	return MSG_OK;
 }
 
 static size_t

@@ -87,9 +87,19 @@ struct msg_lease {
 	char		 hostname[SG_NAME_MAX];
 };
 
+/* The queue's socket comes with it (SCM_RIGHTS); the inspector reads
+ * it and the monitor answers (docs/PRIVSEP.md). */
+#define MSG_IFNAMES_MAX	64
+struct msg_ifname {
+	uint32_t	 index;
+	char		 name[16];	/* IF_NAMESIZE */
+};
 struct msg_queue {
 	uint32_t	 queue;		/* NFQUEUE number */
+	uint32_t	 portid;	/* the socket's netlink port */
+	uint32_t	 nifs;		/* 0 .. MSG_IFNAMES_MAX */
 	uint32_t	 pad;
+	struct msg_ifname ifs[MSG_IFNAMES_MAX];	/* nifs used */
 };
 
 /* One packet of a batch; len bytes of L3 packet follow, then padding
@@ -117,7 +127,8 @@ struct msg_verdict {
 	uint32_t	 id;
 	uint32_t	 mark;		/* the monitor keeps only its own bits */
 	uint8_t		 verdict;	/* enum msg_verdict_kind */
-	uint8_t		 pad[7];
+	uint8_t		 pad[3];
+	uint32_t	 pktmark;	/* the packet's, whose other bits stay */
 };
 #define MSG_VERDICT_BATCH_MAX	1024
 

@@ -19,6 +19,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <net/if.h>
 #include <linux/capability.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -141,6 +142,32 @@ spawn_exec(const char *role, const char *user, const char *protocols,
 	return pid;
 }
 
+static int spawn_send_fd(struct worker *, uint16_t, uint16_t, const void *,
+		    size_t, int);
+
+/* The queue's socket, with the names of the interfaces its packets
+ * may come in by (the inspector cannot ask: that takes a socket). */
+static int
+spawn_send_queue(struct worker *w)
+{
+	struct if_nameindex *ifs, *i;
+	struct msg_queue m;
+
+	memset(&m, 0, sizeof(m));
+	m.queue = w->queue;
+	m.portid = nfq_queue_portid(w->q);
+	if ((ifs = if_nameindex()) != NULL) {
+		for (i = ifs; i->if_index != 0 && m.nifs < MSG_IFNAMES_MAX; i++) {
+			m.ifs[m.nifs].index = i->if_index;
+			snprintf(m.ifs[m.nifs++].name, sizeof(m.ifs[0].name),
+			    "%s", i->if_name);
+		}
+		if_freenameindex(ifs);
+	}
+	return spawn_send_fd(w, MSG_QUEUE_FD, 0, &m, sizeof(m),
+	    nfq_queue_fd(w->q));
+}
+
 int
 spawn_inspector(struct worker *w)
 {
@@ -159,7 +186,9 @@ spawn_inspector(struct worker *w)
 	pthread_mutex_lock(&w->lock);
 	w->pid = pid;
 	pthread_mutex_unlock(&w->lock);
-	if (worker_send_config(w) == -1 || worker_send_identity(w) == -1)
+	w->heard_us = w->started_us;
+	if (worker_send_config(w) == -1 || worker_send_identity(w) == -1 ||
+	    spawn_send_queue(w) == -1)
 		return w->sock == -1 ? -1 : (spawn_lost(w, "would not take "
 		    "its config"), -1);
 	log_debug("queue %u: inspector %d started", w->queue, pid);
@@ -167,19 +196,17 @@ spawn_inspector(struct worker *w)
 	return 0;
 }
 
+/*
+ * What waits in the socket, and then whatever the lost inspector had
+ * read and not answered: one batch verdict up to far past the newest id
+ * answered, since the monitor never saw those packets.
+ */
 void
 spawn_answer_all(struct worker *w, bool fail_open)
 {
-	for (; w->out_n > 0; w->out_n--) {
-		(void)nfq_verdict(w->q, w->out[w->out_head].id, fail_open ?
-		    NFQ_ACCEPT : NFQ_DROP, 0);
-		w->out_head = (w->out_head + 1) % WORKER_OUT_MAX;
-		w->uninspected++;
-		w->gap_uninspected++;
-	}
-	/* the batch not yet sent was in the list too */
-	w->batchlen = 0;
-	w->batchn = 0;
+	worker_drain_queue(w);
+	(void)nfq_verdict_all(w->q, w->last_id, fail_open ? NFQ_ACCEPT :
+	    NFQ_DROP);
 }
 
 /* Reaps the inspector, killing it if it lingers; its wait status. */
@@ -290,15 +317,15 @@ spawn_retire(struct worker *w)
  * for while the inspector's own messages are read, so neither side can
  * block the other for good; one that stops reading is lost.
  */
-int
-spawn_send(struct worker *w, uint16_t type, uint16_t flags, const void *p,
-    size_t len)
+static int
+spawn_send_fd(struct worker *w, uint16_t type, uint16_t flags,
+    const void *p, size_t len, int fd)
 {
 	uint64_t since = sg_now_us();
 	struct pollfd pfd;
 
 	while (w->sock >= 0) {
-		if (msg_send(w->sock, type, flags, p, len, -1) == 0)
+		if (msg_send(w->sock, type, flags, p, len, fd) == 0)
 			return 0;
 		if (errno != EAGAIN) {
 			spawn_lost(w, NULL);
@@ -314,6 +341,13 @@ spawn_send(struct worker *w, uint16_t type, uint16_t flags, const void *p,
 			return -1;
 	}
 	return -1;
+}
+
+int
+spawn_send(struct worker *w, uint16_t type, uint16_t flags, const void *p,
+    size_t len)
+{
+	return spawn_send_fd(w, type, flags, p, len, -1);
 }
 
 int

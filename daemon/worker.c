@@ -68,87 +68,62 @@ worker_mark_of(enum sg_action a)
 	}
 }
 
-/* No inspector runs, or too many packets wait for it: the failure mode. */
-static void
-worker_uninspected(struct worker *w, uint32_t id)
+/* Wrap-safe: whether id a comes after b in the queue's sequence. */
+static bool
+worker_id_after(uint32_t a, uint32_t b)
 {
-	(void)nfq_verdict(w->q, id, w->cur->cfg->fail_open ? NFQ_ACCEPT :
+	return (int32_t)(a - b) > 0;
+}
+
+static void
+worker_answered(struct worker *w, uint32_t id)
+{
+	if (worker_id_after(id, w->last_id))
+		w->last_id = id;
+	w->relayed++;
+}
+
+/*
+ * No inspector runs: the monitor reads its queue itself, judges nothing
+ * and applies the failure mode.
+ */
+static void
+worker_uninspected(struct nfq_queue *q, const struct nfq_pkt *p, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)q;
+	(void)nfq_verdict(w->q, p->id, w->cur->cfg->fail_open ? NFQ_ACCEPT :
 	    NFQ_DROP, 0);
+	if (worker_id_after(p->id, w->last_id))
+		w->last_id = p->id;
 	w->uninspected++;
 	w->gap_uninspected++;
 }
 
-static int
-worker_flush_batch(struct worker *w)
+/* What waits in the queue's socket, answered by the failure mode. */
+void
+worker_drain_queue(struct worker *w)
 {
-	size_t len = w->batchlen;
-
-	if (len == 0)
-		return 0;
-	w->batchlen = 0;
-	w->batchn = 0;
-	return spawn_send(w, MSG_PACKETS, 0, w->batch, len);
+	for (int i = 0; i < WORKER_BATCH && nfq_receive(w->q,
+	    worker_uninspected, w) == 0; i++)
+		;
 }
 
-static void
-worker_packet(struct nfq_queue *q, const struct nfq_pkt *p, void *arg)
-{
-	struct worker *w = arg;
-	struct worker_out *o;
-	struct msg_pkt mp;
-
-	(void)q;
-	if (w->sock == -1 || w->out_n == WORKER_OUT_MAX) {
-		worker_uninspected(w, p->id);
-		return;
-	}
-	memset(&mp, 0, sizeof(mp));
-	mp.id = p->id;
-	mp.mark = p->mark;
-	mp.ts_us = p->ts_us;
-	mp.len = (uint16_t)p->len;
-	mp.has_mac = p->has_mac ? 1 : 0;
-	memcpy(mp.mac, p->mac, sizeof(mp.mac));
-	snprintf(mp.iface, sizeof(mp.iface), "%s", p->iface);
-	/* the inspector refuses a batch of more (msg_check_packets) */
-	if (w->batchn == MSG_PKT_BATCH_MAX && worker_flush_batch(w) == -1) {
-		worker_uninspected(w, p->id);
-		return;
-	}
-	if (msg_pkt_add(w->batch, &w->batchlen, &mp, p->data) == -1 &&
-	    (worker_flush_batch(w) == -1 ||
-	    msg_pkt_add(w->batch, &w->batchlen, &mp, p->data) == -1)) {
-		worker_uninspected(w, p->id);
-		return;
-	}
-	w->batchn++;
-	o = &w->out[(w->out_head + w->out_n++) % WORKER_OUT_MAX];
-	*o = (struct worker_out){ p->id, p->mark, sg_now_us() };
-}
-
-/* The oldest packet handed out must be the one answered: an inspector
- * answers in order, so anything else is a broken or hostile one. */
-static bool
-worker_take(struct worker *w, uint32_t id, uint32_t *mark)
-{
-	if (w->out_n == 0 || w->out[w->out_head].id != id)
-		return false;
-	*mark = w->out[w->out_head].mark;
-	w->out_head = (w->out_head + 1) % WORKER_OUT_MAX;
-	w->out_n--;
-	return true;
-}
-
+/*
+ * The inspector reads the queue and the monitor answers: it holds
+ * CAP_NET_ADMIN, which nfnetlink checks in the task that sends each
+ * verdict.  A compromised inspector may misjudge the packets it reads
+ * (it could allow them itself, by judging them so), but the mark is one
+ * of ours and the packet's other bits are as the inspector saw them.
+ */
 static int
 worker_verdicts(struct worker *w, const struct msg *m)
 {
 	const struct msg_verdict *v = (const struct msg_verdict *)m->data;
 	size_t n = msg_count(m, sizeof(*v));
-	uint32_t mark;
 
 	for (size_t i = 0; i < n; i++) {
-		if (!worker_take(w, v[i].id, &mark))
-			return -1;
 		if (v[i].verdict != MSG_V_REPEAT_MARK)
 			(void)nfq_verdict(w->q, v[i].id, v[i].verdict ==
 			    MSG_V_DROP ? NFQ_DROP : NFQ_ACCEPT, 0);
@@ -160,8 +135,9 @@ worker_verdicts(struct worker *w, const struct msg *m)
 			    NFQ_MARK_BLOCK ? NFQ_DROP : NFQ_ACCEPT, 0);
 		else	/* the packet's other mark bits are someone else's */
 			(void)nfq_verdict(w->q, v[i].id, NFQ_REPEAT_MARK,
-			    nfq_mark_merge(mark, w->d->mark_mask,
+			    nfq_mark_merge(v[i].pktmark, w->d->mark_mask,
 			    (enum nfq_mark)v[i].mark));
+		worker_answered(w, v[i].id);
 	}
 	return 0;
 }
@@ -169,11 +145,8 @@ worker_verdicts(struct worker *w, const struct msg *m)
 static int
 worker_rewrite(struct worker *w, const struct msg_rewrite *r)
 {
-	uint32_t mark;
-
-	if (!worker_take(w, r->id, &mark))
-		return -1;
 	(void)nfq_verdict_pkt(w->q, r->id, r->data, r->len);
+	worker_answered(w, r->id);
 	return 0;
 }
 
@@ -231,6 +204,7 @@ worker_inspector_input(struct worker *w)
 	for (int i = 0; i < WORKER_BATCH * 4 && w->sock >= 0; i++) {
 		switch (msg_recv(w->sock, w->in, &why)) {
 		case 1:
+			w->heard_us = sg_now_us();
 			if (worker_message(w, w->in) == 0)
 				break;
 			snprintf(detail, sizeof(detail), "sent a %s message out "
@@ -505,9 +479,20 @@ worker_wakeup(struct worker *w)
 	pthread_mutex_unlock(&w->lock);
 }
 
-/* An inspector that leaves a packet unanswered this long is hung (a
- * loop in a dissector): it is lost like a crashed one. */
+/* An inspector silent this long is hung (a loop in a dissector): it
+ * sends its counters every second, so it is lost like a crashed one. */
 #define WORKER_HUNG_US	(5 * 1000000ULL)
+
+/* The packets answered count as received: the inspector receives them
+ * (status's fail-open estimate subtracts this from the kernel's count). */
+static void
+worker_publish(struct worker *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->nfq_st = *nfq_stats(w->q);
+	w->nfq_st.received += w->relayed;
+	pthread_mutex_unlock(&w->lock);
+}
 
 static void
 worker_tick(struct worker *w, uint64_t now)
@@ -518,14 +503,11 @@ worker_tick(struct worker *w, uint64_t now)
 	changed = worker_radius_refresh(w) || changed;
 	if (changed && worker_send_identity(w) == -1)
 		return;
-	if (w->sock >= 0 && w->out_n > 0 &&
-	    now - w->out[w->out_head].since_us > WORKER_HUNG_US) {
+	if (w->sock >= 0 && now - w->heard_us > WORKER_HUNG_US) {
 		(void)kill(w->pid, SIGKILL);	/* our own child */
-		spawn_lost(w, "left a packet unanswered for 5 s");
+		spawn_lost(w, "sent nothing for 5 s");
 	}
-	pthread_mutex_lock(&w->lock);
-	w->nfq_st = *nfq_stats(w->q);
-	pthread_mutex_unlock(&w->lock);
+	worker_publish(w);
 }
 
 static void
@@ -552,26 +534,17 @@ worker_main(void *arg)
 	uint64_t last = 0, now;
 
 	while (!atomic_load(&w->stop)) {
-		/* full: the kernel holds the packets (and applies the
-		 * failure mode if its queue fills) */
+		/* the queue is the inspector's to read while it runs */
 		pfd[0] = (struct pollfd){ nfq_queue_fd(w->q),
-		    w->out_n + MSG_PKT_BATCH_MAX < WORKER_OUT_MAX ? POLLIN : 0,
-		    0 };
+		    w->sock == -1 ? POLLIN : 0, 0 };
 		pfd[1] = (struct pollfd){ w->wakefd, POLLIN, 0 };
 		pfd[2] = (struct pollfd){ w->sock, POLLIN, 0 };
 		if (poll(pfd, 3, 200) > 0) {
 			if (pfd[2].revents != 0)
 				(void)worker_inspector_input(w);
-			for (int i = 0; (pfd[0].revents & POLLIN) &&
-			    i < WORKER_BATCH && nfq_receive(w->q,
-			    worker_packet, w) == 0; i++)
-				;
-			(void)worker_flush_batch(w);
-			/* published at once: status's fail-open estimate
-			 * subtracts it from the kernel's live count */
-			pthread_mutex_lock(&w->lock);
-			w->nfq_st = *nfq_stats(w->q);
-			pthread_mutex_unlock(&w->lock);
+			if ((pfd[0].revents & POLLIN) && w->sock == -1)
+				worker_drain_queue(w);
+			worker_publish(w);
 			if (pfd[1].revents & POLLIN)
 				worker_wakeup(w);
 		}
@@ -599,10 +572,9 @@ worker_init(struct worker *w, struct daemon *d, unsigned queue,
 	w->cur = cfg;
 	w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	w->in = malloc(sizeof(*w->in));
-	w->batch = malloc(MSG_PAYLOAD_MAX);
 	w->dns_inbox = calloc(WORKER_DNS_INBOX, sizeof(*w->dns_inbox));
-	return w->wakefd == -1 || w->in == NULL || w->batch == NULL ||
-	    w->dns_inbox == NULL ? -1 : 0;
+	return w->wakefd == -1 || w->in == NULL || w->dns_inbox == NULL ?
+	    -1 : 0;
 }
 
 int
@@ -678,7 +650,6 @@ worker_stop(struct worker *w)
 	if (w->wakefd >= 0)
 		close(w->wakefd);
 	free(w->in);
-	free(w->batch);
 	free(w->dns_inbox);
 	cfg_ref_put(w->next);
 	w->next = NULL;

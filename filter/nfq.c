@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
@@ -37,7 +38,8 @@ struct nfq_ifcache {
 };
 
 struct nfq_queue {
-	struct mnl_socket	*nl;
+	struct mnl_socket	*nl;	/* NULL: adopted (nfq_queue_adopt) */
+	int			 fd;
 	unsigned int		 portid;
 	uint16_t		 queue;
 	uint32_t		 seq;
@@ -45,6 +47,9 @@ struct nfq_queue {
 	nfq_cb			*cb;	/* set during nfq_receive only */
 	void			*cb_arg;
 	struct nfq_ifcache	 ifcache[NFQ_IFCACHE_SIZE];
+	/* adopted: the only names, given (no socket for if_indextoname) */
+	struct nfq_ifcache	 ifnames[NFQ_IFNAMES_MAX];
+	size_t			 nifnames;
 	char			 sendbuf[NFQ_SEND_BUFSIZE];
 	char			 recvbuf[NFQ_RECV_BUFSIZE];
 };
@@ -231,6 +236,7 @@ nfq_queue_open(const struct nfq_opts *opts, int *err)
 		goto close_socket;
 	}
 	q->portid = mnl_socket_get_portid(q->nl);
+	q->fd = mnl_socket_get_fd(q->nl);
 	if ((*err = nfq_socket_tune(q, opts)) != 0 ||
 	    (*err = nfq_bind(q, opts)) != 0 ||
 	    (*err = nfq_set_nonblock(q)) != 0)
@@ -245,19 +251,77 @@ nfq_queue_open(const struct nfq_opts *opts, int *err)
 	return NULL;
 }
 
+/*
+ * The socket of a queue bound elsewhere, to receive from: in a process
+ * without CAP_NET_ADMIN, which may read a queue but not answer it.  Its
+ * interfaces' names are given, since naming one costs a socket.
+ */
+struct nfq_queue *
+nfq_queue_adopt(int fd, uint16_t queue, uint32_t portid,
+    const struct nfq_ifname *names, size_t nnames)
+{
+	struct nfq_queue	*q;
+
+	if (nnames > NFQ_IFNAMES_MAX || (q = calloc(1, sizeof(*q))) == NULL)
+		return NULL;
+	q->fd = fd;
+	q->queue = queue;
+	q->portid = portid;
+	for (size_t i = 0; i < nnames; i++) {
+		q->ifnames[i].index = names[i].index;
+		memcpy(q->ifnames[i].name, names[i].name, IF_NAMESIZE);
+		q->ifnames[i].name[IF_NAMESIZE - 1] = '\0';
+	}
+	q->nifnames = nnames;
+	return q;
+}
+
 void
 nfq_queue_close(struct nfq_queue *q)
 {
 	if (q == NULL)
 		return;
-	mnl_socket_close(q->nl);
+	if (q->nl != NULL)
+		mnl_socket_close(q->nl);
+	else
+		close(q->fd);
 	free(q);
 }
 
 int
 nfq_queue_fd(const struct nfq_queue *q)
 {
-	return mnl_socket_get_fd(q->nl);
+	return q->fd;
+}
+
+uint32_t
+nfq_queue_portid(const struct nfq_queue *q)
+{
+	return q->portid;
+}
+
+/*
+ * Every packet still held, up to about 2^30 ids after last: the kernel
+ * answers in one go all those not after the id given, in queue order,
+ * so the ones a lost reader took are not stranded.
+ */
+int
+nfq_verdict_all(struct nfq_queue *q, uint32_t last, enum nfq_verdict verdict)
+{
+	struct nlmsghdr	*nlh;
+
+	if (q->nl == NULL || verdict == NFQ_REPEAT_MARK) {
+		errno = EINVAL;
+		return -1;
+	}
+	nlh = nfq_nlmsg_put(q->sendbuf, NFQNL_MSG_VERDICT_BATCH, q->queue);
+	nfq_nlmsg_verdict_put(nlh, (int)(last + (1u << 30)),
+	    verdict == NFQ_ACCEPT ? NF_ACCEPT : NF_DROP);
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0) {
+		q->stats.verdict_errors++;
+		return -1;
+	}
+	return 0;
 }
 
 const struct nfq_stats *
@@ -272,6 +336,13 @@ nfq_ifname(struct nfq_queue *q, unsigned int index, char *name)
 {
 	struct nfq_ifcache	*slot = &q->ifcache[index % NFQ_IFCACHE_SIZE];
 
+	if (q->nl == NULL) {
+		name[0] = '\0';
+		for (size_t i = 0; i < q->nifnames; i++)
+			if (q->ifnames[i].index == index)
+				memcpy(name, q->ifnames[i].name, IF_NAMESIZE);
+		return;
+	}
 	if (slot->index != index) {
 		if (if_indextoname(index, slot->name) == NULL) {
 			name[0] = '\0';
@@ -343,17 +414,22 @@ nfq_packet_cb(const struct nlmsghdr *nlh, void *arg)
 	}
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
 	if (attr[NFQA_PAYLOAD] == NULL) {
-		/* Nothing to judge; holding it would stall the flow. */
+		/* Nothing to judge; holding it would stall the flow.  An
+		 * adopted queue cannot answer: its caller gets it empty. */
 		q->stats.malformed++;
-		nfq_verdict_send(q, ntohl(ph->packet_id), NF_ACCEPT, 0);
-		return MNL_CB_OK;
+		if (q->nl != NULL) {
+			nfq_verdict_send(q, ntohl(ph->packet_id), NF_ACCEPT, 0);
+			return MNL_CB_OK;
+		}
 	}
 	nfg = mnl_nlmsg_get_payload(nlh);
 	memset(&pkt, 0, sizeof(pkt));
 	pkt.id = ntohl(ph->packet_id);
 	pkt.queue = ntohs(nfg->res_id);
-	pkt.data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
-	pkt.len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+	if (attr[NFQA_PAYLOAD] != NULL) {
+		pkt.data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+		pkt.len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+	}
 	nfq_pkt_hwaddr(&pkt, attr[NFQA_HWADDR]);
 	if ((index = nfq_attr_u32(attr[NFQA_IFINDEX_INDEV])) != 0)
 		nfq_ifname(q, index, pkt.iface);
@@ -395,7 +471,9 @@ nfq_receive(struct nfq_queue *q, nfq_cb *cb, void *arg)
 	q->cb = cb;
 	q->cb_arg = arg;
 	for (i = 0; i < NFQ_RECV_BATCH; i++) {
-		n = mnl_socket_recvfrom(q->nl, q->recvbuf, sizeof(q->recvbuf));
+		n = q->nl != NULL ? mnl_socket_recvfrom(q->nl, q->recvbuf,
+		    sizeof(q->recvbuf)) : recv(q->fd, q->recvbuf,
+		    sizeof(q->recvbuf), 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

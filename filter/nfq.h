@@ -71,16 +71,29 @@ enum nfq_verdict {
 	NFQ_REPEAT_MARK,		/* re-run the chain with the mark set */
 };
 
+/* An interface's index and name, for an adopted queue. */
+#define NFQ_IFNAMES_MAX	64
+struct nfq_ifname {
+	uint32_t	 index;
+	char		 name[IF_NAMESIZE];
+};
+
 struct nfq_queue;
 typedef void	 nfq_cb(struct nfq_queue *, const struct nfq_pkt *, void *arg);
 
 /* Binds the queue.  On error returns NULL and sets *err to an errno. */
 struct nfq_queue *nfq_queue_open(const struct nfq_opts *, int *err);
+/* Another process's bound queue, to receive from only (no verdicts);
+ * closes fd with the queue.  NULL on failure. */
+struct nfq_queue *nfq_queue_adopt(int fd, uint16_t queue, uint32_t portid,
+		    const struct nfq_ifname *, size_t);
 void		 nfq_queue_close(struct nfq_queue *);
 int		 nfq_queue_fd(const struct nfq_queue *);
+uint32_t	 nfq_queue_portid(const struct nfq_queue *);
 /*
  * Read what is waiting on the socket and call cb for each packet; cb must
- * answer each with nfq_verdict().  Returns 0, or -1 with errno (EAGAIN
+ * answer each with nfq_verdict() (an adopted queue's reader has its
+ * owner answer; it may get a packet without payload, len 0).  Returns 0, or -1 with errno (EAGAIN
  * when nothing was waiting).  ENOBUFS is counted and returns 0.
  */
 int		 nfq_receive(struct nfq_queue *, nfq_cb *, void *arg);
@@ -89,6 +102,10 @@ int		 nfq_verdict(struct nfq_queue *, uint32_t id, enum nfq_verdict,
 /* NF_ACCEPT with pkt (len <= NFQ_PKT_MAX) in place of the queued packet. */
 int		 nfq_verdict_pkt(struct nfq_queue *, uint32_t id,
 		    const uint8_t *pkt, size_t len);
+/* Every packet still held (an adopted reader's, lost) gets verdict
+ * (NFQ_ACCEPT or NFQ_DROP); last is the newest id answered so far. */
+int		 nfq_verdict_all(struct nfq_queue *, uint32_t last,
+		    enum nfq_verdict);
 const struct nfq_stats *nfq_stats(const struct nfq_queue *);
 
 #endif

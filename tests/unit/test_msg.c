@@ -372,7 +372,8 @@ static void
 test_fd_passing(void **state)
 {
 	struct fixture *fx = *state;
-	struct msg_queue q = { 3, 0 };
+	struct msg_queue q = { .queue = 3, .portid = 77, .nifs = 1,
+	    .ifs = { { 2, "lan-staff" } } };
 	struct msg_log l;
 	size_t before;
 	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -393,6 +394,15 @@ test_fd_passing(void **state)
 	    MSG_E_FD);
 	assert_int_equal(count_fds(), before);
 	q.queue = 70000;
+	assert_int_equal(send_recv(fx, MSG_QUEUE_FD, 0, &q, sizeof(q), fd),
+	    MSG_E_RANGE);
+	assert_int_equal(count_fds(), before);
+	/* an interface name without its end, and too many names */
+	q.queue = 3;
+	memset(q.ifs[0].name, 'x', sizeof(q.ifs[0].name));
+	assert_int_equal(send_recv(fx, MSG_QUEUE_FD, 0, &q, sizeof(q), fd),
+	    MSG_E_STRING);
+	q.nifs = MSG_IFNAMES_MAX + 1;
 	assert_int_equal(send_recv(fx, MSG_QUEUE_FD, 0, &q, sizeof(q), fd),
 	    MSG_E_RANGE);
 	assert_int_equal(count_fds(), before);
@@ -478,8 +488,8 @@ test_packets(void **state)
 	const uint8_t *gotdata;
 	struct msg_pkt p;
 	size_t len = 0, off = 0, i;
-	struct msg_verdict v[2] = { { 1, 0x300, MSG_V_REPEAT_MARK, { 0 } },
-				    { 2, 0, MSG_V_NKINDS, { 0 } } };
+	struct msg_verdict v[2] = { { 1, 0x300, MSG_V_REPEAT_MARK, { 0 }, 0 },
+				    { 2, 0, MSG_V_NKINDS, { 0 }, 0 } };
 
 	assert_non_null(buf);
 	for (i = 0; i < sizeof(data); i++)
