@@ -41,6 +41,7 @@ struct insp {
 	int		 sock;
 	unsigned	 queue;
 	struct nfq_queue *nfq;		/* the queue's socket, read only */
+	struct msg_out	*out;		/* to the monitor, gathered */
 	struct cls_module *mod;
 	struct eng	*eng;
 	struct dns_cache *dns;
@@ -69,13 +70,22 @@ insp_exit(int code)
 	_exit(code);
 }
 
+/* Gathered, and sent at the end of each turn of the loop (insp_flush). */
 static void
 insp_send(struct insp *in, uint16_t type, const void *p, size_t len)
 {
-	if (msg_send(in->sock, type, 0, p, len, -1) == -1)
+	if (msg_out_add(in->out, type, p, len) == -1)
 		insp_exit(errno == EPIPE ? 0 : 3);
 }
 
+static void
+insp_flush(struct insp *in)
+{
+	if (msg_out_flush(in->out) == -1)
+		insp_exit(errno == EPIPE ? 0 : 3);
+}
+
+/* Sent at once: a line often comes just before the inspector ends. */
 static void
 insp_log_sink(int priority, const char *line, void *arg)
 {
@@ -85,7 +95,10 @@ insp_log_sink(int priority, const char *line, void *arg)
 	memset(&l, 0, sizeof(l));
 	l.priority = priority;
 	msg_copy_utf8(l.text, sizeof(l.text), line);
-	insp_send(in, MSG_LOG, &l, sizeof(l));
+	if (in->out == NULL)	/* before it was made: the one line alone */
+		(void)msg_send(in->sock, MSG_LOG, 0, &l, sizeof(l), -1);
+	else if (msg_out_add(in->out, MSG_LOG, &l, sizeof(l)) == 0)
+		(void)msg_out_flush(in->out);
 }
 
 static void
@@ -519,6 +532,7 @@ insp_loop(struct insp *in)
 				 * single process: decided now, and sent */
 				if (in->eng != NULL && !in->offline)
 					eng_free(in->eng);
+				insp_flush(in);
 				insp_exit(0);
 			default:
 				if (errno == EAGAIN || errno == EINTR)
@@ -534,6 +548,7 @@ insp_loop(struct insp *in)
 			insp_tick(in);
 			last = now;
 		}
+		insp_flush(in);
 	}
 }
 
@@ -582,7 +597,8 @@ cmd_inspector(int argc, char **argv)
 		log_warnx("queue %u: %s", in.queue, err);
 		insp_exit(2);
 	}
-	if ((in.dns = dns_cache_new(INSP_DNS_ENTRIES, INSP_DNS_MAX_TTL)) == NULL)
+	if ((in.dns = dns_cache_new(INSP_DNS_ENTRIES, INSP_DNS_MAX_TTL)) == NULL ||
+	    (in.out = msg_out_new(in.sock)) == NULL)
 		insp_exit(5);
 	insp_loop(&in);
 }

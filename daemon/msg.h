@@ -359,6 +359,14 @@ int		 msg_socketpair(int sv[2]);
  */
 int		 msg_send(int sock, uint16_t type, uint16_t flags,
 		    const void *payload, size_t len, int fd);
+/* Messages gathered to be sent in one system call (daemon/msgout.c):
+ * add may send those before it when full; flush sends them all. */
+struct msg_out;
+struct msg_out	*msg_out_new(int sock);
+void		 msg_out_free(struct msg_out *);
+int		 msg_out_add(struct msg_out *, uint16_t type, const void *payload,
+		    size_t len);
+int		 msg_out_flush(struct msg_out *);
 /* A blob of any size as parts of at most MSG_PAYLOAD_MAX bytes, each a
  * whole number of elem-byte elements (1 for a config). */
 int		 msg_send_blob(int sock, uint16_t type, const void *blob,

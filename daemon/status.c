@@ -92,7 +92,10 @@ status_gather(struct daemon *d, struct status *st)
 	rw_get_stats(d->rw, &st->rec);
 	st->pending = acct_count(d->acct);
 	st->ct_lost = d->ct ? ct_watch_lost(d->ct) : 0;
-	if (st->kq_total > st->nfq.received + st->kq_dropped + st->kq_waiting)
+	/* fail-closed drops what it cannot judge: nothing passes; a lost
+	 * inspector's packets, answered in one batch, are not received */
+	if (d->cfg->cfg->fail_open &&
+	    st->kq_total > st->nfq.received + st->kq_dropped + st->kq_waiting)
 		st->failopen = st->kq_total - st->nfq.received -
 		    st->kq_dropped - st->kq_waiting;
 }

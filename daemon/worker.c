@@ -105,9 +105,11 @@ worker_uninspected(struct nfq_queue *q, const struct nfq_pkt *p, void *arg)
 void
 worker_drain_queue(struct worker *w)
 {
+	nfq_hold(w->q);
 	for (int i = 0; i < WORKER_BATCH && nfq_receive(w->q,
 	    worker_uninspected, w) == 0; i++)
 		;
+	(void)nfq_release(w->q);
 }
 
 /*
@@ -195,8 +197,8 @@ worker_message(struct worker *w, const struct msg *m)
 
 /* What the inspector sent, a bounded number at a time.  -1: it is lost
  * (and was handled as a crash). */
-int
-worker_inspector_input(struct worker *w)
+static int
+worker_inspector_read(struct worker *w)
 {
 	enum msg_error why;
 	char detail[96];
@@ -234,6 +236,18 @@ worker_inspector_input(struct worker *w)
 	(void)kill(w->pid, SIGKILL);	/* our own child, now untrusted */
 	spawn_lost(w, detail);
 	return -1;
+}
+
+/* The verdicts of one read go to the kernel in one send. */
+int
+worker_inspector_input(struct worker *w)
+{
+	int rc;
+
+	nfq_hold(w->q);
+	rc = worker_inspector_read(w);
+	(void)nfq_release(w->q);
+	return rc;
 }
 
 /* Queued for the other queues' worker threads, which send it on. */

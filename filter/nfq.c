@@ -31,6 +31,8 @@
 /* Verdict and configuration messages are a few dozen bytes, plus a
  * rewritten packet's. */
 #define NFQ_SEND_BUFSIZE	(512 + NFQ_PKT_MAX)
+/* Verdicts held for one send (nfq_hold): a few hundred at most. */
+#define NFQ_HOLD_BUFSIZE	(64 * 1024)
 
 struct nfq_ifcache {
 	unsigned int	 index;		/* 0: empty slot */
@@ -52,22 +54,71 @@ struct nfq_queue {
 	size_t			 nifnames;
 	char			 sendbuf[NFQ_SEND_BUFSIZE];
 	char			 recvbuf[NFQ_RECV_BUFSIZE];
+	bool			 holding;
+	size_t			 held;
+	char			 holdbuf[NFQ_HOLD_BUFSIZE];
 };
+
+/* Where the next message is built: after the verdicts held, or alone. */
+static char *
+nfq_out_buf(struct nfq_queue *q)
+{
+	if (!q->holding)
+		return q->sendbuf;
+	if (q->held + NFQ_SEND_BUFSIZE > sizeof(q->holdbuf))
+		(void)nfq_release(q);
+	q->holding = true;
+	return q->holdbuf + q->held;
+}
+
+static int
+nfq_out(struct nfq_queue *q, const struct nlmsghdr *nlh)
+{
+	if (q->holding) {
+		q->held += NLMSG_ALIGN(nlh->nlmsg_len);
+		return 0;
+	}
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0) {
+		q->stats.verdict_errors++;
+		return -1;
+	}
+	return 0;
+}
+
+void
+nfq_hold(struct nfq_queue *q)
+{
+	q->holding = true;
+}
+
+/* The kernel takes every message of one send in turn (netlink_rcv_skb),
+ * so held verdicts cost one system call, not one each. */
+int
+nfq_release(struct nfq_queue *q)
+{
+	size_t n = q->held;
+
+	q->holding = false;
+	q->held = 0;
+	if (n == 0)
+		return 0;
+	if (mnl_socket_sendto(q->nl, q->holdbuf, n) < 0) {
+		q->stats.verdict_errors++;
+		return -1;
+	}
+	return 0;
+}
 
 static int
 nfq_verdict_send(struct nfq_queue *q, uint32_t id, int verdict, uint32_t mark)
 {
 	struct nlmsghdr	*nlh;
 
-	nlh = nfq_nlmsg_put(q->sendbuf, NFQNL_MSG_VERDICT, q->queue);
+	nlh = nfq_nlmsg_put(nfq_out_buf(q), NFQNL_MSG_VERDICT, q->queue);
 	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
 	if (mark != 0)
 		nfq_nlmsg_verdict_put_mark(nlh, mark);
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0) {
-		q->stats.verdict_errors++;
-		return -1;
-	}
-	return 0;
+	return nfq_out(q, nlh);
 }
 
 int
@@ -82,14 +133,10 @@ nfq_verdict_pkt(struct nfq_queue *q, uint32_t id, const uint8_t *pkt,
 		errno = EMSGSIZE;
 		return -1;
 	}
-	nlh = nfq_nlmsg_put(q->sendbuf, NFQNL_MSG_VERDICT, q->queue);
+	nlh = nfq_nlmsg_put(nfq_out_buf(q), NFQNL_MSG_VERDICT, q->queue);
 	nfq_nlmsg_verdict_put(nlh, (int)id, NF_ACCEPT);
 	nfq_nlmsg_verdict_put_pkt(nlh, pkt, (uint32_t)len);
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0) {
-		q->stats.verdict_errors++;
-		return -1;
-	}
-	return 0;
+	return nfq_out(q, nlh);
 }
 
 /*
@@ -314,6 +361,7 @@ nfq_verdict_all(struct nfq_queue *q, uint32_t last, enum nfq_verdict verdict)
 		errno = EINVAL;
 		return -1;
 	}
+	(void)nfq_release(q);	/* the verdicts held come first */
 	nlh = nfq_nlmsg_put(q->sendbuf, NFQNL_MSG_VERDICT_BATCH, q->queue);
 	nfq_nlmsg_verdict_put(nlh, (int)(last + (1u << 30)),
 	    verdict == NFQ_ACCEPT ? NF_ACCEPT : NF_DROP);

@@ -102,6 +102,10 @@ int		 nfq_verdict(struct nfq_queue *, uint32_t id, enum nfq_verdict,
 /* NF_ACCEPT with pkt (len <= NFQ_PKT_MAX) in place of the queued packet. */
 int		 nfq_verdict_pkt(struct nfq_queue *, uint32_t id,
 		    const uint8_t *pkt, size_t len);
+/* Verdicts after nfq_hold are held and sent together by nfq_release
+ * (or when the buffer fills): one system call for a batch. */
+void		 nfq_hold(struct nfq_queue *);
+int		 nfq_release(struct nfq_queue *);
 /* Every packet still held (an adopted reader's, lost) gets verdict
  * (NFQ_ACCEPT or NFQ_DROP); last is the newest id answered so far. */
 int		 nfq_verdict_all(struct nfq_queue *, uint32_t last,

@@ -225,11 +225,13 @@ def seed_msg(shared, outdir):
                          bytes.fromhex("3c22fb123456"), 0) +
              cstr("laptop-j-smith", 64))
     write(outdir, "msg", "leases", msg(LEASES, lease * 3, flags=1))
-    write(outdir, "msg", "queue-fd", msg(QUEUE_FD, struct.pack("=II", 0, 0),
-                                         fd=True))
+    ifs = (struct.pack("=I", 2) + cstr("lan-staff", 16) +
+           struct.pack("=I", 3) + cstr("lan-pupils", 16) + bytes(62 * 20))
+    write(outdir, "msg", "queue-fd",
+          msg(QUEUE_FD, struct.pack("=IIII", 0, 4242, 2, 0) + ifs, fd=True))
     write(outdir, "msg", "verdicts",
-          msg(VERDICTS, struct.pack("=IIB7x", 7, 0x300, 2) +
-              struct.pack("=IIB7x", 8, 0, 1)))
+          msg(VERDICTS, struct.pack("=IIB3xI", 7, 0x300, 2, 0x10000) +
+              struct.pack("=IIB3xI", 8, 0, 1, 0)))
     write(outdir, "msg", "stats", msg(STATS, bytes(26 * 8)))
     write(outdir, "msg", "log", msg(LOG, struct.pack("=iI", 4, 0) +
                                     cstr("queue 0: flow table full", 1024)))

@@ -563,6 +563,43 @@ test_utf8(void **state)
 	assert_string_equal(out, "");
 }
 
+/* Gathered messages arrive whole, in order, one datagram each; a full
+ * box sends what it holds first. */
+static void
+test_out_gathered(void **state)
+{
+	struct fixture *fx = *state;
+	struct msg_out *o = msg_out_new(fx->sv[0]);
+	struct msg_log l;
+	enum msg_error why;
+	struct msg_verdict v;
+	int n;
+
+	assert_non_null(o);
+	for (n = 0; n < 100; n++) {	/* more than one box holds */
+		memset(&v, 0, sizeof(v));
+		v.id = (uint32_t)n;
+		v.verdict = MSG_V_ACCEPT;
+		assert_int_equal(msg_out_add(o, MSG_VERDICTS, &v, sizeof(v)), 0);
+	}
+	memset(&l, 0, sizeof(l));
+	l.priority = 4;
+	snprintf(l.text, sizeof(l.text), "last");
+	assert_int_equal(msg_out_add(o, MSG_LOG, &l, sizeof(l)), 0);
+	assert_int_equal(msg_out_add(o, MSG_LOG, &l, MSG_PAYLOAD_MAX + 1), -1);
+	assert_int_equal(msg_out_flush(o), 0);
+	for (n = 0; n < 100; n++) {
+		assert_int_equal(msg_recv(fx->sv[1], fx->m, &why), 1);
+		assert_int_equal(fx->m->hdr.type, MSG_VERDICTS);
+		assert_int_equal(((struct msg_verdict *)fx->m->data)->id, n);
+	}
+	assert_int_equal(msg_recv(fx->sv[1], fx->m, &why), 1);
+	assert_int_equal(fx->m->hdr.type, MSG_LOG);
+	assert_string_equal(((struct msg_log *)fx->m->data)->text, "last");
+	assert_int_equal(msg_out_flush(o), 0);	/* nothing left: no-op */
+	msg_out_free(o);
+}
+
 int
 main(void)
 {
@@ -588,6 +625,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_packets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_closed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_out_gathered, setup,
 		    teardown),
 		cmocka_unit_test(test_utf8),
 	};
