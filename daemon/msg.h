@@ -47,7 +47,7 @@ enum msg_type {
 	MSG_CONFIG,		/* conf_pack() blob, in parts */
 	MSG_LEASES,		/* struct msg_lease[], in parts: a full set */
 	MSG_QUEUE_FD,		/* struct msg_queue + its NFQUEUE socket */
-	MSG_PACKETS,		/* packet batch (msg_pkt_add/msg_pkt_next) */
+	MSG_PACKETS,		/* classify's frames (msg_pkt_add/_next) */
 	/* inspector -> monitor */
 	MSG_VERDICTS,		/* struct msg_verdict[] */
 	MSG_STATS,		/* struct msg_stats */
