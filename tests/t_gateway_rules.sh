@@ -255,18 +255,31 @@ run_in gw iptables -t mangle -A FORWARD -i lan-staff -d 198.51.100.12 \
 # a QoS or multi-WAN mark outside our bits leaves the flow undecided
 run_in gw iptables -t mangle -A FORWARD -i lan-staff -d 198.51.100.13 \
     -j MARK --set-mark 0x10001
-run_in gw iptables -w -Z
-[[ "$(fetch staff http://198.51.100.11/5000)" == 5000 ]] ||
-    fail "allow mark not enforced in the kernel"
-set +e
-out="$(fetch staff http://198.51.100.12/10 2>&1)"
-rc=$?
-set -e
-[[ "$rc" == 7 ]] || fail "block mark: want a TCP reset (curl exit 7), got $rc: $out"
-run_in gw conntrack -L 2>/dev/null | grep 'dst=198.51.100.11' |
-    grep -q 'mark=256 ' || fail "allow mark not saved alone in conntrack"
-((  $(qcount SCHOOLGATE 'NFQUEUE') == 0 )) ||
-    fail "packets of decided flows were queued"
+# decided_flows: the allowed and the blocked fetch; sets queued to the
+# packets queued meanwhile (none, if decided flows stay in the kernel)
+decided_flows() {
+	local out rc
+	run_in gw iptables -w -Z
+	[[ "$(fetch staff http://198.51.100.11/5000)" == 5000 ]] ||
+	    fail "allow mark not enforced in the kernel"
+	set +e
+	out="$(fetch staff http://198.51.100.12/10 2>&1)"
+	rc=$?
+	set -e
+	[[ "$rc" == 7 ]] ||
+	    fail "block mark: want a TCP reset (curl exit 7), got $rc: $out"
+	run_in gw conntrack -L 2>/dev/null | grep 'dst=198.51.100.11' |
+	    grep -q 'mark=256 ' || fail "allow mark not saved alone in conntrack"
+	queued="$(qcount SCHOOLGATE 'NFQUEUE')"
+}
+# Measured again once if packets were queued: on a loaded machine a late
+# retransmission of an earlier, undecided flow can land after the zeroing;
+# a decided flow's packets, if they reached the queue, would every time.
+decided_flows
+if ((queued != 0)); then
+	decided_flows
+	((queued == 0)) || fail "packets of decided flows were queued"
+fi
 [[ "$(fetch staff http://198.51.100.13/10)" == 10 ]] ||
     fail "fail-open: foreign-marked flow did not pass"
 (($(qcount SCHOOLGATE 'NFQUEUE.*ctdir ORIGINAL') >= 1 &&
