@@ -46,31 +46,14 @@ caps_held() {
 
 # holds_nothing PID: one line per property that is not as it must be
 holds_nothing() {
-	local p="$1" fd target
+	local p="$1"
 	caps_held "$p"
 	[ "$(status_field "$p" NoNewPrivs)" = 1 ] || echo "NoNewPrivs"
 	[ "$(status_field "$p" Seccomp)" = 2 ] || echo "Seccomp"
 	awk '/^Uid:/ && !($2 && $3 && $4 && $5) { print "a uid is root" }' \
 	    "/proc/$p/status"
 	[ "$(readlink "/proc/$p/root")" != / ] || echo "root is /"
-	for fd in /proc/"$p"/fd/*; do
-		target="$(readlink "$fd")" || continue
-		case "$target" in
-		socket:*|pipe:*|anon_inode:*|/dev/null) ;;
-		*) echo "fd ${fd##*/} -> $target" ;;
-		esac
-	done
-}
-
-# db_holders: PIDs with the records database open
-db_holders() {
-	local fd p
-	for fd in /proc/[0-9]*/fd/*; do
-		[ "$(readlink "$fd" 2>/dev/null)" = "$SG_RUN_DIR/records.db" ] ||
-		    continue
-		p="${fd#/proc/}"
-		echo "${p%%/*}"
-	done | sort -u
+	fd_unexpected "$p"
 }
 
 netns_school_up
@@ -92,7 +75,7 @@ for p in "${before[@]}"; do
 done
 # The records database is open only in the record writer: no process that
 # maps libndpi, and none with a capability in any thread, has it open.
-holders="$(db_holders | xargs)"
+holders="$(fd_holders "$SG_RUN_DIR/records.db" | xargs)"
 check "the records database is open somewhere" "yes" \
     "$([ -n "$holders" ] && echo yes || echo no)"
 check "the monitor does not have the database open" "no" \

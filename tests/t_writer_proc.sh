@@ -14,16 +14,6 @@ source tests/netns/gateway.sh
 source tests/netns/fault.sh
 trap netns_school_down EXIT
 
-# holders FILE: the PIDs that have FILE open (from /proc/PID/fd links)
-holders() {
-	local fd
-	for fd in /proc/[0-9]*/fd/*; do
-		if [[ "$(readlink "$fd" 2>/dev/null)" == "$1" ]]; then
-			fd="${fd#/proc/}"
-			echo "${fd%%/*}"
-		fi
-	done | sort -u
-}
 
 # field PID NAME: the value of NAME: in /proc/PID/status
 field() {
@@ -68,7 +58,7 @@ db="$SG_RUN_DIR/records.db"
 check "facebook blocked" "reset" "$(fetch staff www.facebook.com 100)"
 
 echo "== who holds the records"
-writer="$(holders "$db")"
+writer="$(fd_holders "$db")"
 check "exactly one process has the database open" "1" \
     "$(wc -w <<<"$writer")"
 check "it is the daemon's child" "$SG_GW_PID" \
@@ -85,7 +75,7 @@ echo "== kill -SEGV the writer"
 kill -SEGV "$writer"
 new=""
 for i in $(seq 30); do
-	new="$(holders "$db")"
+	new="$(fd_holders "$db")"
 	[[ -n "$new" && "$new" != "$writer" ]] && break
 	sleep 0.1
 done
@@ -107,7 +97,7 @@ check "a gap event names the signal" "yes" "$(yesno wait_sql \
 
 echo "== stop"
 stop_bg "$SG_GW_PID"
-check "no writer is left" "" "$(holders "$db")"
+check "no writer is left" "" "$(fd_holders "$db")"
 check "a stop event" "1" \
     "$(gw_sql "SELECT count(*) FROM events WHERE kind='stop'")"
 check "facebook flows recorded, before and after the crash" "yes" \
