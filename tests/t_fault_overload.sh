@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Queue overload with fail-open: a burst of new flows beyond what the
-# queue can hold while the daemon stalls (SIGSTOP for 1.5 s, as a starved
-# daemon would; from one host the kernel, not the daemon, is the
-# bottleneck here, so a flood alone never fills the queue).  Traffic
+# queue can hold while the daemon stalls (SIGSTOP of the monitor and its
+# inspectors for 1.5 s, as a starved daemon would; from one host the
+# kernel, not the daemon, is the bottleneck here, so a flood alone never
+# fills the queue).  Traffic
 # keeps flowing, status's fail-open count rises, a "gap" event records
 # the packets that passed uninspected, and the daemon keeps answering.
 #
@@ -34,11 +35,14 @@ start_bg staff "$SG_RUN_DIR/flood.out" python3 tests/netns/synflood.py \
     --count 100000 --seconds 4
 flood_pid="$SG_LAST_PID"
 sleep 0.5
-kill -STOP "$SG_GW_PID"
+# the whole daemon: the monitor and its children (the inspectors read the
+# queue; the monitor answers it)
+mapfile -t daemon_pids < <(echo "$SG_GW_PID"; pgrep -P "$SG_GW_PID" || true)
+kill -STOP "${daemon_pids[@]}"
 check "a fetch while the daemon is stalled passes (fail-open)" "ok 1000" \
     "$(fetch staff padlet.com 1000)"
 sleep 0.5
-kill -CONT "$SG_GW_PID"
+kill -CONT "${daemon_pids[@]}"
 check "a fetch during the rest of the burst" "ok 1000" \
     "$(fetch staff padlet.com 1000)"
 check "status answers during the burst" "yes" \
