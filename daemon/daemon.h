@@ -60,8 +60,6 @@ struct worker {
 	uint64_t	 relayed;	/* verdicts sent for inspectors */
 	uint64_t	 heard_us;	/* the inspector's last message */
 	struct msg_ifnames ifnames;	/* the names it has */
-	struct msg_stats insp_q;	/* its queue counters, the latest */
-	struct msg_stats lost_q;	/* those of the inspectors before it */
 	uint64_t	 started_us;	/* of the running inspector */
 	uint64_t	 down_us;	/* 0, or since when none runs */
 	uint64_t	 restart_us;	/* when to start the next one */

@@ -520,16 +520,6 @@ insp_message(struct insp *in)
 }
 
 static void
-insp_queue_stats(struct insp *in)
-{
-	const struct nfq_stats *q = nfq_stats(in->nfq);
-	struct msg_stats m = { q->received, q->enobufs, q->verdict_errors,
-	    q->malformed };
-
-	insp_send(in, MSG_STATS, &m, sizeof(m));
-}
-
-static void
 insp_tick(struct insp *in)
 {
 	/* offline flows age by capture time, and classify wants no stats */
@@ -538,8 +528,6 @@ insp_tick(struct insp *in)
 	eng_expire(in->eng, sg_now_us());
 	insp_send(in, MSG_ENG_STATS, eng_stats(in->eng),
 	    sizeof(struct eng_stats));
-	if (in->nfq != NULL)
-		insp_queue_stats(in);
 }
 
 static void __attribute__((noreturn))

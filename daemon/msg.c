@@ -24,7 +24,7 @@ static_assert(sizeof(struct msg_queue) == 8 + sizeof(struct msg_ifnames),
     "msg_queue has padding");
 static_assert(sizeof(struct msg_pkt) == 48, "msg_pkt has padding");
 static_assert(sizeof(struct msg_verdict) == 16, "msg_verdict has padding");
-static_assert(sizeof(struct msg_stats) == 4 * 8, "msg_stats has padding");
+static_assert(sizeof(struct msg_stats) == 26 * 8, "msg_stats has padding");
 static_assert(sizeof(struct msg_log) == 8 + MSG_LOG_TEXT_MAX,
     "msg_log has padding");
 static_assert(sizeof(struct msg_flow) == 1112, "msg_flow has padding");

@@ -50,7 +50,7 @@ enum msg_type {
 	MSG_PACKETS,		/* classify's frames (msg_pkt_add/_next) */
 	/* inspector -> monitor */
 	MSG_VERDICTS,		/* struct msg_verdict[] */
-	MSG_STATS,		/* struct msg_stats: its queue socket's counters */
+	MSG_STATS,		/* struct msg_stats */
 	MSG_LOG,		/* struct msg_log */
 	/* inspector -> monitor -> record writer */
 	MSG_FLOW,		/* struct msg_flow: a decided flow */
@@ -139,13 +139,16 @@ struct msg_verdict {
 };
 #define MSG_VERDICT_BATCH_MAX	1024
 
-/* The inspector's reading of its queue socket, since it started: the
- * overruns (ENOBUFS) are seen only by the socket's reader. */
 struct msg_stats {
-	uint64_t	 received;
-	uint64_t	 enobufs;
-	uint64_t	 verdict_errors;
-	uint64_t	 malformed;
+	uint64_t	 packets;
+	uint64_t	 bytes;
+	uint64_t	 flows;
+	uint64_t	 verdicts[3];	/* by enum sg_action */
+	uint64_t	 skipped[16];	/* malformed packets, by decode result */
+	uint64_t	 dns_answers;
+	uint64_t	 quic_fallback;
+	uint64_t	 nomem;
+	uint64_t	 msgs_rejected;	/* from the monitor */
 };
 
 #define MSG_LOG_TEXT_MAX	1024

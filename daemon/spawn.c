@@ -267,14 +267,10 @@ spawn_describe(int st, char *buf, size_t len)
 		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
 }
 
-/* Closes the socket and reaps; the wait status, or 0 if none ran.  Its
- * queue counters are kept: the next inspector counts from 0. */
+/* Closes the socket and reaps; the wait status, or 0 if none ran. */
 static int
 spawn_close(struct worker *w, int *pid)
 {
-	w->lost_q.enobufs += w->insp_q.enobufs;
-	w->lost_q.malformed += w->insp_q.malformed;
-	memset(&w->insp_q, 0, sizeof(w->insp_q));
 	*pid = w->pid;
 	if (w->sock >= 0)
 		close(w->sock);

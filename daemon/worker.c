@@ -181,9 +181,6 @@ worker_message(struct worker *w, const struct msg *m)
 	case MSG_LOG:
 		worker_log(w, (const struct msg_log *)m->data);
 		return 0;
-	case MSG_STATS:
-		memcpy(&w->insp_q, m->data, sizeof(w->insp_q));
-		return 0;
 	case MSG_ENG_STATS:
 		pthread_mutex_lock(&w->lock);
 		memcpy(&w->eng_st, m->data, sizeof(w->eng_st));
@@ -501,16 +498,13 @@ worker_wakeup(struct worker *w)
 #define WORKER_HUNG_US	(5 * 1000000ULL)
 
 /* The packets answered count as received: the inspector receives them
- * (status's fail-open estimate subtracts this from the kernel's count).
- * Overruns are seen by the socket's reader, mostly the inspectors. */
+ * (status's fail-open estimate subtracts this from the kernel's count). */
 static void
 worker_publish(struct worker *w)
 {
 	pthread_mutex_lock(&w->lock);
 	w->nfq_st = *nfq_stats(w->q);
 	w->nfq_st.received += w->relayed;
-	w->nfq_st.enobufs += w->lost_q.enobufs + w->insp_q.enobufs;
-	w->nfq_st.malformed += w->lost_q.malformed + w->insp_q.malformed;
 	pthread_mutex_unlock(&w->lock);
 }
 

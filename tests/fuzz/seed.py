@@ -235,7 +235,7 @@ def seed_msg(shared, outdir):
     write(outdir, "msg", "verdicts",
           msg(VERDICTS, struct.pack("=IIB3xI", 7, 0x300, 2, 0x10000) +
               struct.pack("=IIB3xI", 8, 0, 1, 0)))
-    write(outdir, "msg", "stats", msg(STATS, struct.pack("=4Q", 900, 2, 0, 1)))
+    write(outdir, "msg", "stats", msg(STATS, bytes(26 * 8)))
     write(outdir, "msg", "log", msg(LOG, struct.pack("=iI", 4, 0) +
                                     cstr("queue 0: flow table full", 1024)))
     flow = (struct.pack("=qqQQQQHBBB3x", 1794911400000000,
