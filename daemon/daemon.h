@@ -59,7 +59,6 @@ struct worker {
 	uint32_t	 last_id;	/* the newest packet answered */
 	uint64_t	 relayed;	/* verdicts sent for inspectors */
 	uint64_t	 heard_us;	/* the inspector's last message */
-	struct msg_ifnames ifnames;	/* the names it has */
 	uint64_t	 started_us;	/* of the running inspector */
 	uint64_t	 down_us;	/* 0, or since when none runs */
 	uint64_t	 restart_us;	/* when to start the next one */
@@ -132,7 +131,6 @@ int		 spawn_inspector(struct worker *);
 void		 spawn_lost(struct worker *, const char *why);
 void		 spawn_retire(struct worker *);
 void		 spawn_answer_all(struct worker *, bool fail_open);
-int		 spawn_send_ifnames(struct worker *);
 int		 spawn_send(struct worker *, uint16_t type, uint16_t flags,
 		    const void *, size_t);
 int		 spawn_send_blob(struct worker *, uint16_t type, const void *,

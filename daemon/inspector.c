@@ -215,44 +215,24 @@ insp_queued(struct nfq_queue *q, const struct nfq_pkt *np, void *arg)
 	insp_packet(in, &p, np->data);
 }
 
-static size_t
-insp_names(const struct msg_ifnames *m, struct nfq_ifname *names)
-{
-	for (size_t i = 0; i < m->nifs; i++) {
-		names[i].index = m->ifs[i].index;
-		memcpy(names[i].name, m->ifs[i].name, sizeof(names[i].name));
-	}
-	return m->nifs;
-}
-
 /* The queue's socket: once, for this inspector's own queue. */
 static void
 insp_queue(struct insp *in, const struct msg_queue *q, int fd)
 {
 	struct nfq_ifname names[MSG_IFNAMES_MAX];
-	size_t n = insp_names(&q->names, names);
 
 	if (in->offline || in->nfq != NULL || q->queue != in->queue) {
 		log_warnx("queue %u: a queue socket out of turn", in->queue);
 		insp_exit(4);
 	}
+	for (size_t i = 0; i < q->nifs; i++) {
+		names[i].index = q->ifs[i].index;
+		memcpy(names[i].name, q->ifs[i].name, sizeof(names[i].name));
+	}
 	if ((in->nfq = nfq_queue_adopt(fd, (uint16_t)q->queue, q->portid,
-	    names, n)) == NULL)
+	    names, q->nifs)) == NULL)
 		insp_exit(5);
 	in->in->fd = -1;	/* the queue's now */
-}
-
-/* The interfaces changed (one made again has a new index). */
-static void
-insp_ifnames(struct insp *in, const struct msg_ifnames *m)
-{
-	struct nfq_ifname names[MSG_IFNAMES_MAX];
-	size_t n = insp_names(m, names);
-
-	if (in->nfq == NULL || nfq_set_ifnames(in->nfq, names, n) == -1) {
-		log_warnx("queue %u: interface names out of turn", in->queue);
-		insp_exit(4);
-	}
 }
 
 /* What the queue holds, a bounded number at a time; any error ends the
@@ -503,9 +483,6 @@ insp_message(struct insp *in)
 	case MSG_QUEUE_FD:
 		insp_queue(in, (const struct msg_queue *)in->in->data,
 		    in->in->fd);
-		break;
-	case MSG_IFNAMES:
-		insp_ifnames(in, (const struct msg_ifnames *)in->in->data);
 		break;
 	case MSG_DNS:
 		im_dns_from((const struct msg_dns *)in->in->data, &client, &r,

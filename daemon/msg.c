@@ -18,9 +18,7 @@
 
 static_assert(sizeof(struct msg_hdr) == 8, "msg_hdr has padding");
 static_assert(sizeof(struct msg_lease) == 96, "msg_lease has padding");
-static_assert(sizeof(struct msg_ifnames) == 8 + MSG_IFNAMES_MAX * 20,
-    "msg_ifnames has padding");
-static_assert(sizeof(struct msg_queue) == 8 + sizeof(struct msg_ifnames),
+static_assert(sizeof(struct msg_queue) == 16 + MSG_IFNAMES_MAX * 20,
     "msg_queue has padding");
 static_assert(sizeof(struct msg_pkt) == 48, "msg_pkt has padding");
 static_assert(sizeof(struct msg_verdict) == 16, "msg_verdict has padding");
@@ -61,8 +59,7 @@ static msg_check_fn msg_check_leases, msg_check_queue, msg_check_packets,
 		    msg_check_verdicts, msg_check_log, msg_check_flow,
 		    msg_check_event, msg_check_radius, msg_check_decided,
 		    msg_check_rewrite, msg_check_dns, msg_check_gapcheck,
-		    msg_check_seal, msg_check_wstats, msg_check_offline,
-		    msg_check_ifnames;
+		    msg_check_seal, msg_check_wstats, msg_check_offline;
 
 #define MSG_ARRAY_MAX(t)	((MSG_PAYLOAD_MAX / sizeof(t)) * sizeof(t))
 
@@ -119,9 +116,6 @@ static const struct msg_rule msg_rules[MSG_NTYPES] = {
 	[MSG_ENDED] = { "ended", sizeof(struct msg_ended),
 	    sizeof(struct msg_ended), sizeof(struct msg_ended), false,
 	    false, msg_check_decided },
-	[MSG_IFNAMES] = { "ifnames", sizeof(struct msg_ifnames),
-	    sizeof(struct msg_ifnames), sizeof(struct msg_ifnames), false,
-	    false, msg_check_ifnames },
 };
 
 const char *
@@ -258,31 +252,17 @@ msg_check_leases(const struct msg *m)
 }
 
 static enum msg_error
-msg_check_names(const struct msg_ifnames *n)
-{
-	if (n->nifs > MSG_IFNAMES_MAX)
-		return MSG_E_RANGE;
-	for (size_t i = 0; i < n->nifs; i++)
-		if (n->ifs[i].index == 0 ||
-		    msg_check_str(MSG_FIELD(&n->ifs[i], name), false) != MSG_OK)
-			return MSG_E_STRING;
-	return MSG_OK;
-}
-
-static enum msg_error
-msg_check_ifnames(const struct msg *m)
-{
-	return msg_check_names((const struct msg_ifnames *)m->data);
-}
-
-static enum msg_error
 msg_check_queue(const struct msg *m)
 {
 	const struct msg_queue	*q = (const struct msg_queue *)m->data;
 
-	if (q->queue > 0xffff || q->portid == 0)
+	if (q->queue > 0xffff || q->nifs > MSG_IFNAMES_MAX || q->portid == 0)
 		return MSG_E_RANGE;
-	return msg_check_names(&q->names);
+	for (size_t i = 0; i < q->nifs; i++)
+		if (q->ifs[i].index == 0 ||
+		    msg_check_str(MSG_FIELD(&q->ifs[i], name), false) != MSG_OK)
+			return MSG_E_STRING;
+	return MSG_OK;
 }
 
 static size_t

@@ -75,8 +75,6 @@ enum msg_type {
 	MSG_OFFLINE,		/* struct msg_offline */
 	/* inspector -> classify */
 	MSG_ENDED,		/* struct msg_ended: a flow of a file ended */
-	/* monitor -> inspector, again */
-	MSG_IFNAMES,		/* struct msg_ifnames: the interfaces changed */
 	MSG_NTYPES
 };
 
@@ -96,17 +94,12 @@ struct msg_ifname {
 	uint32_t	 index;
 	char		 name[16];	/* IF_NAMESIZE */
 };
-/* The interfaces by index (the inspector cannot ask: that takes a
- * socket); sent again as MSG_IFNAMES when they change. */
-struct msg_ifnames {
-	uint32_t	 nifs;		/* 0 .. MSG_IFNAMES_MAX */
-	uint32_t	 pad;
-	struct msg_ifname ifs[MSG_IFNAMES_MAX];	/* nifs used */
-};
 struct msg_queue {
 	uint32_t	 queue;		/* NFQUEUE number */
 	uint32_t	 portid;	/* the socket's netlink port */
-	struct msg_ifnames names;
+	uint32_t	 nifs;		/* 0 .. MSG_IFNAMES_MAX */
+	uint32_t	 pad;
+	struct msg_ifname ifs[MSG_IFNAMES_MAX];	/* nifs used */
 };
 
 /* One packet of a batch; len bytes of L3 packet follow, then padding

@@ -145,53 +145,27 @@ spawn_exec(const char *role, const char *user, const char *protocols,
 static int spawn_send_fd(struct worker *, uint16_t, uint16_t, const void *,
 		    size_t, int);
 
-/* The interfaces by index, as the kernel has them now. */
-static void
-spawn_ifnames(struct msg_ifnames *m)
-{
-	struct if_nameindex *ifs, *i;
-
-	memset(m, 0, sizeof(*m));
-	if ((ifs = if_nameindex()) == NULL)
-		return;
-	for (i = ifs; i->if_index != 0 && m->nifs < MSG_IFNAMES_MAX; i++) {
-		m->ifs[m->nifs].index = i->if_index;
-		snprintf(m->ifs[m->nifs++].name, sizeof(m->ifs[0].name), "%s",
-		    i->if_name);
-	}
-	if_freenameindex(ifs);
-}
-
 /* The queue's socket, with the names of the interfaces its packets
  * may come in by (the inspector cannot ask: that takes a socket). */
 static int
 spawn_send_queue(struct worker *w)
 {
+	struct if_nameindex *ifs, *i;
 	struct msg_queue m;
 
 	memset(&m, 0, sizeof(m));
 	m.queue = w->queue;
 	m.portid = nfq_queue_portid(w->q);
-	spawn_ifnames(&m.names);
-	w->ifnames = m.names;
+	if ((ifs = if_nameindex()) != NULL) {
+		for (i = ifs; i->if_index != 0 && m.nifs < MSG_IFNAMES_MAX; i++) {
+			m.ifs[m.nifs].index = i->if_index;
+			snprintf(m.ifs[m.nifs++].name, sizeof(m.ifs[0].name),
+			    "%s", i->if_name);
+		}
+		if_freenameindex(ifs);
+	}
 	return spawn_send_fd(w, MSG_QUEUE_FD, 0, &m, sizeof(m),
 	    nfq_queue_fd(w->q));
-}
-
-/* Once a second: an interface made (or made again, with a new index)
- * after the inspector started is named too. */
-int
-spawn_send_ifnames(struct worker *w)
-{
-	struct msg_ifnames m;
-
-	if (w->sock == -1)
-		return 0;
-	spawn_ifnames(&m);
-	if (memcmp(&m, &w->ifnames, sizeof(m)) == 0)
-		return 0;
-	w->ifnames = m;
-	return spawn_send(w, MSG_IFNAMES, 0, &m, sizeof(m));
 }
 
 int

@@ -515,8 +515,7 @@ worker_tick(struct worker *w, uint64_t now)
 
 	changed = worker_leases_refresh(w);
 	changed = worker_radius_refresh(w) || changed;
-	if ((changed && worker_send_identity(w) == -1) ||
-	    spawn_send_ifnames(w) == -1)
+	if (changed && worker_send_identity(w) == -1)
 		return;
 	if (w->sock >= 0 && now - w->heard_us > WORKER_HUNG_US) {
 		(void)kill(w->pid, SIGKILL);	/* our own child */

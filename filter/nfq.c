@@ -314,23 +314,13 @@ nfq_queue_adopt(int fd, uint16_t queue, uint32_t portid,
 	q->fd = fd;
 	q->queue = queue;
 	q->portid = portid;
-	(void)nfq_set_ifnames(q, names, nnames);
-	return q;
-}
-
-int
-nfq_set_ifnames(struct nfq_queue *q, const struct nfq_ifname *names,
-    size_t nnames)
-{
-	if (nnames > NFQ_IFNAMES_MAX)
-		return -1;
 	for (size_t i = 0; i < nnames; i++) {
 		q->ifnames[i].index = names[i].index;
 		memcpy(q->ifnames[i].name, names[i].name, IF_NAMESIZE);
 		q->ifnames[i].name[IF_NAMESIZE - 1] = '\0';
 	}
 	q->nifnames = nnames;
-	return 0;
+	return q;
 }
 
 void

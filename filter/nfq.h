@@ -87,10 +87,6 @@ struct nfq_queue *nfq_queue_open(const struct nfq_opts *, int *err);
  * closes fd with the queue.  NULL on failure. */
 struct nfq_queue *nfq_queue_adopt(int fd, uint16_t queue, uint32_t portid,
 		    const struct nfq_ifname *, size_t);
-/* An adopted queue's interfaces, all of them, anew (an interface made
- * again gets a new index).  -1 if there are too many. */
-int		 nfq_set_ifnames(struct nfq_queue *, const struct nfq_ifname *,
-		    size_t);
 void		 nfq_queue_close(struct nfq_queue *);
 int		 nfq_queue_fd(const struct nfq_queue *);
 uint32_t	 nfq_queue_portid(const struct nfq_queue *);

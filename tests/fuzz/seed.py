@@ -229,9 +229,6 @@ def seed_msg(shared, outdir):
            struct.pack("=I", 3) + cstr("lan-pupils", 16) + bytes(62 * 20))
     write(outdir, "msg", "queue-fd",
           msg(QUEUE_FD, struct.pack("=IIII", 0, 4242, 2, 0) + ifs, fd=True))
-    IFNAMES = 22    # daemon/msg.h: after ENDED
-    write(outdir, "msg", "ifnames",
-          msg(IFNAMES, struct.pack("=II", 2, 0) + ifs))
     write(outdir, "msg", "verdicts",
           msg(VERDICTS, struct.pack("=IIB3xI", 7, 0x300, 2, 0x10000) +
               struct.pack("=IIB3xI", 8, 0, 1, 0)))
